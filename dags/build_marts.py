@@ -1,0 +1,71 @@
+"""
+# Build, validate and publish the marts
+
+Runs when all three lake tables have new data (Assets `raw_catalog`,
+`raw_dossiers`, `raw_payments`), one run at a time:
+
+1. **check_landing** — the lake's audit rows agree with its partitions
+   (rows read = loaded + quarantined, and each count matches the files).
+2. **dbt_build** — `dbt build` of `dbt_project/`: staging, intermediate and
+   the marts `marts.fct_dossiers`, `marts.fct_payments`, `marts.kpi_766`, with
+   dbt tests and unit tests, as of the latest landed day (or conf `as_of`).
+3. **validate_marts** — Great Expectations suites of the three marts; a
+   critical failure stops the run before publication.
+4. **publish** — copies the marts to the published file officials read
+   (atomic rename), with CSV exports. Produces the Asset `published_marts`.
+
+dbt is the warehouse's only writer; every task touching the warehouse runs in
+the `duckdb_warehouse` pool of one slot, and `max_active_runs=1`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import dag, task
+
+from dichvucong.assets import PUBLISHED_MARTS, RAW_CATALOG, RAW_DOSSIERS, RAW_PAYMENTS, WAREHOUSE_POOL
+
+
+@dag(
+    dag_id="build_marts",
+    schedule=(RAW_CATALOG & RAW_DOSSIERS & RAW_PAYMENTS),
+    start_date=pendulum.datetime(2022, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["dbt", "marts", "quality"],
+    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2)},
+    doc_md=__doc__,
+)
+def build_marts() -> None:
+    @task
+    def check_landing() -> dict[str, Any]:
+        from dichvucong.tasks import check_landing_accounts
+
+        return check_landing_accounts()
+
+    @task(pool=WAREHOUSE_POOL)
+    def dbt_build(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from dichvucong.tasks import build_marts as build
+
+        return build((context["dag_run"].conf or {}).get("as_of"))
+
+    @task(pool=WAREHOUSE_POOL)
+    def validate_marts(built: dict[str, Any]) -> dict[str, Any]:
+        from dichvucong.tasks import validate_marts as validate
+
+        return validate(built["as_of"][:10])
+
+    @task(pool=WAREHOUSE_POOL, outlets=[PUBLISHED_MARTS])
+    def publish(built: dict[str, Any], _: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from dichvucong.tasks import publish_marts
+
+        return publish_marts(built["as_of"], context["run_id"])
+
+    built = dbt_build(check_landing())
+    publish(built, validate_marts(built))
+
+
+build_marts()

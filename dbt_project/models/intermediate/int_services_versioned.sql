@@ -1,0 +1,99 @@
+-- One row per version of a service (SCD2 built from the full catalog snapshots).
+-- A version is valid on [valid_from, valid_to): a change applies from the day
+-- of the snapshot that first shows it, never retroactively. A service missing
+-- from a snapshot is closed on that snapshot's day.
+with snapshots as (
+    select * from {{ ref('stg_onestop__catalog_snapshots') }}
+),
+
+snapshot_days as (
+    select
+        snapshot_date,
+        row_number() over (order by snapshot_date) as snapshot_number,
+        lead(snapshot_date) over (order by snapshot_date) as next_snapshot_date
+    from (select distinct snapshot_date from snapshots)
+),
+
+-- The same code twice in one snapshot: the last line wins.
+deduplicated as (
+    select *
+    from snapshots
+    qualify row_number() over (
+        partition by service_code, snapshot_date order by source_line_number desc
+    ) = 1
+),
+
+hashed as (
+    select
+        d.*,
+        s.snapshot_number,
+        md5(concat_ws('|', service_name, field_code, field_name, agency_code, agency_name,
+            administrative_level, online_level, deadline_working_days, fee_vnd)) as attributes_hash
+    from deduplicated as d
+    inner join snapshot_days as s using (snapshot_date)
+),
+
+flagged as (
+    select
+        *,
+        case
+            when lag(snapshot_number) over w is null then 1
+            when lag(snapshot_number) over w <> snapshot_number - 1 then 1
+            when lag(attributes_hash) over w <> attributes_hash then 1
+            else 0
+        end as starts_version
+    from hashed
+    window w as (partition by service_code order by snapshot_number)
+),
+
+numbered as (
+    select
+        *,
+        sum(starts_version) over (
+            partition by service_code order by snapshot_number rows unbounded preceding
+        ) as version_number
+    from flagged
+),
+
+versions as (
+    select
+        service_code,
+        version_number,
+        min(snapshot_date) as valid_from,
+        max(snapshot_number) as last_snapshot_number,
+        any_value(service_name) as service_name,
+        any_value(field_code) as field_code,
+        any_value(field_name) as field_name,
+        any_value(agency_code) as agency_code,
+        any_value(agency_name) as agency_name,
+        any_value(administrative_level) as administrative_level,
+        any_value(online_level) as online_level,
+        any_value(deadline_working_days) as deadline_working_days,
+        any_value(fee_vnd) as fee_vnd
+    from numbered
+    group by service_code, version_number
+),
+
+final as (
+    select
+        v.service_code || '@' || strftime(v.valid_from, '%Y-%m-%d') as service_version_id,
+        v.service_code,
+        v.version_number,
+        v.valid_from,
+        s.next_snapshot_date as valid_to,
+        s.next_snapshot_date is null as is_current,
+        v.service_name,
+        v.field_code,
+        v.field_name,
+        v.agency_code,
+        v.agency_name,
+        v.administrative_level,
+        v.online_level,
+        v.online_level in (3, 4) as is_online,
+        v.deadline_working_days,
+        v.fee_vnd
+    from versions as v
+    inner join snapshot_days as s on s.snapshot_number = v.last_snapshot_number
+)
+
+select * from final

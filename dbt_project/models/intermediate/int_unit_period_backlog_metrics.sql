@@ -1,0 +1,70 @@
+-- One row per (unit, period) with dossiers in progress at the period's end,
+-- judged from the timestamps (so a later run sees the same past): received
+-- before the end, not ended before it. Overdue at T: T - applicant_wait(T) > due_at,
+-- where applicant_wait(T) counts the supplement rounds asked before T, each up
+-- to its answer or T.
+with unit_dossiers as (
+    select * from {{ ref('int_dossier_units') }}
+),
+
+dossiers as (
+    select dossier_id, received_at, ended_at, is_ended, due_at
+    from {{ ref('int_dossiers_lifecycle') }}
+    where is_received and received_at is not null
+        -- An ended dossier with no end time cannot be placed in time.
+        and not (is_ended and ended_at is null)
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+),
+
+supplements as (
+    select * from {{ ref('int_dossier_supplements_unnested') }}
+),
+
+open_at_end as (
+    select d.dossier_id, d.due_at, p.period_type, p.period_start, p.judged_at
+    from dossiers as d
+    inner join periods as p
+        on d.received_at < p.judged_at
+        and (d.ended_at is null or d.ended_at >= p.judged_at)
+),
+
+waits as (
+    select
+        o.dossier_id,
+        o.period_type,
+        o.period_start,
+        sum(epoch(least(coalesce(s.supplied_at, o.judged_at), o.judged_at)) - epoch(s.requested_at))
+            as applicant_wait_seconds
+    from open_at_end as o
+    inner join supplements as s on s.dossier_id = o.dossier_id and s.requested_at < o.judged_at
+    group by all
+),
+
+flagged as (
+    select
+        o.*,
+        o.due_at is not null
+            and o.judged_at - to_microseconds(round(coalesce(w.applicant_wait_seconds, 0) * 1e6)::bigint) > o.due_at
+            as is_overdue
+    from open_at_end as o
+    left join waits as w using (dossier_id, period_type, period_start)
+),
+
+final as (
+    select
+        u.unit_type,
+        u.unit_code,
+        f.period_type,
+        f.period_start,
+        count(*) as in_progress_at_end,
+        count(*) filter (where f.due_at is not null) as in_progress_with_due_at_end,
+        count(*) filter (where f.is_overdue) as in_progress_overdue_at_end
+    from flagged as f
+    inner join unit_dossiers as u using (dossier_id)
+    group by all
+)
+
+select * from final

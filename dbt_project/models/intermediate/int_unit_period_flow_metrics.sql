@@ -1,0 +1,61 @@
+-- One row per (unit, period) with dossiers submitted, received or ended in it:
+-- the event counts and processing-time statistics of metrics.md.
+with unit_dossiers as (
+    select * from {{ ref('int_dossier_units') }}
+),
+
+events as (
+    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
+    union all
+    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
+    union all
+    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
+),
+
+{% set period_types = ['month', 'quarter', 'year'] %}
+periodised as (
+    {% for period_type in period_types %}
+    select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', event_at)::date as period_start
+    from events
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        unit_type,
+        unit_code,
+        period_type,
+        period_start,
+        count(*) filter (where event_kind = 'submitted') as dossiers_submitted,
+        count(*) filter (where event_kind = 'received') as dossiers_received,
+        count(*) filter (where event_kind = 'received' and channel = 'online') as dossiers_received_online,
+        count(*) filter (where event_kind = 'received' and due_at is null) as dossiers_without_due_at,
+        count(*) filter (where event_kind = 'received' and is_digitised) as dossiers_received_digitised,
+        count(*) filter (where event_kind = 'received' and fee_expected_vnd > 0) as fee_bearing_dossiers,
+        count(*) filter (
+            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code in (1, 2)
+        ) as fee_bearing_dossiers_paid_online,
+        count(*) filter (
+            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code = 1
+        ) as fee_bearing_dossiers_paid_on_platform,
+        coalesce(sum(fee_expected_vnd) filter (where event_kind = 'received'), 0)::bigint as fees_expected_vnd,
+        count(*) filter (where event_kind = 'ended') as dossiers_ended,
+        count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
+        count(*) filter (where event_kind = 'ended' and is_early) as ended_early,
+        count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late,
+        count(*) filter (where event_kind = 'ended' and has_e_result) as dossiers_ended_with_e_result,
+        count(*) filter (where event_kind = 'ended' and status_code in (9, 10)) as dossiers_completed,
+        avg(processing_working_days) filter (where event_kind = 'ended') as avg_processing_working_days,
+        quantile_cont(processing_working_days, 0.5) filter (where event_kind = 'ended')
+            as p50_processing_working_days,
+        quantile_cont(processing_working_days, 0.9) filter (where event_kind = 'ended')
+            as p90_processing_working_days,
+        avg(processing_working_days::double / deadline_working_days) filter (
+            where event_kind = 'ended' and deadline_working_days > 0
+        ) as deadline_use
+    from periodised
+    group by unit_type, unit_code, period_type, period_start
+)
+
+select * from final

@@ -1,0 +1,71 @@
+-- One row per (unit, period): online services (MucDo 3 or 4 in a catalog
+-- version valid in the period) and how many received at least one online
+-- dossier (766 · 3.2). An agency's services are those its catalog rows name;
+-- a district is measured against every online service, counting the online
+-- dossiers of its own applicants.
+with services as (
+    select * from {{ ref('int_services_versioned') }} where is_online
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+),
+
+unit_dossiers as (
+    select * from {{ ref('int_dossier_units') }}
+    where is_received and received_at is not null and channel = 'online'
+),
+
+online_in_period as (
+    select distinct p.period_type, p.period_start, s.service_code, s.agency_code
+    from services as s
+    inner join periods as p
+        on s.valid_from < p.period_end and (s.valid_to is null or s.valid_to > p.period_start)
+),
+
+used_in_period as (
+    select distinct u.unit_type, u.unit_code, p.period_type, p.period_start, u.service_code
+    from unit_dossiers as u
+    inner join periods as p
+        on u.received_at >= p.period_start::timestamp and u.received_at < p.period_end::timestamp
+),
+
+province_and_districts as (
+    select
+        units.unit_type,
+        units.unit_code,
+        o.period_type,
+        o.period_start,
+        count(distinct o.service_code) as services_online,
+        count(distinct o.service_code) filter (where used.service_code is not null)
+            as services_with_online_dossiers_count
+    from (select distinct unit_type, unit_code from {{ ref('int_units') }} where unit_type in ('province', 'district')) as units
+    cross join (select distinct period_type, period_start, service_code from online_in_period) as o
+    left join used_in_period as used
+        on used.unit_type = units.unit_type and used.unit_code = units.unit_code
+        and used.period_type = o.period_type and used.period_start = o.period_start
+        and used.service_code = o.service_code
+    group by all
+),
+
+agencies as (
+    select
+        'agency' as unit_type,
+        o.agency_code as unit_code,
+        o.period_type,
+        o.period_start,
+        count(distinct o.service_code) as services_online,
+        count(distinct o.service_code) filter (where used.service_code is not null)
+            as services_with_online_dossiers_count
+    from online_in_period as o
+    left join (
+        select distinct period_type, period_start, service_code from used_in_period where unit_type = 'province'
+    ) as used
+        on used.period_type = o.period_type and used.period_start = o.period_start
+        and used.service_code = o.service_code
+    group by all
+)
+
+select * from province_and_districts
+union all
+select * from agencies

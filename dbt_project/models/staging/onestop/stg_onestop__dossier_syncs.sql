@@ -1,0 +1,44 @@
+-- One row per dossier sync record, renamed and typed; codes cleaned (NFC, trimmed).
+with source as (
+    select * from {{ source('onestop', 'raw_dossiers') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('MaHoSo') }} as dossier_id,
+        {{ clean_text('MaTTHC') }} as service_code,
+        {{ clean_text('MaCoQuan') }} as agency_code,
+        {{ clean_text('MaDiaBan') }} as district_code,
+        KenhThucHien::integer as channel_code,
+        LoaiDoiTuong::integer as applicant_kind_code,
+        MaNguoiNop as applicant_key,
+        NgayNopHoSo as submitted_at,
+        NgayTiepNhan as received_at,
+        NgayHenTra as due_at,
+        NgayKetThucXuLy as processing_finished_at,
+        NgayTra as returned_at,
+        NgayTuChoi as refused_at,
+        TrangThaiHoSo::integer as status_code,
+        DuocThanhToanTrucTuyen::integer as paid_online_code,
+        CoKetQuaDienTu = 1 as has_e_result,
+        DaSoHoa = 1 as is_digitised,
+        list_transform(
+            coalesce(DanhSachLePhi, []),
+            lambda x: {
+                'fee_code': {{ clean_text('x.MaPhiLePhi') }},
+                'fee_kind_code': x.LoaiPhiLePhi::integer,
+                'amount_vnd': x.Gia::bigint
+            }
+        ) as fee_lines,
+        list_transform(
+            coalesce(DanhSachBoSung, []),
+            lambda x: {'requested_at': x.NgayYeuCau, 'supplied_at': x.NgayBoSung}
+        ) as supplement_rounds,
+        NgayCapNhat as updated_at,
+        _source_file as source_file,
+        _line_number as source_line_number,
+        _batch_date as batch_date
+    from source
+)
+
+select * from renamed

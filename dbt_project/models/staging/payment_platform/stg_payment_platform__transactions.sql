@@ -1,0 +1,24 @@
+-- One row per transaction line of a reconciliation file, renamed and typed; duplicates kept.
+with source as (
+    select * from {{ source('payment_platform', 'raw_payments') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('MaTrungGian') }} as intermediary_code,
+        {{ clean_text('MaGiaoDich') }} as transaction_id,
+        KenhThanhToan::integer as payment_channel_code,
+        {{ clean_text('MaHoSo') }} as dossier_id,
+        {{ clean_text('MaTTHC') }} as service_code,
+        LoaiPhiLePhi::integer as fee_kind_code,
+        SoTien::bigint as amount_vnd,
+        case TrangThai when '00' then 'succeeded' when '01' then 'failed' when '02' then 'pending' end as status,
+        ThoiGianGiaoDich as paid_at,
+        NgayDoiSoat as settlement_date,
+        _source_file as source_file,
+        _line_number as source_line_number,
+        _batch_date as batch_date
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,14 @@
+-- One row per landed file: what was read, loaded and quarantined.
+select
+    source as source_name,
+    batch_date,
+    file_name,
+    sha256 as file_sha256,
+    bytes as file_bytes,
+    rows_read,
+    rows_loaded,
+    rows_quarantined,
+    has_total_line,
+    total_line_amount as total_line_amount_vnd,
+    file_error
+from {{ source('pipeline', 'load_audit') }}

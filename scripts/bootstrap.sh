@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: virtualenv, pinned install, Airflow metadata DB, pool.
+# Idempotent and quick when nothing changed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "Python 3.11 is required (found $("$PYTHON" --version 2>&1))" >&2
+    exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT/constraints.txt" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+fi
+mkdir -p "$AIRFLOW_HOME"
+airflow db migrate >/dev/null
+airflow pools set duckdb_warehouse 1 "Single writer of the DuckDB warehouse" >/dev/null

@@ -1,0 +1,1 @@
+"""Extraction and landing of the three sources into the Parquet lake."""

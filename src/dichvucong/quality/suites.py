@@ -1,0 +1,174 @@
+"""Great Expectations suites built in code from `expectations/<table>.yml`,
+and run on a DataFrame of the rows being loaded or published.
+
+The suites are data (one YAML file per table, readable by operators); this
+module turns them into GX 1.x objects in an ephemeral context, validates, and
+returns a plain summary. A failed critical expectation raises
+`QualityGateFailed` after the summary is written, so that a failed validation
+fails its Airflow task and blocks what comes after it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dichvucong.config import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+REFERENCE_DIR = REPO_ROOT / "data" / "reference"
+_PLACEHOLDER = re.compile(r"^\$\{(\w+)\}$")
+
+
+class QualityGateFailed(RuntimeError):
+    """A critical expectation failed: the data must not be published."""
+
+
+@dataclass
+class ExpectationResult:
+    table: str
+    expectation_type: str
+    column: str | None
+    severity: str
+    rule: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    observed_value: str | None
+
+
+@dataclass
+class ValidationSummary:
+    table: str
+    interval: str
+    rows: int
+    success: bool
+    critical_failures: int
+    warnings: int
+    results: list[ExpectationResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _reference_values(name: str) -> list[str]:
+    files = {"intermediaries": ("intermediaries.csv", "intermediary_code"),
+             "districts": ("districts.csv", "district_code")}
+    if name not in files:
+        raise KeyError(f"unknown reference list ${{{name}}}")
+    path, column = files[name]
+    with (REFERENCE_DIR / path).open(encoding="utf-8") as handle:
+        return [row[column] for row in csv.DictReader(handle)]
+
+
+def _resolve(value: Any) -> Any:
+    if isinstance(value, str) and (match := _PLACEHOLDER.match(value)):
+        return _reference_values(match.group(1))
+    return value
+
+
+def load_suite_spec(expectations_dir: Path, table: str) -> dict[str, Any]:
+    spec = yaml.safe_load((expectations_dir / f"{table}.yml").read_text(encoding="utf-8"))
+    if spec.get("table") != table:
+        raise ValueError(f"{table}.yml declares table {spec.get('table')!r}")
+    for item in spec["expectations"]:
+        if item.get("severity") not in {"critical", "warning"}:
+            raise ValueError(f"{table}.yml: {item['type']} needs severity critical or warning")
+        if not item.get("rule"):
+            raise ValueError(f"{table}.yml: {item['type']} needs the rule it guards")
+        item["kwargs"] = {k: _resolve(v) for k, v in item.get("kwargs", {}).items()}
+    return spec
+
+
+def _class_name(expectation_type: str) -> str:
+    return "".join(part.capitalize() for part in expectation_type.split("_"))
+
+
+def _columns(kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    names = kwargs.get("column_list") or [kwargs[k] for k in ("column_A", "column_B") if kwargs.get(k)]
+    return ",".join(names) or None
+
+
+def validate(frame: Any, table: str, interval: str, expectations_dir: Path) -> ValidationSummary:
+    """Validate a pandas DataFrame against the table's suite; never raises for failures."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    spec = load_suite_spec(expectations_dir, table)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas(f"{table}_source")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe(f"{table}_{interval}")
+    )
+    suite = gx.ExpectationSuite(name=table)
+    for item in spec["expectations"]:
+        expectation_class = getattr(gxe, _class_name(item["type"]))
+        suite.add_expectation(
+            expectation_class(**item["kwargs"], severity=item["severity"], meta={"rule": item["rule"]})
+        )
+    suite = context.suites.add_or_update(suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{table}_validation", data=batch, suite=suite)
+    )
+    run = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+
+    results = []
+    for outcome in run.results:
+        config = outcome.expectation_config
+        result = outcome.result or {}
+        severity = str(getattr(config.severity, "value", config.severity)).lower()
+        observed = result.get("observed_value")
+        results.append(ExpectationResult(
+            table=table,
+            expectation_type=config.type,
+            column=_columns(config.kwargs),
+            severity=severity,
+            rule=(config.meta or {}).get("rule", ""),
+            success=bool(outcome.success),
+            element_count=result.get("element_count"),
+            unexpected_count=result.get("unexpected_count"),
+            observed_value=None if observed is None else json.dumps(observed, default=str)[:500],
+        ))
+    critical = sum(1 for r in results if not r.success and r.severity == "critical")
+    warnings = sum(1 for r in results if not r.success and r.severity == "warning")
+    return ValidationSummary(table, interval, len(frame), critical == 0, critical, warnings, results)
+
+
+def record(summary: ValidationSummary, reports_dir: Path) -> Path:
+    """Keep the result as JSON under reports/quality/ (one file per table and interval)."""
+    folder = reports_dir / "quality" / summary.table
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{summary.interval}.json"
+    payload = summary.as_dict() | {"validated_at": dt.datetime.now(dt.UTC).isoformat()}
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def enforce(summary: ValidationSummary) -> None:
+    for result in summary.results:
+        if not result.success:
+            log.warning(
+                "%s %s on %s (%s): %s unexpected of %s — %s",
+                result.severity.upper(), result.expectation_type, summary.table, result.column,
+                result.unexpected_count, result.element_count, result.rule,
+            )
+    if summary.critical_failures:
+        raise QualityGateFailed(
+            f"{summary.table} [{summary.interval}]: {summary.critical_failures} critical expectation(s) failed"
+        )

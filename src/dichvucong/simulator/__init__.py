@@ -1,0 +1,5 @@
+"""Source simulator: synthetic catalog, dossier sync and reconciliation files."""
+
+from dichvucong.simulator.generator import GenerationStats, generate
+
+__all__ = ["GenerationStats", "generate"]
