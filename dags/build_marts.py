@@ -52,7 +52,8 @@ def build_marts() -> None:
 
         return build((context["dag_run"].conf or {}).get("as_of"))
 
-    @task(pool=WAREHOUSE_POOL)
+    # A failed quality gate is not transient: no retry.
+    @task(pool=WAREHOUSE_POOL, retries=0)
     def validate_marts(built: dict[str, Any]) -> dict[str, Any]:
         from dichvucong.tasks import validate_marts as validate
 

@@ -52,7 +52,8 @@ def make_ingest_dag(source: str) -> Any:
             )
             return ingest_source(source, start, end)
 
-        @task(task_id="validate", outlets=[RAW_ASSETS[source]])
+        # A failed quality gate is not transient: no retry.
+        @task(task_id="validate", outlets=[RAW_ASSETS[source]], retries=0)
         def validate(report: dict[str, Any]) -> dict[str, Any]:
             from dichvucong.tasks import validate_landed
 

@@ -61,7 +61,9 @@ def build_summary(settings: Settings) -> str:
                     rank, code, name, points, on_time, received = agency
                     lines.append(f"  #{rank:<3} {code:<15} {name[:45]:<45} {points:5.2f} pts"
                                  f"  on-time {_fmt_rate(on_time)}  received {received:,}")
-        dossiers, ended = con.sql("select count(*), count(*) filter (where is_ended) from marts.fct_dossiers").fetchall()[0]
+        dossiers, ended = con.sql(
+            "select count(*), count(*) filter (where is_ended) from marts.fct_dossiers"
+        ).fetchall()[0]
         payments = con.sql(
             "select count(*), count(*) filter (where status = 'succeeded'), "
             "coalesce(sum(amount_vnd) filter (where status = 'succeeded'), 0), "

@@ -51,7 +51,8 @@ final as (
             as p50_processing_working_days,
         quantile_cont(processing_working_days, 0.9) filter (where event_kind = 'ended')
             as p90_processing_working_days,
-        avg(processing_working_days::double / deadline_working_days) filter (
+        -- Ordered, so that the float sum (and the mart) is the same on every run.
+        avg(processing_working_days::double / deadline_working_days order by dossier_id) filter (
             where event_kind = 'ended' and deadline_working_days > 0
         ) as deadline_use
     from periodised

@@ -23,7 +23,7 @@ import random
 import shutil
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
 
@@ -271,9 +271,8 @@ class Simulator:
                           service: Service, district: District, agency: Agency, dossier_id: str,
                           dossiers: _Buffers, out: Path) -> None:
         # Channel and submission.
-        if not working:
-            channel = 2
-        elif service.online_level >= 3 and rng.random() < min(0.97, online_share * (1.2 if service.online_level == 4 else 0.7)):
+        online_odds = min(0.97, online_share * (1.2 if service.online_level == 4 else 0.7))
+        if not working or service.online_level >= 3 and rng.random() < online_odds:
             channel = 2
         else:
             channel = 3 if rng.random() < 0.02 else 1
@@ -282,7 +281,8 @@ class Simulator:
         if channel == 1:
             submitted = _at(day, rng.randint(7 * 3600 + 1800, 16 * 3600 + 900))
         else:
-            submitted = _at(day, rng.randint(6 * 3600, 23 * 3600 + 3599) if rng.random() < 0.8 else rng.randint(0, 86399))
+            seconds = rng.randint(6 * 3600, 23 * 3600 + 3599) if rng.random() < 0.8 else rng.randint(0, 86399)
+            submitted = _at(day, seconds)
 
         state: dict[str, object] = {
             "MaHoSo": dossier_id,
@@ -324,7 +324,8 @@ class Simulator:
         else:
             emit(submitted)
             if rng.random() < 0.015:
-                refused = self._office_time(rng, add_working_days(submitted.date() + dt.timedelta(days=1), 0), submitted)
+                next_day = add_working_days(submitted.date() + dt.timedelta(days=1), 0)
+                refused = self._office_time(rng, next_day, submitted)
                 emit(refused, TrangThaiHoSo=3, NgayTuChoi=_fmt(refused))
                 self._flush_events(rng, events, dossiers, out)
                 return
@@ -447,12 +448,15 @@ class Simulator:
         if fee >= 100_000 and rng.random() < 0.4:
             first = int(round(fee * 0.6 / 1000.0)) * 1000
             return [
-                {"MaPhiLePhi": f"PHI-{service.field_code}", "TenPhiLePhi": "Phí thẩm định hồ sơ", "LoaiPhiLePhi": 1, "Gia": first},
-                {"MaPhiLePhi": f"LEPHI-{service.field_code}", "TenPhiLePhi": "Lệ phí cấp giấy", "LoaiPhiLePhi": 2, "Gia": fee - first},
+                {"MaPhiLePhi": f"PHI-{service.field_code}", "TenPhiLePhi": "Phí thẩm định hồ sơ",
+                 "LoaiPhiLePhi": 1, "Gia": first},
+                {"MaPhiLePhi": f"LEPHI-{service.field_code}", "TenPhiLePhi": "Lệ phí cấp giấy",
+                 "LoaiPhiLePhi": 2, "Gia": fee - first},
             ]
         kind = 2 if rng.random() < 0.6 else 1
         label = "Lệ phí" if kind == 2 else "Phí"
-        return [{"MaPhiLePhi": f"{label.upper()}-{service.field_code}", "TenPhiLePhi": f"{label} giải quyết thủ tục", "LoaiPhiLePhi": kind, "Gia": fee}]
+        return [{"MaPhiLePhi": f"{label.upper()}-{service.field_code}", "TenPhiLePhi": f"{label} giải quyết thủ tục",
+                 "LoaiPhiLePhi": kind, "Gia": fee}]
 
     def _flush_events(self, rng: random.Random, events: list[tuple[dt.datetime, dict[str, object]]],
                       dossiers: _Buffers, out: Path) -> None:
@@ -489,10 +493,15 @@ class Simulator:
         intermediary = self._pick_intermediary(rng, channel)
         lines = state["DanhSachLePhi"]
         fee_kind = int(lines[-1]["LoaiPhiLePhi"])  # type: ignore[index]
-        dossier_id, service_code = str(state["MaHoSo"]), str(state["MaTTHC"])
+        dossier_id = str(state["MaHoSo"])
+
+        def add(amount: int, status: str, when: dt.datetime, settle: dt.date, paid_for: str = dossier_id) -> _Payment:
+            return self._add_payment(rng, _Payment(self._txn_id(intermediary, when), intermediary, channel, paid_for,
+                                                   str(state["MaTTHC"]), fee_kind, amount, status, when, settle))
+
         if rng.random() < 0.06:
             failed_at = paid_at - dt.timedelta(minutes=rng.randint(1, 30))
-            self._add_payment(rng, intermediary, channel, dossier_id, service_code, fee_kind, expected, "01", failed_at, failed_at.date())
+            add(expected, "01", failed_at, failed_at.date())
         amount = expected
         draw = rng.random()
         if draw < 0.015:
@@ -501,15 +510,15 @@ class Simulator:
             amount = expected + 10_000
         settle = paid_at.date()
         if rng.random() < 0.04:
-            payment = self._add_payment(rng, intermediary, channel, dossier_id, service_code, fee_kind, amount, "02", paid_at, settle)
+            # Pending in the day's file, succeeded in a later day's file: the later row wins.
+            pending = add(amount, "02", paid_at, settle)
             later = settle + dt.timedelta(days=rng.randint(1, 2))
-            self.payments.append(_Payment(payment.txn_id, intermediary, channel, dossier_id, service_code, fee_kind, amount, "00", paid_at, later))
+            self.payments.append(replace(pending, status="00", settled_on=later, duplicate=False))
         else:
-            self._add_payment(rng, intermediary, channel, dossier_id, service_code, fee_kind, amount, "00", paid_at, settle)
+            add(amount, "00", paid_at, settle)
         if rng.random() < self.dirt * 5:
             orphan_id = f"{dossier_id.split('-')[0]}-{paid_at:%y%m%d}-9{rng.randint(0, 999):03d}"
-            self._add_payment(rng, intermediary, channel, orphan_id, service_code, fee_kind, expected, "00",
-                              paid_at + dt.timedelta(minutes=7), settle)
+            add(expected, "00", paid_at + dt.timedelta(minutes=7), settle, paid_for=orphan_id)
             self.stats.dirt["orphan_payment"] += 1
 
     def _refund(self, rng: random.Random, state: dict[str, object], stopped_at: dt.datetime, expected: int) -> None:
@@ -517,14 +526,11 @@ class Simulator:
         intermediary = self._pick_intermediary(rng, channel)
         when = stopped_at + dt.timedelta(days=rng.randint(1, 5), minutes=rng.randint(0, 600))
         fee_kind = int(state["DanhSachLePhi"][-1]["LoaiPhiLePhi"])  # type: ignore[index]
-        self._add_payment(rng, intermediary, channel, str(state["MaHoSo"]), str(state["MaTTHC"]), fee_kind,
-                          -expected, "00", when, when.date())
+        self._add_payment(rng, _Payment(self._txn_id(intermediary, when), intermediary, channel, str(state["MaHoSo"]),
+                                        str(state["MaTTHC"]), fee_kind, -expected, "00", when, when.date()))
 
-    def _add_payment(self, rng: random.Random, intermediary: Intermediary, channel: int, dossier_id: str,
-                     service_code: str, fee_kind: int, amount: int, status: str, paid_at: dt.datetime,
-                     settle: dt.date) -> _Payment:
-        payment = _Payment(self._txn_id(intermediary, paid_at), intermediary, channel, dossier_id, service_code,
-                           fee_kind, amount, status, paid_at, settle, duplicate=rng.random() < self.dirt * 5)
+    def _add_payment(self, rng: random.Random, payment: _Payment) -> _Payment:
+        payment.duplicate = rng.random() < self.dirt * 5
         self.stats.dirt["duplicate_payment"] += payment.duplicate
         self.payments.append(payment)
         return payment

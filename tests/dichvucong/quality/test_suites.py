@@ -1,0 +1,92 @@
+"""The Great Expectations suites: well-formed, and able to fail (data that must fail is tested)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import great_expectations.expectations as gxe
+import pandas as pd
+import pytest
+
+from dichvucong.config import REPO_ROOT
+from dichvucong.quality import QualityGateFailed, enforce, validate
+from dichvucong.quality.suites import _class_name, load_suite_spec
+
+EXPECTATIONS = REPO_ROOT / "expectations"
+TABLES = sorted(p.stem for p in EXPECTATIONS.glob("*.yml"))
+
+
+def test_there_is_a_suite_for_every_load_and_every_mart() -> None:
+    assert set(TABLES) == {"raw_catalog", "raw_dossiers", "raw_payments", "fct_dossiers", "fct_payments", "kpi_766"}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_suite_is_well_formed(table: str) -> None:
+    spec = load_suite_spec(EXPECTATIONS, table)
+    assert spec["expectations"]
+    for item in spec["expectations"]:
+        assert hasattr(gxe, _class_name(item["type"])), item["type"]
+        assert item["severity"] in {"critical", "warning"}
+    assert any(i["severity"] == "critical" for i in spec["expectations"])
+
+
+def _payments(**columns: list) -> pd.DataFrame:
+    base = {
+        "MaGiaoDich": ["T1", "T2", "T3"], "MaTrungGian": ["VCB", "VCB", "MOMO"], "KenhThanhToan": [1, 1, 2],
+        "MaHoSo": ["A", "B", "C"], "MaTTHC": ["S", "S", "S"], "LoaiPhiLePhi": [1, 2, 2],
+        "SoTien": [1000, 2000, -1000], "TrangThai": ["00", "01", "02"],
+        "ThoiGianGiaoDich": pd.to_datetime(["2024-01-01 10:00"] * 3), "NgayDoiSoat": pd.to_datetime(["2024-01-01"] * 3),
+        "_source_file": ["f"] * 3, "_line_number": [2, 3, 4], "_batch_date": pd.to_datetime(["2024-01-01"] * 3),
+    }
+    return pd.DataFrame(base | columns)
+
+
+def test_clean_rows_pass() -> None:
+    summary = validate(_payments(), "raw_payments", "t", EXPECTATIONS)
+    assert summary.success and summary.critical_failures == 0 and summary.warnings == 0
+    enforce(summary)
+
+
+def test_a_critical_failure_closes_the_gate_with_counts() -> None:
+    summary = validate(_payments(TrangThai=["00", "09", "09"]), "raw_payments", "t", EXPECTATIONS)
+    assert not summary.success and summary.critical_failures == 1
+    failed = next(r for r in summary.results if not r.success)
+    assert failed.column == "TrangThai" and failed.unexpected_count == 2 and failed.severity == "critical"
+    assert "sources.md" in failed.rule
+    with pytest.raises(QualityGateFailed, match="raw_payments"):
+        enforce(summary)
+
+
+def test_a_warning_reports_but_does_not_close_the_gate() -> None:
+    frame = _payments(MaTrungGian=["VCB", "VCB", "UNKNOWNPAY"], MaGiaoDich=["T1", "T1", "T3"])
+    summary = validate(frame, "raw_payments", "t", EXPECTATIONS)
+    assert summary.success and summary.warnings == 2
+    by_type = {r.expectation_type: r for r in summary.results if not r.success}
+    assert by_type["expect_column_values_to_be_in_set"].unexpected_count == 1
+    assert by_type["expect_compound_columns_to_be_unique"].unexpected_count == 2
+    enforce(summary)
+
+
+def test_personal_data_columns_fail_the_raw_dossier_suite() -> None:
+    spec = load_suite_spec(EXPECTATIONS, "raw_dossiers")
+    columns = next(i for i in spec["expectations"] if i["type"] == "expect_table_columns_to_match_set")
+    frame = pd.DataFrame({c: [] for c in columns["kwargs"]["column_set"]} | {"SoDienThoai": []})
+    summary = validate(frame, "raw_dossiers", "t", EXPECTATIONS)
+    assert summary.critical_failures >= 1
+
+
+def test_kpi_rates_outside_zero_one_fail(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "unit_type": ["province"], "unit_code": ["26"], "period_type": ["month"],
+        "period_start": pd.to_datetime(["2024-01-01"]), "rank_in_level": [1],
+        **{c: [0.5] for c in ["online_rate", "online_payment_rate", "online_payment_rate_platform",
+                              "services_with_online_dossiers", "e_result_rate", "digitised_rate",
+                              "completion_rate", "digital_take_up"]},
+        "on_time_rate": [1.2],
+        **{f"points_{c}": [1.0] for c in ["on_time_rate", "online_rate", "online_payment_rate",
+                                          "e_result_rate", "digitised_rate"]},
+        "points_total": [5.0],
+    })
+    summary = validate(frame, "kpi_766", "t", EXPECTATIONS)
+    failed = [r.column for r in summary.results if not r.success]
+    assert failed == ["on_time_rate"]

@@ -1,0 +1,302 @@
+"""An independent implementation of metrics.md in plain Python, straight from
+the landing files: no SQL, no project code. Tests compare the marts with it.
+
+It reads the files as sources.md lays them out, skips what cannot be parsed
+(as quarantine would), keeps the latest state of each dossier and payment, and
+computes the lifecycle and period indicators by the formulas of metrics.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import holidays
+
+_VN = holidays.country_holidays("VN")
+
+
+def working(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in _VN
+
+
+def working_days_after_until(start: dt.date, end: dt.date) -> int:
+    return sum(1 for i in range(1, (end - start).days + 1) if working(start + dt.timedelta(days=i)))
+
+
+def ts(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.strptime(str(value), "%Y%m%d%H%M%S")
+
+
+def code(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(unicodedata.normalize("NFC", str(value)).split())
+    return text or None
+
+
+@dataclass
+class Dossier:
+    id: str
+    service: str | None
+    agency: str | None
+    district: str | None
+    channel: int
+    status: int
+    submitted: dt.datetime
+    received: dt.datetime | None
+    due: dt.datetime | None
+    finished: dt.datetime | None
+    returned: dt.datetime | None
+    refused: dt.datetime | None
+    paid_online: int
+    e_result: bool
+    digitised: bool
+    fee_expected: int
+    deadline: int | None
+    rounds: list[tuple[dt.datetime, dt.datetime | None]]
+    # derived
+    is_received: bool = False
+    is_ended: bool = False
+    ended: dt.datetime | None = None
+    wait: dt.timedelta = field(default_factory=dt.timedelta)
+    on_time: bool | None = None
+    early: bool | None = None
+    pwd: int | None = None
+    fee_paid: int = 0
+    state: str = ""
+
+
+def load_deadlines(landing: Path) -> list[tuple[dt.date, dict[str, int]]]:
+    """Per catalog snapshot day, each service's deadline in working days."""
+    out = []
+    for path in sorted((landing / "catalog").glob("services_*.csv")):
+        rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+        out.append((dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date(),
+                    {code(r["MaTTHC"]): int(r["ThoiHanGiaiQuyet"]) for r in rows}))
+    return out
+
+
+def deadline_on(snapshots: list[tuple[dt.date, dict[str, int]]], service: str | None, day: dt.date) -> int | None:
+    """The deadline in the snapshot in force on `day` (the first snapshot before any)."""
+    in_force = [s for d, s in snapshots if d <= day] or [snapshots[0][1]]
+    return in_force[-1].get(service)
+
+
+def load_dossiers(landing: Path, as_of: dt.datetime) -> dict[str, Dossier]:
+    snapshots = load_deadlines(landing)
+    latest: dict[str, tuple[tuple, dict]] = {}
+    for path in sorted((landing / "dossiers").glob("*/*.jsonl")):
+        for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if not isinstance(record, dict) or not str(record.get("MaHoSo") or "").strip():
+                continue
+            key = (ts(record["NgayCapNhat"]), path.parent.name, path.name, number)
+            dossier_id = code(record["MaHoSo"])
+            if dossier_id not in latest or key > latest[dossier_id][0]:
+                latest[dossier_id] = (key, record)
+    dossiers = {}
+    for dossier_id, (_, r) in latest.items():
+        d = Dossier(
+            id=dossier_id, service=code(r["MaTTHC"]), agency=code(r["MaCoQuan"]), district=code(r["MaDiaBan"]),
+            channel=int(r["KenhThucHien"]), status=int(r["TrangThaiHoSo"]), submitted=ts(r["NgayNopHoSo"]),
+            received=ts(r["NgayTiepNhan"]), due=ts(r["NgayHenTra"]), finished=ts(r["NgayKetThucXuLy"]),
+            returned=ts(r["NgayTra"]), refused=ts(r["NgayTuChoi"]), paid_online=int(r["DuocThanhToanTrucTuyen"]),
+            e_result=r["CoKetQuaDienTu"] == 1, digitised=r["DaSoHoa"] == 1,
+            fee_expected=sum(int(f["Gia"]) for f in r["DanhSachLePhi"]),
+            deadline=deadline_on(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date()),
+            rounds=[(ts(b["NgayYeuCau"]), ts(b["NgayBoSung"])) for b in r["DanhSachBoSung"]],
+        )
+        d.is_received = d.status not in (1, 3)
+        d.is_ended = d.status in (7, 8, 9, 10)
+        if d.is_ended:
+            d.ended = d.finished or d.returned or d.refused
+        upto = d.ended if d.is_ended and d.ended else as_of
+        d.wait = sum(((b or upto) - a for a, b in d.rounds), dt.timedelta())
+        if d.is_ended and d.ended and d.due:
+            net = d.ended - d.wait
+            d.on_time = net <= d.due and len(d.rounds) <= 1
+            d.early = d.on_time and working(net.date()) and net.date() < d.due.date()
+        if d.is_ended and d.ended and d.received:
+            d.pwd = working_days_after_until(d.received.date(), (d.ended - d.wait).date())
+        dossiers[dossier_id] = d
+    return dossiers
+
+
+@dataclass
+class Payment:
+    intermediary: str
+    txn: str
+    dossier: str | None
+    amount: int
+    status: str
+    paid_at: dt.datetime
+    duplicate_rows: int = 0
+
+
+def load_payments(landing: Path) -> dict[tuple[str, str], Payment]:
+    latest: dict[tuple[str, str], tuple[tuple, Payment]] = {}
+    duplicates: dict[tuple[str, str], int] = defaultdict(int)
+    for path in sorted((landing / "payments").glob("*/*.csv")):
+        text = path.read_bytes().decode("utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        seen: set[tuple[str, str]] = set()
+        for number, row in enumerate(rows, start=2):
+            if unicodedata.normalize("NFC", row["MaGiaoDich"] or "").startswith("Tổng cộng"):
+                continue
+            try:
+                amount = int(row["SoTien"])
+                paid_at = dt.datetime.strptime(row["ThoiGianGiaoDich"], "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                continue
+            key = (row["MaTrungGian"].strip(), row["MaGiaoDich"].strip())
+            if key in seen:
+                duplicates[key] += 1
+            seen.add(key)
+            status = {"00": "succeeded", "01": "failed", "02": "pending"}[row["TrangThai"]]
+            payment = Payment(key[0], key[1], code(row["MaHoSo"]), amount, status, paid_at)
+            order = (row["NgayDoiSoat"], path.parent.name, path.name, number)
+            if key not in latest or order > latest[key][0]:
+                latest[key] = (order, payment)
+    out = {}
+    for key, (_, payment) in latest.items():
+        payment.duplicate_rows = duplicates[key]
+        out[key] = payment
+    return out
+
+
+def reconcile(dossiers: dict[str, Dossier], payments: dict[tuple[str, str], Payment]) -> None:
+    for p in payments.values():
+        if p.status == "succeeded" and p.dossier in dossiers:
+            dossiers[p.dossier].fee_paid += p.amount
+    for d in dossiers.values():
+        e, paid = d.fee_expected, d.fee_paid
+        if e > 0 and paid == e:
+            d.state = "matched"
+        elif 0 < paid < e:
+            d.state = "underpaid"
+        elif paid > e:
+            d.state = "overpaid"
+        elif paid == 0 and e > 0:
+            d.state = "unpaid_online" if d.paid_online in (1, 2) else "no_online_payment"
+        elif paid == 0 and e == 0:
+            d.state = "not_applicable"
+        else:
+            d.state = "refunded_beyond_paid"
+
+
+def load_online_services(landing: Path, start: dt.date, end: dt.date) -> dict[str, set[str]]:
+    """Online services (MucDo 3, 4) of the snapshots in force during [start, end), with their agencies."""
+    snapshots = sorted((landing / "catalog").glob("services_*.csv"))
+    days = [dt.datetime.strptime(p.stem[-8:], "%Y%m%d").date() for p in snapshots]
+    online: dict[str, set[str]] = defaultdict(set)
+    for i, path in enumerate(snapshots):
+        valid_to = days[i + 1] if i + 1 < len(days) else dt.date.max
+        if days[i] >= end or valid_to <= start:
+            continue
+        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+            if row["MucDo"].strip() in ("3", "4"):
+                online[code(row["MaTTHC"])].add(code(row["MaCoQuan"]))
+    return online
+
+
+def quantile_cont(values: list[int], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def period_indicators(dossiers: list[Dossier], payments: list[Payment], online_services: dict[str, set[str]],
+                      start: dt.datetime, end: dt.datetime, as_of: dt.datetime, unit: tuple[str, str],
+                      all_dossiers: list[Dossier]) -> dict[str, Any]:
+    """Every indicator of metrics.md's period table for one unit and period [start, end).
+
+    An agency's services are those its catalog rows name, and a service counts
+    as used when anyone's online dossier for it was received (README choice).
+    """
+    def inside(t: dt.datetime | None) -> bool:
+        return t is not None and start <= t < end
+
+    judged = min(end, as_of)
+    received = [d for d in dossiers if d.is_received and inside(d.received)]
+    ended = [d for d in dossiers if d.is_ended and inside(d.ended)]
+    open_ = [d for d in dossiers if d.is_received and d.received and d.received < judged
+             and not (d.ended and d.ended < judged) and not (d.is_ended and d.ended is None)]
+
+    def wait_at(d: Dossier, t: dt.datetime) -> dt.timedelta:
+        return sum((min(b or t, t) - a for a, b in d.rounds if a < t), dt.timedelta())
+
+    open_due = [d for d in open_ if d.due]
+    overdue = [d for d in open_due if judged - wait_at(d, judged) > d.due]
+    on_time = sum(1 for d in ended if d.on_time)
+    late = sum(1 for d in ended if d.on_time is False)
+    fee_bearing = [d for d in received if d.fee_expected > 0]
+    pwd = [d.pwd for d in ended if d.pwd is not None]
+    with_deadline = [d for d in ended if d.pwd is not None and d.deadline]
+    online_received_services = {d.service for d in received if d.channel == 2}
+    kind, unit_code = unit
+    if kind == "agency":
+        services = {s for s, agencies in online_services.items() if unit_code in agencies}
+        online_received_services = {d.service for d in all_dossiers
+                                    if d.is_received and inside(d.received) and d.channel == 2}
+    else:
+        services = set(online_services)
+    out = {
+        "dossiers_submitted": sum(1 for d in dossiers if inside(d.submitted)),
+        "dossiers_received": len(received),
+        "dossiers_received_online": sum(1 for d in received if d.channel == 2),
+        "dossiers_ended": len(ended),
+        "ended_on_time": on_time,
+        "ended_early": sum(1 for d in ended if d.early),
+        "ended_late": late,
+        "dossiers_without_due_at": sum(1 for d in received if d.due is None),
+        "in_progress_at_end": len(open_),
+        "in_progress_overdue_at_end": len(overdue),
+        "fee_bearing_dossiers": len(fee_bearing),
+        "services_online": len(services),
+        "fees_expected_vnd": sum(d.fee_expected for d in received),
+        "fees_collected_online_vnd": sum(p.amount for p in payments if p.status == "succeeded" and inside(p.paid_at)),
+        "online_rate": rate(sum(1 for d in received if d.channel == 2), len(received)),
+        "on_time_rate": rate(on_time + len(open_due) - len(overdue), on_time + late + len(open_due)),
+        "avg_processing_working_days": rate(sum(pwd), len(pwd)),
+        "deadline_use": rate(sum(d.pwd / d.deadline for d in with_deadline), len(with_deadline)),
+        "p50_processing_working_days": quantile_cont(pwd, 0.5),
+        "p90_processing_working_days": quantile_cont(pwd, 0.9),
+        "online_payment_rate": rate(sum(1 for d in fee_bearing if d.paid_online in (1, 2)), len(fee_bearing)),
+        "online_payment_rate_platform": rate(sum(1 for d in fee_bearing if d.paid_online == 1), len(fee_bearing)),
+        "services_with_online_dossiers": rate(len(services & online_received_services), len(services)),
+        "e_result_rate": rate(sum(1 for d in ended if d.e_result), len(ended)),
+        "digitised_rate": rate(sum(1 for d in received if d.digitised), len(received)),
+        "completion_rate": rate(sum(1 for d in ended if d.status in (9, 10)), len(ended)),
+        "digital_take_up": rate(sum(1 for d in received if d.channel == 2), len(received)),
+    }
+    maxima = {"on_time_rate": (20, None), "online_rate": (12, 0.5), "online_payment_rate": (10, None),
+              "e_result_rate": (6, None), "digitised_rate": (4, 0.8)}
+    total = 0.0
+    for name, (max_points, target) in maxima.items():
+        value = out[name]
+        points = None if value is None else (min(value / target, 1) if target else value) * max_points
+        out[f"points_{name}"] = points
+        total += points or 0.0
+    out["points_total"] = total
+    return out

@@ -1,0 +1,256 @@
+"""The whole chain on small generated data: the main job's command runs the real
+DAGs (dag.test) over four weeks of sources spanning Lunar New Year 2024, and
+the published marts are compared, value by value, with an independent plain
+Python computation from the same source files (tests/reference_metrics.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from dichvucong.config import REPO_ROOT
+from tests import reference_metrics as ref
+from tests.conftest import SMALL_END, SMALL_START
+
+AS_OF = dt.datetime.combine(SMALL_END, dt.time())
+PROVINCE = "26"
+TOLERANCE = 1e-9
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
+    env |= {"DVC_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "DVC_PSEUDONYM_KEY": "e2e-key"}
+    env |= extra
+    return env
+
+
+def _run(home: Path, landing: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["dichvucong", "run", "--landing", str(landing), "--start", SMALL_START.isoformat(),
+         "--end", SMALL_END.isoformat()],
+        env=_env(home, **extra), capture_output=True, text=True, timeout=900, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    home = tmp_path_factory.mktemp("e2e")
+    subprocess.run(["airflow", "db", "migrate"], env=_env(home), check=True, capture_output=True)
+    result = _run(home, small_landing)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return home, result
+
+
+@pytest.fixture(scope="module")
+def published(run: tuple[Path, subprocess.CompletedProcess[str]]) -> duckdb.DuckDBPyConnection:
+    home, _ = run
+    con = duckdb.connect(str(home / "published" / "dichvucong.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def reference(small_landing: Path) -> tuple[dict[str, ref.Dossier], dict[tuple[str, str], ref.Payment]]:
+    dossiers = ref.load_dossiers(small_landing, AS_OF)
+    payments = ref.load_payments(small_landing)
+    ref.reconcile(dossiers, payments)
+    return dossiers, payments
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, result = run
+    assert "Province, 766 indicators for 02/2024 (last full month)" in result.stdout
+    assert re.search(r"total \d+\.\d\d / 52 points", result.stdout)
+    assert "Dossiers:" in result.stdout and "Payments:" in result.stdout and "Reconciliation:" in result.stdout
+    assert "quarantined" in result.stdout and "Published marts:" in result.stdout
+
+
+KPI_INDICATORS = {
+    "dossiers_submitted", "dossiers_received", "dossiers_received_online", "online_rate", "dossiers_ended",
+    "ended_on_time", "ended_early", "ended_late", "dossiers_without_due_at", "in_progress_at_end",
+    "in_progress_overdue_at_end", "on_time_rate", "avg_processing_working_days", "p50_processing_working_days",
+    "p90_processing_working_days", "deadline_use", "fee_bearing_dossiers", "online_payment_rate",
+    "online_payment_rate_platform", "services_online", "services_with_online_dossiers", "e_result_rate",
+    "digitised_rate", "completion_rate", "digital_take_up", "fees_expected_vnd", "fees_collected_online_vnd",
+}
+
+
+def test_published_marts_have_the_columns_of_metrics_md(published: duckdb.DuckDBPyConnection) -> None:
+    columns = {t: {r[0] for r in published.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?", [t]
+    ).fetchall()} for t in ("fct_dossiers", "fct_payments", "kpi_766")}
+    assert {"dossier_id", "service_code", "agency_code", "district_code", "channel", "status_code",
+            "submitted_at", "received_at", "due_at", "ended_at", "is_received", "is_ended", "is_on_time",
+            "is_early", "supplement_rounds", "processing_working_days", "fee_expected_vnd", "fee_paid_vnd",
+            "reconciliation_state", "paid_online_via"} <= columns["fct_dossiers"]
+    assert {"intermediary_code", "transaction_id", "dossier_id", "amount_vnd", "status", "paid_at",
+            "settlement_date", "payment_channel", "is_orphan", "duplicate_rows"} <= columns["fct_payments"]
+    scored = {"on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate"}
+    assert KPI_INDICATORS | {f"points_{i}" for i in scored} | {
+        "unit_type", "unit_code", "period_type", "period_start", "points_total", "rank_in_level"} <= columns["kpi_766"]
+    for table in ("fct_dossiers", "fct_payments", "kpi_766"):
+        assert published.execute(f"select count(*) from marts.{table}").fetchall()[0][0] > 0
+    assert {r[0] for r in published.execute("select distinct period_type from marts.kpi_766").fetchall()} == {
+        "month", "quarter", "year"}
+
+
+def test_fct_dossiers_match_the_independent_computation(published, reference) -> None:
+    dossiers, _ = reference
+    rows = {r["dossier_id"]: r for r in _rows(published, "select * from marts.fct_dossiers")}
+    assert set(rows) == set(dossiers)
+    mismatches = []
+    for dossier_id, d in dossiers.items():
+        row = rows[dossier_id]
+        expected = {"status_code": d.status, "is_received": d.is_received, "is_ended": d.is_ended,
+                    "ended_at": d.ended, "is_on_time": d.on_time, "is_early": d.early,
+                    "processing_working_days": d.pwd, "supplement_rounds": len(d.rounds),
+                    "fee_expected_vnd": d.fee_expected, "fee_paid_vnd": d.fee_paid,
+                    "reconciliation_state": d.state, "agency_code": d.agency,
+                    "channel": {1: "in_person", 2: "online", 3: "postal"}[d.channel]}
+        for name, value in expected.items():
+            if row[name] != value:
+                mismatches.append((dossier_id, name, row[name], value))
+    assert not mismatches, mismatches[:10]
+    # The fixture exercises the rules: late by a second round, early, withdrawn, no due date.
+    assert any(d.on_time is False for d in dossiers.values())
+    assert any(d.early for d in dossiers.values())
+    assert any(d.due is None and d.is_received for d in dossiers.values())
+
+
+def test_fct_payments_match_the_independent_computation(published, reference) -> None:
+    dossiers, payments = reference
+    rows = {(r["intermediary_code"], r["transaction_id"]): r
+            for r in _rows(published, "select * from marts.fct_payments")}
+    assert set(rows) == set(payments)
+    for key, p in payments.items():
+        row = rows[key]
+        assert (row["amount_vnd"], row["status"], row["duplicate_rows"]) == (p.amount, p.status, p.duplicate_rows), key
+        assert row["is_orphan"] == (p.status == "succeeded" and p.dossier not in dossiers), key
+    assert sum(r["duplicate_rows"] for r in rows.values()) > 0
+    assert any(r["is_orphan"] for r in rows.values())
+
+
+def _compare(row: dict, expected: dict, label: str) -> list[str]:
+    problems = []
+    for name, value in expected.items():
+        got = row[name]
+        if value is None or got is None:
+            ok = value is None and got is None
+        elif isinstance(value, float) or isinstance(got, float):
+            ok = abs(float(got) - float(value)) <= TOLERANCE
+        else:
+            ok = got == value
+        if not ok:
+            problems.append(f"{label} {name}: mart {got!r} != reference {value!r}")
+    return problems
+
+
+def test_kpi_766_matches_for_province_agencies_and_districts(published, reference, small_landing: Path) -> None:
+    dossiers, payments = reference
+    start, end = dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1)
+    online_services = ref.load_online_services(small_landing, start.date(), end.date())
+    kpi = {(r["unit_type"], r["unit_code"]): r for r in _rows(
+        published, "select * from marts.kpi_766 where period_type = 'month' and period_start = date '2024-02-01'")}
+    problems: list[str] = []
+    units = [("province", PROVINCE)]
+    units += [("agency", a) for a in sorted({d.agency for d in dossiers.values() if d.agency})]
+    units += [("district", x) for x in sorted({d.district for d in dossiers.values() if d.district})]
+    for unit_type, unit_code in units:
+        if unit_type == "province":
+            members = list(dossiers.values())
+            paid = list(payments.values())
+        else:
+            attr = "agency" if unit_type == "agency" else "district"
+            members = [d for d in dossiers.values() if getattr(d, attr) == unit_code]
+            ids = {d.id for d in members}
+            paid = [p for p in payments.values() if p.dossier in ids]
+        expected = ref.period_indicators(members, paid, online_services, start, end, AS_OF, (unit_type, unit_code),
+                                          list(dossiers.values()))
+        problems += _compare(kpi[(unit_type, unit_code)], expected, f"{unit_type} {unit_code}")
+    assert not problems, "\n".join(problems[:20])
+    assert len(units) > 20
+
+
+def test_ranks_are_dense_by_points_total(published) -> None:
+    for period_type, period_start, unit_type in published.execute(
+            "select distinct period_type, period_start, unit_type from marts.kpi_766").fetchall():
+        rows = published.execute(
+            "select points_total, rank_in_level from marts.kpi_766 where period_type = ? and period_start = ? "
+            "and unit_type = ? order by points_total desc", [period_type, period_start, unit_type]).fetchall()
+        distinct_points = sorted({round(p, 12) for p, _ in rows}, reverse=True)
+        for points, rank in rows:
+            assert rank == distinct_points.index(round(points, 12)) + 1
+
+
+def _pii(landing: Path) -> set[str]:
+    values: set[str] = set()
+    for path in (landing / "dossiers").rglob("*.jsonl"):
+        for name in ("ChuHoSo", "SoGiayTo", "SoDienThoai"):
+            values |= set(re.findall(rf'"{name}":"([^"]+)"', path.read_text(encoding="utf-8")))
+    return {v for v in values if len(v) >= 8}
+
+
+def test_no_personal_data_reaches_marts_exports_reports_or_logs(run, published, small_landing: Path) -> None:
+    home, result = run
+    pii = _pii(small_landing)
+    assert len(pii) > 100
+    texts = [result.stdout, result.stderr]
+    for table in ("fct_dossiers", "fct_payments", "kpi_766"):
+        texts.append(published.execute(f"select * from marts.{table}").df().to_csv())
+    for folder in (home / "reports", home / "lake", home / "airflow" / "logs"):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix in {".csv", ".json", ".txt", ".log", ""}:
+                texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    with duckdb.connect() as con:
+        for pattern in ("*/*/data.parquet", "*/*/*/data.parquet"):  # raw tables; audit and quarantine
+            query = f"select * from read_parquet('{home}/lake/{pattern}', union_by_name=true)"
+            texts.append(con.sql(query).df().to_csv())
+    blob = "\n".join(texts)
+    leaked = [v for v in pii if v in blob]
+    assert not leaked, leaked[:5]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_failed_critical_gate_withholds_publication_and_a_rerun_changes_no_mart(
+        run, small_landing: Path, tmp_path: Path) -> None:
+    home, _ = run
+    published_file = home / "published" / "dichvucong.duckdb"
+    before = _digest(published_file)
+    with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+        marts_before = {t: con.sql(f"select * from marts.{t} order by all").df()
+                        for t in ("fct_dossiers", "fct_payments", "kpi_766")}
+    strict = tmp_path / "expectations"
+    shutil.copytree(REPO_ROOT / "expectations", strict)
+    suite = yaml.safe_load((strict / "kpi_766.yml").read_text(encoding="utf-8"))
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_between", "kwargs": {"column": "points_total", "max_value": 1},
+        "severity": "critical", "rule": "test: a gate that must close"})
+    (strict / "kpi_766.yml").write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+
+    result = _run(home, small_landing, DVC_EXPECTATIONS_DIR=str(strict))
+    assert result.returncode != 0
+    assert "QualityGateFailed" in result.stdout + result.stderr
+    assert _digest(published_file) == before, "officials keep the last good marts"
+    # The rerun landed the same interval and rebuilt the warehouse: every mart is identical.
+    with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+        for table, frame in marts_before.items():
+            assert con.sql(f"select * from marts.{table} order by all").df().equals(frame), table
