@@ -5,4 +5,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/bootstrap.sh"
 cd "$REPO_ROOT"
 ruff check src dags tests
+mypy
 exec python -m pytest "$@"

@@ -79,10 +79,11 @@ def build_summary(settings: Settings) -> str:
         ).fetchall()
         lines.append("Reconciliation: " + ", ".join(f"{s} {n:,}" for s, n in states))
     audit_glob = settings.lake_dir / "load_audit" / "*" / "*" / "data.parquet"
-    quarantine = duckdb.sql(
-        f"select source, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
-        f"from read_parquet('{audit_glob}') group by 1 order by 1"
-    ).fetchall()
+    with duckdb.connect() as con:
+        quarantine = con.execute(
+            f"select source, sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+            f"from read_parquet('{audit_glob}') group by 1 order by 1"
+        ).fetchall()
     lines.append("Landing: " + "; ".join(
         f"{s} read {r:,}, loaded {ld:,}, quarantined {q:,}" for s, r, ld, q in quarantine))
     lines.append("")

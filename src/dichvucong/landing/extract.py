@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dichvucong.config import Settings
 from dichvucong.landing import lake
@@ -85,7 +85,9 @@ def _parse(source: str, data: bytes, key: bytes) -> ParsedFile:
 
 def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, key: bytes) -> dict[str, int]:
     table = lake.SOURCE_TABLES[source]
-    rows, quarantined, audit = [], [], []
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
     for name, data in reader.files_for(source, day):
         parsed = _parse(source, data, key)
         if parsed.rows_read != len(parsed.rows) + len(parsed.quarantined):
@@ -116,7 +118,7 @@ def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, ke
     lake.write_partition(lake.partition_path(lake_dir, "load_audit", day, source), "load_audit", audit)
     return {
         "files": len(audit),
-        "rows_read": sum(a["rows_read"] for a in audit),
+        "rows_read": sum(int(a["rows_read"]) for a in audit),
         "rows_loaded": len(rows),
         "rows_quarantined": len(quarantined),
     }

@@ -110,7 +110,7 @@ def _decode_lines(data: bytes) -> list[tuple[int, str | None, bytes]]:
     """Split into lines, decoding each as UTF-8 (None where it is not)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    out = []
+    out: list[tuple[int, str | None, bytes]] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         raw = raw.rstrip(b"\r")
         try:

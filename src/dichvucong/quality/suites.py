@@ -131,6 +131,8 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path) -> V
     results = []
     for outcome in run.results:
         config = outcome.expectation_config
+        if config is None:
+            raise RuntimeError(f"{table}: GX returned a result without its expectation")
         result = outcome.result or {}
         severity = str(getattr(config.severity, "value", config.severity)).lower()
         observed = result.get("observed_value")

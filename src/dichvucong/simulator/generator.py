@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 from dichvucong.simulator.catalog import Service, catalog_at, change_days
 from dichvucong.simulator.reference import (
@@ -137,6 +138,10 @@ class _Buffers:
         self.count = 0
 
 
+# Per field: its services, their cumulative weights, its online services, and theirs.
+_FieldIndex = tuple[list[Service], list[float], list[Service], list[float]]
+
+
 @dataclass
 class _Payment:
     txn_id: str
@@ -169,14 +174,14 @@ class Simulator:
         self.payments: list[_Payment] = []
         self.applicants: list[tuple[int, str, str, str | None]] = []
         self.catalog_days = sorted({start, *change_days(start, end)})
-        self._index_cache: dict[dt.date, tuple] = {}
+        self._index_cache: dict[dt.date, dict[str, _FieldIndex]] = {}
 
     # --- catalog -----------------------------------------------------------------
 
     def catalog_for(self, day: dt.date) -> tuple[Service, ...]:
         return catalog_at(self.seed, max(d for d in self.catalog_days if d <= day) if day >= self.start else day)
 
-    def _service_index(self, day: dt.date) -> tuple:
+    def _service_index(self, day: dt.date) -> dict[str, _FieldIndex]:
         key = max(d for d in self.catalog_days if d <= day)
         if key not in self._index_cache:
             by_field: dict[str, list[Service]] = defaultdict(list)
@@ -340,7 +345,8 @@ class Simulator:
              NgayHenTra="" if missing_due else _fmt(due), DaSoHoa=digitised)
 
         # Online payment of the fee, soon after acceptance.
-        expected = sum(int(line["Gia"]) for line in state["DanhSachLePhi"])  # type: ignore[attr-defined,index]
+        fee_lines: list[dict[str, Any]] = state["DanhSachLePhi"]  # type: ignore[assignment]
+        expected = sum(int(line["Gia"]) for line in fee_lines)
         pay_via = 0
         if expected > 0:
             uptake = payment_uptake(day) * (1.0 if channel == 2 else 0.03)
@@ -404,7 +410,7 @@ class Simulator:
         for ts, what, value in timeline:
             if what == "pay":
                 emit(ts, DuocThanhToanTrucTuyen=value)
-                self._payments_for(rng, state, int(value), ts, expected)  # type: ignore[arg-type]
+                self._payments_for(rng, state, int(value), ts, expected)  # type: ignore[call-overload]
             elif what == "processing":
                 status = 4 if status == 2 else status
                 emit(ts, TrangThaiHoSo=status)
