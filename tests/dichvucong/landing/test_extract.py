@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from tests.conftest import SMALL_END, SMALL_START
 
 from dichvucong.config import Settings
 from dichvucong.landing import lake
 from dichvucong.landing.extract import land
 from dichvucong.tasks import check_landing_accounts
+from tests.conftest import SMALL_END, SMALL_START
 
 
 def _settings(landing: Path) -> Settings:

@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests.conftest import SMALL_END, SMALL_START
 
 from dichvucong.simulator import GenerationStats, generate
 from dichvucong.simulator.catalog import catalog_at
 from dichvucong.simulator.generator import payment_uptake
+from tests.conftest import SMALL_END, SMALL_START
 
 DOSSIER_FIELDS = {"MaHoSo", "MaTTHC", "MaCoQuan", "MaDiaBan", "KenhThucHien", "LoaiDoiTuong", "ChuHoSo",
                   "SoGiayTo", "SoDienThoai", "NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",

@@ -1,0 +1,49 @@
+"""The task functions the DAGs call, on the edges of a daily schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from dichvucong import tasks
+from dichvucong.landing import lake
+
+
+def test_interval_is_the_local_day_of_the_data_interval() -> None:
+    start = pendulum.datetime(2024, 2, 4, 17, tz="UTC")  # 5 Feb 00:00 in Asia/Ho_Chi_Minh
+    assert tasks.resolve_interval(None, start, start.add(days=1)) == (dt.date(2024, 2, 5), dt.date(2024, 2, 6))
+
+
+def test_conf_widens_a_run_to_a_range() -> None:
+    assert tasks.resolve_interval({"start": "2024-01-01", "end": "2024-02-01"}, None, None) == (
+        dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    with pytest.raises(ValueError, match="no data interval"):
+        tasks.resolve_interval({}, None, None)
+    with pytest.raises(ValueError, match="empty interval"):
+        tasks.resolve_interval({"start": "2024-01-02", "end": "2024-01-01"}, None, None)
+
+
+def test_a_day_without_a_catalog_snapshot_passes_its_gate(dvc_home: Path, small_landing: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_LANDING_DIR", str(small_landing))
+    day = dt.date(2024, 2, 6)  # snapshots are on 5 and 15 February
+    assert tasks.ingest("catalog", day, day + dt.timedelta(days=1))["files"] == 0
+    assert tasks.validate_landed("catalog", day, day + dt.timedelta(days=1))["rows"] == 0
+    report = tasks.ingest("dossiers", day, day + dt.timedelta(days=1))
+    assert report["rows_loaded"] > 0
+    assert tasks.validate_landed("dossiers", day, day + dt.timedelta(days=1))["rows"] == report["rows_loaded"]
+
+
+def test_landing_accounts_catch_a_partition_that_disagrees_with_its_audit(
+        dvc_home: Path, small_landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_LANDING_DIR", str(small_landing))
+    day = dt.date(2024, 2, 6)
+    tasks.ingest("payments", day, day + dt.timedelta(days=1))
+    assert tasks.check_landing_accounts()["sources"][0]["source"] == "payments"
+    # A partition replaced behind the audit's back (a lost write) must be caught.
+    lake.write_partition(lake.partition_path(dvc_home / "lake", "raw_payments", day), "raw_payments", [])
+    with pytest.raises(tasks.LandingAccountingError, match="payments"):
+        tasks.check_landing_accounts()
