@@ -34,10 +34,10 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(home: Path, landing: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+def _run(home: Path, landing: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["dichvucong", "run", "--landing", str(landing), "--start", SMALL_START.isoformat(),
-         "--end", SMALL_END.isoformat()],
+         "--end", SMALL_END.isoformat(), *args],
         env=_env(home, **extra), capture_output=True, text=True, timeout=900, check=False,
     )
 
@@ -254,3 +254,23 @@ def test_a_failed_critical_gate_withholds_publication_and_a_rerun_changes_no_mar
     with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
         for table, frame in marts_before.items():
             assert con.sql(f"select * from marts.{table} order by all").df().equals(frame), table
+
+
+def _mart_digests(database: Path) -> dict[str, str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {t: hashlib.sha256(con.sql(f"select * from marts.{t} order by all").df().to_csv().encode()).hexdigest()
+                for t in ("fct_dossiers", "fct_payments", "kpi_766")}
+
+
+def test_extracting_over_http_with_faults_gives_identical_marts(run, small_landing: Path,
+                                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    file_home, _ = run
+    home = tmp_path_factory.mktemp("e2e_http")
+    subprocess.run(["airflow", "db", "migrate"], env=_env(home), check=True, capture_output=True)
+    result = _run(home, small_landing, "--source", "http")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    output = result.stdout + result.stderr
+    served = re.search(r"faults served \{'429': (\d+), '5xx': (\d+), 'slow': (\d+), 'drop': (\d+)\}", output)
+    assert served and all(int(n) > 0 for n in served.groups()), "every kind of fault was served"
+    assert _mart_digests(home / "published" / "dichvucong.duckdb") == _mart_digests(
+        file_home / "published" / "dichvucong.duckdb")

@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 DEFAULT_START = dt.date(2022, 7, 1)
 DEFAULT_END = dt.date(2022, 10, 1)
@@ -63,6 +64,21 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path) -> dict[str, str]:
     return states
 
 
+def _serve_landing(landing: Path, seed: int) -> Any:
+    """Serve the landing directory as the source system's API (with typical faults), and point
+    the pipeline at it: the DAGs then extract over HTTP instead of reading the files."""
+    import secrets
+
+    from dichvucong.source_server import Faults, SourceData, SourceServer
+
+    token = secrets.token_urlsafe(24)
+    server = SourceServer(SourceData.load(landing), token, Faults.typical(seed))
+    server.start_in_thread()
+    os.environ.update({"DVC_SOURCE_MODE": "http", "DVC_SOURCE_URL": server.url, "DVC_SOURCE_TOKEN": token})
+    log.info("extracting over HTTP from %s (faults: %s)", server.url, server.faults)
+    return server
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dichvucong.config import REPO_ROOT, Settings
 
@@ -82,13 +98,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("generated %s dossiers (%s sync records) and %s payment rows in %.1f s", stats.dossiers,
                  stats.sync_records, stats.payment_rows, time.monotonic() - began)
     dags_folder = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", REPO_ROOT / "dags"))
-    run_dags(args.start, args.end, dags_folder)
+    server = None
+    if args.source == "http":
+        server = _serve_landing(settings.landing_dir, args.seed)
+    try:
+        run_dags(args.start, args.end, dags_folder)
+    finally:
+        if server is not None:
+            server.shutdown()
+            print(f"Source API: {server.requests} requests, faults served {server.faults_served}")
     from dichvucong.summary import write_summary
 
     text, path = write_summary(settings)
     print("\n" + text)
     print(f"\nSummary written to {path}; main job took {time.monotonic() - began:.0f} s")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dichvucong.source_server import main as serve
+
+    return serve(["--landing", str(args.landing), "--port", str(args.port), "--faults", args.faults,
+                  "--seed", str(args.seed)])
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -118,7 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--end", type=_date, default=DEFAULT_END, help="day after the last batch day")
     run.add_argument("--seed", type=int, default=2022)
     run.add_argument("--scale", type=float, default=1.0)
+    run.add_argument("--source", choices=["file", "http"], default="file",
+                     help="file: read the landing directory; http: serve it as the source API "
+                          "(with faults) and extract over HTTP")
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve-source", help="serve a landing directory as the source system's HTTP API")
+    serve.add_argument("--landing", type=Path, required=True)
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--faults", choices=["none", "typical"], default="typical")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.set_defaults(func=cmd_serve)
 
     summary = sub.add_parser("summary", help="print the summary of the published marts")
     summary.set_defaults(func=cmd_summary)

@@ -35,6 +35,10 @@ class Settings:
     expectations_dir: Path
     source_mode: str
     pseudonym_key_file: Path
+    source_url: str = ""
+    source_token: str = ""
+    http_page_size: int = 1000
+    http_lookback_days: int = 3
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,6 +57,10 @@ class Settings:
             expectations_dir=_path("DVC_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
             source_mode=source_mode,
             pseudonym_key_file=_path("DVC_PSEUDONYM_KEY_FILE", home / ".secrets" / "pseudonym.key"),
+            source_url=os.environ.get("DVC_SOURCE_URL", "").rstrip("/"),
+            source_token=os.environ.get("DVC_SOURCE_TOKEN", ""),
+            http_page_size=int(os.environ.get("DVC_HTTP_PAGE_SIZE", "1000")),
+            http_lookback_days=int(os.environ.get("DVC_HTTP_LOOKBACK_DAYS", "3")),
         )
 
     def pseudonym_key(self) -> bytes:

@@ -23,7 +23,6 @@ final as (
         p.service_code,
         p.fee_kind_code,
         p.amount_vnd < 0 as is_refund,
-        p.files_seen_in,
         p.source_file,
         p.batch_date
     from payments as p

@@ -127,7 +127,29 @@ def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, ke
 def reader_for(settings: Settings) -> SourceReader:
     if settings.source_mode == "file":
         return FileDropReader(settings.landing_dir)
-    raise NotImplementedError("the HTTP source mode is not available yet")
+    from dichvucong.landing.http_source import HttpSourceReader
+
+    url, token = settings.source_url, settings.source_token
+    if not url or not token:
+        url, token = _airflow_connection(url, token)
+    if not url or not token:
+        raise ValueError("HTTP source mode needs DVC_SOURCE_URL and DVC_SOURCE_TOKEN, or the Airflow connection "
+                         "'dvc_source' (host = base URL, password = token)")
+    return HttpSourceReader(url, token, settings.lake_dir / "_http_manifest", page_size=settings.http_page_size)
+
+
+def _airflow_connection(url: str, token: str) -> tuple[str, str]:
+    """The Airflow connection `dvc_source`, when running inside Airflow and it exists."""
+    try:
+        from airflow.sdk import BaseHook
+
+        connection = BaseHook.get_connection("dvc_source")
+    except Exception:  # not in Airflow, or no such connection: the caller reports what is missing
+        return url, token
+    base = connection.host or ""
+    if base and "://" not in base:
+        base = f"{connection.schema or 'http'}://{base}" + (f":{connection.port}" if connection.port else "")
+    return url or base.rstrip("/"), token or (connection.password or "")
 
 
 def land(source: str, start: dt.date, end: dt.date, settings: Settings,
@@ -141,6 +163,9 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
     days = days_in(start, end)
     for day in days:
         counts = land_day(source, day, reader, settings.lake_dir, key)
+        done = getattr(reader, "done", None)
+        if done is not None:
+            done(source, day)
         for name, value in counts.items():
             totals[name] += value
     report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals)
