@@ -5,12 +5,14 @@ Runs when all three lake tables have new data (Assets `raw_catalog`,
 `raw_dossiers`, `raw_payments`), one run at a time:
 
 1. **check_landing** — the lake's audit rows agree with its partitions
-   (rows read = loaded + quarantined, and each count matches the files).
+   (rows read = loaded + quarantined, and each count matches the files);
+   **check_freshness** — how far each source lags (a warning past two days).
 2. **dbt_build** — `dbt build` of `dbt_project/`: staging, intermediate and
    the marts `marts.fct_dossiers`, `marts.fct_payments`, `marts.kpi_766`, with
    dbt tests and unit tests, as of the latest landed day (or conf `as_of`).
-3. **validate_marts** — Great Expectations suites of the three marts; a
-   critical failure stops the run before publication.
+3. **validate_marts** — Great Expectations suites of the three marts and the
+   kpi_766 invariants; a critical failure alerts operators and stops the run
+   before publication (officials keep the last good marts).
 4. **publish** — copies the marts to the published file officials read
    (atomic rename), with CSV exports. Produces the Asset `published_marts`.
 
@@ -21,12 +23,17 @@ the `duckdb_warehouse` pool of one slot, and `max_active_runs=1`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pendulum
 from airflow.sdk import dag, task
 
+from dichvucong.alerts import on_task_failure
 from dichvucong.assets import PUBLISHED_MARTS, RAW_CATALOG, RAW_DOSSIERS, RAW_PAYMENTS, WAREHOUSE_POOL
+
+# Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
 
 
 @dag(
@@ -36,7 +43,7 @@ from dichvucong.assets import PUBLISHED_MARTS, RAW_CATALOG, RAW_DOSSIERS, RAW_PA
     catchup=False,
     max_active_runs=1,
     tags=["dbt", "marts", "quality"],
-    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2)},
+    default_args={"retries": 1, "retry_delay": RETRY_DELAY, "on_failure_callback": on_task_failure},
     doc_md=__doc__,
 )
 def build_marts() -> None:
@@ -45,6 +52,12 @@ def build_marts() -> None:
         from dichvucong.tasks import check_landing_accounts
 
         return check_landing_accounts()
+
+    @task(retries=0)
+    def check_freshness(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from dichvucong.tasks import check_freshness as freshness
+
+        return freshness((context["dag_run"].conf or {}).get("as_of"))
 
     @task(pool=WAREHOUSE_POOL)
     def dbt_build(_: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -65,7 +78,7 @@ def build_marts() -> None:
 
         return publish_marts(built["as_of"], context["run_id"])
 
-    built = dbt_build(check_landing())
+    built = dbt_build(check_freshness(check_landing()))
     publish(built, validate_marts(built))
 
 

@@ -20,13 +20,18 @@ range of days (a backfill in one run). Produces the Assets `raw_catalog`,
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from dichvucong.alerts import on_task_failure
 from dichvucong.assets import RAW_ASSETS
+
+# Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
 
 
 def make_ingest_dag(source: str) -> Any:
@@ -38,7 +43,7 @@ def make_ingest_dag(source: str) -> Any:
         catchup=False,
         max_active_runs=4,
         tags=["ingestion", source],
-        default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+        default_args={"retries": 2, "retry_delay": RETRY_DELAY, "on_failure_callback": on_task_failure},
         doc_md=__doc__,
     )
     def ingest() -> None:

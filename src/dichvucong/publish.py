@@ -32,6 +32,12 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         con.execute("create schema meta")
         for table in MART_TABLES:
             con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
+        con.execute("create schema quality")
+        history = settings.lake_dir / "quality_results"
+        if any(history.glob("*/*.parquet")):
+            # The validation history, including the checks of the marts being published.
+            con.execute(f"create table quality.validation_results as "
+                        f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
         con.execute(
             "create table meta.publication as select ?::timestamp as as_of, ?::timestamptz as published_at, "
             "?::varchar as run_id",

@@ -50,26 +50,48 @@ def ingest(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     return report.as_dict()
 
 
+def gate(frame: Any, table: str, interval: str, settings: Settings) -> dict[str, Any]:
+    """Validate, keep the result (JSON report, lake history, Data Docs), alert operators on any
+    failure, and raise QualityGateFailed when a critical expectation failed."""
+    from dichvucong.alerts import from_summary, notify
+    from dichvucong.quality import enforce, record, validate
+    from dichvucong.quality.history import store
+
+    summary = validate(frame, table, interval, settings.expectations_dir, docs_root=settings.reports_dir / "gx")
+    record(summary, settings.reports_dir)
+    store(summary, settings.lake_dir)
+    alert = from_summary(summary, summary.docs_url)
+    if alert is not None:
+        notify(alert, settings)
+    enforce(summary)
+    return {"table": table, "rows": summary.rows, "warnings": summary.warnings, "docs": summary.docs_url}
+
+
 def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Run the raw table's suite on the landed interval; a critical failure raises.
+    """Run the raw table's suite on the landed interval, and the volume check; a critical failure raises.
 
     A catalog is delivered only when it changes: an interval without a
     snapshot has nothing to validate, and the previous snapshot stays in force.
     """
-    from dichvucong.quality import enforce, record, validate
-    from dichvucong.quality.frames import raw_frame
+    from dichvucong.quality.frames import raw_frame, volume_frame
 
     settings = Settings.from_env()
     table = lake.SOURCE_TABLES[source]
     days = days_in(start, end)
-    if source == "catalog" and not any(lake.partition_path(settings.lake_dir, table, d).exists() for d in days):
-        log.info("no catalog snapshot in %s to %s: nothing to validate", start, end)
-        return {"table": table, "rows": 0, "warnings": 0, "report": None}
-    frame = raw_frame(settings.lake_dir, table, days)
-    summary = validate(frame, table, f"{start}_{end}", settings.expectations_dir)
-    path = record(summary, settings.reports_dir)
-    enforce(summary)
-    return {"table": table, "rows": summary.rows, "warnings": summary.warnings, "report": str(path)}
+    interval = f"{start}_{end}"
+    if source == "catalog":
+        # Each snapshot is a full catalog and is judged on its own (an empty one must not pass
+        # because another snapshot in the interval has rows).
+        snapshots = [d for d in days if lake.partition_path(settings.lake_dir, table, d).exists()]
+        if not snapshots:
+            log.info("no catalog snapshot in %s to %s: nothing to validate", start, end)
+        results = [gate(raw_frame(settings.lake_dir, table, [d]), table, d.isoformat(), settings) for d in snapshots]
+        return {"table": table, "rows": sum(r["rows"] for r in results),
+                "warnings": sum(r["warnings"] for r in results), "docs": [r["docs"] for r in results]}
+    result = gate(raw_frame(settings.lake_dir, table, days), table, interval, settings)
+    volume = gate(volume_frame(settings.lake_dir, source, days), "raw_volume", f"{source}_{interval}", settings)
+    result["volume_warnings"] = volume["warnings"]
+    return result
 
 
 def check_landing_accounts() -> dict[str, Any]:
@@ -113,6 +135,16 @@ def check_landing_accounts() -> dict[str, Any]:
     return {"sources": checks}
 
 
+def check_freshness(as_of: str | None = None) -> dict[str, Any]:
+    """How far each source's latest landed batch lags behind the as-of day (warning past two days)."""
+    from dichvucong.quality.frames import freshness_frame
+    from dichvucong.transform import landed_as_of
+
+    settings = Settings.from_env()
+    when = dt.datetime.fromisoformat(as_of) if as_of else landed_as_of(settings)
+    return gate(freshness_frame(settings.lake_dir, when), "landing_freshness", when.date().isoformat(), settings)
+
+
 def build_marts(as_of: str | None = None) -> dict[str, Any]:
     from dichvucong.transform import build
 
@@ -123,24 +155,24 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
 
 
 def validate_marts(interval: str) -> dict[str, Any]:
-    from dichvucong.quality import enforce, record, validate
-    from dichvucong.quality.frames import MART_TABLES, mart_frame
+    """Every mart's suite and the kpi_766 invariants; every one runs before a critical failure raises."""
+    from dichvucong.quality import QualityGateFailed
+    from dichvucong.quality.frames import MART_TABLES, kpi_invariants_frame, mart_frame
 
     settings = Settings.from_env()
-    summaries = []
-    failed = []
-    for table in MART_TABLES:
-        summary = validate(mart_frame(settings.warehouse_path, table), table, interval, settings.expectations_dir)
-        record(summary, settings.reports_dir)
-        summaries.append({"table": table, "rows": summary.rows, "warnings": summary.warnings,
-                          "critical_failures": summary.critical_failures})
+    results, failed = [], []
+    for table in (*MART_TABLES, "kpi_766_invariants"):
+        if table == "kpi_766_invariants":
+            frame = kpi_invariants_frame(settings.warehouse_path)
+        else:
+            frame = mart_frame(settings.warehouse_path, table)
         try:
-            enforce(summary)
-        except Exception as exc:  # every mart is validated before the gate closes
+            results.append(gate(frame, table, interval, settings))
+        except QualityGateFailed as exc:
             failed.append(exc)
     if failed:
         raise failed[0]
-    return {"marts": summaries}
+    return {"marts": results}
 
 
 def publish_marts(as_of: str, run_id: str) -> dict[str, Any]:

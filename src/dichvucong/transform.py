@@ -40,9 +40,12 @@ def landed_as_of(settings: Settings) -> dt.datetime:
 
 
 def check_inputs(settings: Settings) -> None:
+    from dichvucong.quality.history import ensure_table
+
     for table in ("raw_catalog", "raw_dossiers", "raw_payments"):
         if not any((settings.lake_dir / table).glob("batch_date=*/data.parquet")):
             raise TransformError(f"nothing landed for {table}: run its ingestion DAG first")
+    ensure_table(settings.lake_dir)
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:

@@ -52,7 +52,7 @@ def test_the_build_waits_for_all_three_sources_and_holds_the_single_writer_pool(
     assert type(condition).__name__ == "AssetAll"  # all three, not any one of them
     assert {a.name for a in condition.objects} == {"raw_catalog", "raw_dossiers", "raw_payments"}
     order = [t.task_id for t in dag.topological_sort()]
-    assert order == ["check_landing", "dbt_build", "validate_marts", "publish"]
+    assert order == ["check_landing", "check_freshness", "dbt_build", "validate_marts", "publish"]
     for task_id in ("dbt_build", "validate_marts", "publish"):
         assert dag.get_task(task_id).pool == "duckdb_warehouse"
     assert dag.get_task("validate_marts").retries == 0

@@ -15,8 +15,19 @@ MART_TABLES = ("fct_dossiers", "fct_payments", "kpi_766")
 
 
 def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
-    """The landed partitions of `days`; nested dossier lists become their total and count."""
+    """The landed partitions of `days`; nested dossier lists become their total and count;
+    payments say whether their dossier is known to the dossier source (landed so far)."""
     arrow = lake.read_partitions(lake_dir, table, days)
+    if table == "raw_payments":
+        known: set[str] = set()
+        if any((lake_dir / "raw_dossiers").glob("batch_date=*/data.parquet")):
+            with duckdb.connect() as con:
+                known = {r[0] for r in con.execute(
+                    f"select distinct trim(MaHoSo) from read_parquet('{lake_dir}/raw_dossiers/*/data.parquet')"
+                ).fetchall()}
+        frame = arrow.to_pandas()
+        frame["dossier_is_known"] = frame["MaHoSo"].fillna("").str.strip().isin(known)
+        return frame
     if table != "raw_dossiers":
         return arrow.to_pandas()
     with duckdb.connect() as con:
@@ -37,3 +48,72 @@ def mart_frame(warehouse: Path, table: str) -> Any:
         raise ValueError(f"not a published mart: {table}")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(f"select * from marts.{table}").df()
+
+
+def volume_frame(lake_dir: Path, source: str, days: list[dt.date], weeks: int = 7) -> Any:
+    """Rows landed per day of `days`, against the mean of the same weekday over the previous weeks."""
+    with duckdb.connect() as con:
+        audit = f"{lake_dir}/load_audit/{source}/*/data.parquet"
+        return con.execute(
+            f"""
+            with daily as (
+                select batch_date, sum(rows_loaded) as rows_loaded from read_parquet('{audit}') group by 1
+            ),
+            checked as (select unnest(?::date[]) as batch_date)
+            select
+                c.batch_date,
+                coalesce(d.rows_loaded, 0) as rows_loaded,
+                (select avg(p.rows_loaded) from daily p
+                 where p.batch_date < c.batch_date and p.batch_date >= c.batch_date - interval {weeks * 7} day
+                   and dayofweek(p.batch_date) = dayofweek(c.batch_date)) as trailing_mean
+            from checked c left join daily d using (batch_date)
+            """,
+            [days],
+        ).df().assign(volume_ratio=lambda f: f["rows_loaded"] / f["trailing_mean"].where(f["trailing_mean"] > 0))
+
+
+def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
+    """Per source, the latest landed batch day and its lag behind the as-of day."""
+    import pandas as pd
+
+    rows = []
+    for source, table in (("dossiers", "raw_dossiers"), ("payments", "raw_payments")):
+        days = sorted(p.parent.name.removeprefix("batch_date=")
+                      for p in (lake_dir / table).glob("batch_date=*/data.parquet"))
+        latest = dt.date.fromisoformat(days[-1]) if days else None
+        rows.append({"source": source, "latest_batch_date": latest,
+                     "lag_days": (as_of.date() - latest).days if latest else None})
+    return pd.DataFrame(rows)
+
+
+def kpi_invariants_frame(warehouse: Path) -> Any:
+    """Invariants of kpi_766 per unit type and period: the province's counts equal the
+    sum of its districts' (plus dossiers with no district), and ranks are dense."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            """
+            with k as (select * from marts.kpi_766),
+            no_district as (
+                select count(*) filter (where district_code is null) as n from marts.fct_dossiers
+            ),
+            totals as (
+                select period_type, period_start,
+                    sum(dossiers_submitted) filter (where unit_type = 'province') as province_submitted,
+                    sum(dossiers_submitted) filter (where unit_type = 'district') as districts_submitted,
+                    sum(dossiers_received) filter (where unit_type = 'province') as province_received,
+                    sum(dossiers_received) filter (where unit_type = 'district') as districts_received
+                from k group by all
+            ),
+            ranks as (
+                select period_type, period_start, unit_type,
+                    max(rank_in_level) = count(distinct points_total) as ranks_are_dense
+                from k group by all
+            )
+            select r.period_type, r.period_start, r.unit_type, r.ranks_are_dense,
+                (t.province_received - coalesce(t.districts_received, 0)) <= (select n from no_district)
+                    and (t.province_submitted - coalesce(t.districts_submitted, 0)) <= (select n from no_district)
+                    and t.province_received >= coalesce(t.districts_received, 0)
+                    as province_equals_districts
+            from ranks r join totals t using (period_type, period_start)
+            """
+        ).df()

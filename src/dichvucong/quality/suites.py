@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,8 @@ class ValidationSummary:
     critical_failures: int
     warnings: int
     results: list[ExpectationResult] = field(default_factory=list)
+    docs_url: str | None = None
+    validated_at: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,32 +106,69 @@ def _columns(kwargs: dict[str, Any]) -> str | None:
     return ",".join(names) or None
 
 
-def validate(frame: Any, table: str, interval: str, expectations_dir: Path) -> ValidationSummary:
-    """Validate a pandas DataFrame against the table's suite; never raises for failures."""
+@contextmanager
+def _gx_context(docs_root: Path | None) -> Iterator[Any]:
+    """An ephemeral GX context, or a file context under `docs_root` (serialised by a lock:
+    parallel validations share its stores and Data Docs site)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context: Any
+    if docs_root is None:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        yield context
+        return
+    docs_root.mkdir(parents=True, exist_ok=True)
+    with open(docs_root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        context = gx.get_context(mode="file", project_root_dir=str(docs_root))
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        yield context
+
+
+def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
+             docs_root: Path | None = None) -> ValidationSummary:
+    """Validate a pandas DataFrame against the table's suite; never raises for failures.
+
+    With `docs_root`, the result is stored in a GX file context there and its
+    Data Docs page is built; the summary carries the page's URL.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     import great_expectations.expectations as gxe
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
 
     spec = load_suite_spec(expectations_dir, table)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (
-        context.data_sources.add_pandas(f"{table}_source")
-        .add_dataframe_asset(table)
-        .add_batch_definition_whole_dataframe(f"{table}_{interval}")
-    )
-    suite = gx.ExpectationSuite(name=table)
-    for item in spec["expectations"]:
-        expectation_class = getattr(gxe, _class_name(item["type"]))
-        suite.add_expectation(
-            expectation_class(**item["kwargs"], severity=item["severity"], meta={"rule": item["rule"]})
+    docs_url = None
+    with _gx_context(docs_root) as context:
+        batch = (
+            context.data_sources.add_or_update_pandas(f"{table}_source")
+            .add_dataframe_asset(table)
+            .add_batch_definition_whole_dataframe(f"{table}_batch")
         )
-    suite = context.suites.add_or_update(suite)
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{table}_validation", data=batch, suite=suite)
-    )
-    run = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+        suite = gx.ExpectationSuite(name=table)
+        for item in spec["expectations"]:
+            expectation_class = getattr(gxe, _class_name(item["type"]))
+            suite.add_expectation(
+                expectation_class(**item["kwargs"], severity=item["severity"], meta={"rule": item["rule"]})
+            )
+        suite = context.suites.add_or_update(suite)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"{table}_validation", data=batch, suite=suite)
+        )
+        actions: list[Any] = [UpdateDataDocsAction(name="data_docs")] if docs_root is not None else []
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(name=f"{table}_checkpoint", validation_definitions=[definition], actions=actions,
+                          result_format="SUMMARY")
+        )
+        outcome_all = checkpoint.run(batch_parameters={"dataframe": frame},
+                                     run_id=RunIdentifier(run_name=interval))
+        identifier, run = next(iter(outcome_all.run_results.items()))
+        if docs_root is not None:
+            urls = context.get_docs_sites_urls(resource_identifier=identifier)
+            docs_url = next((u["site_url"] for u in urls if u.get("site_url")), None)
 
     results = []
     for outcome in run.results:
@@ -149,7 +191,8 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path) -> V
         ))
     critical = sum(1 for r in results if not r.success and r.severity == "critical")
     warnings = sum(1 for r in results if not r.success and r.severity == "warning")
-    return ValidationSummary(table, interval, len(frame), critical == 0, critical, warnings, results)
+    return ValidationSummary(table, interval, len(frame), critical == 0, critical, warnings, results, docs_url,
+                             dt.datetime.now(dt.UTC).isoformat())
 
 
 def record(summary: ValidationSummary, reports_dir: Path) -> Path:
@@ -157,7 +200,7 @@ def record(summary: ValidationSummary, reports_dir: Path) -> Path:
     folder = reports_dir / "quality" / summary.table
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{summary.interval}.json"
-    payload = summary.as_dict() | {"validated_at": dt.datetime.now(dt.UTC).isoformat()}
+    payload = summary.as_dict()
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
 

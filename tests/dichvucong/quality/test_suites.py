@@ -17,7 +17,8 @@ TABLES = sorted(p.stem for p in EXPECTATIONS.glob("*.yml"))
 
 
 def test_there_is_a_suite_for_every_load_and_every_mart() -> None:
-    assert set(TABLES) == {"raw_catalog", "raw_dossiers", "raw_payments", "fct_dossiers", "fct_payments", "kpi_766"}
+    assert set(TABLES) == {"raw_catalog", "raw_dossiers", "raw_payments", "fct_dossiers", "fct_payments", "kpi_766",
+                           "raw_volume", "landing_freshness", "kpi_766_invariants"}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -37,6 +38,7 @@ def _payments(**columns: list) -> pd.DataFrame:
         "SoTien": [1000, 2000, -1000], "TrangThai": ["00", "01", "02"],
         "ThoiGianGiaoDich": pd.to_datetime(["2024-01-01 10:00"] * 3), "NgayDoiSoat": pd.to_datetime(["2024-01-01"] * 3),
         "_source_file": ["f"] * 3, "_line_number": [2, 3, 4], "_batch_date": pd.to_datetime(["2024-01-01"] * 3),
+        "dossier_is_known": [True, True, True],
     }
     return pd.DataFrame(base | columns)
 
@@ -90,3 +92,43 @@ def test_kpi_rates_outside_zero_one_fail(tmp_path: Path) -> None:
     summary = validate(frame, "kpi_766", "t", EXPECTATIONS)
     failed = [r.column for r in summary.results if not r.success]
     assert failed == ["on_time_rate"]
+
+
+def test_a_payment_for_an_unknown_dossier_warns() -> None:
+    summary = validate(_payments(dossier_is_known=[True, False, True]), "raw_payments", "t", EXPECTATIONS)
+    assert summary.success and summary.warnings == 1
+    assert next(r for r in summary.results if not r.success).column == "dossier_is_known"
+
+
+def test_a_volume_jump_against_the_same_weekday_warns() -> None:
+    frame = pd.DataFrame({"batch_date": pd.to_datetime(["2024-01-08", "2024-01-09", "2024-01-10"]),
+                          "rows_loaded": [1000, 4000, 50], "trailing_mean": [1100.0, 1000.0, None]})
+    frame["volume_ratio"] = frame["rows_loaded"] / frame["trailing_mean"]
+    summary = validate(frame, "raw_volume", "t", EXPECTATIONS)
+    assert summary.success and summary.warnings == 1
+    assert next(r for r in summary.results if not r.success).unexpected_count == 1  # no history: not judged
+
+
+def test_a_stale_source_warns_and_a_missing_one_closes_the_gate() -> None:
+    stale = pd.DataFrame({"source": ["dossiers", "payments"], "latest_batch_date": pd.to_datetime(["2024-01-01"] * 2),
+                          "lag_days": [5, 1]})
+    assert validate(stale, "landing_freshness", "t", EXPECTATIONS).warnings == 1
+    missing = stale.assign(latest_batch_date=[None, pd.Timestamp("2024-01-01")])
+    assert validate(missing, "landing_freshness", "t", EXPECTATIONS).critical_failures == 1
+
+
+def test_gaps_in_ranks_close_the_gate() -> None:
+    frame = pd.DataFrame({"period_type": ["month"] * 2, "period_start": pd.to_datetime(["2024-01-01"] * 2),
+                          "unit_type": ["agency", "district"], "ranks_are_dense": [True, False],
+                          "province_equals_districts": [True, True]})
+    summary = validate(frame, "kpi_766_invariants", "t", EXPECTATIONS)
+    assert summary.critical_failures == 1
+
+
+def test_data_docs_are_built_and_linked(tmp_path: Path) -> None:
+    summary = validate(_payments(TrangThai=["00", "09", "00"]), "raw_payments", "2024-01-01_2024-01-02",
+                       EXPECTATIONS, docs_root=tmp_path)
+    assert summary.docs_url and summary.docs_url.startswith("file://")
+    page = Path(summary.docs_url.removeprefix("file://"))
+    assert page.exists() and "TrangThai" in page.read_text(encoding="utf-8")
+    assert (tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()

@@ -1,0 +1,191 @@
+"""Quality gates and alerts with real receivers on loopback: an SMTP server
+(aiosmtpd) and an HTTP webhook. Bad loads are injected into real runs of the
+main job (real DAGs): a warning alerts and publishes, a closed gate alerts
+and withholds publication, a task that exhausts its retries alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from aiosmtpd.controller import Controller
+
+from dichvucong.alerts import from_summary, notify
+from dichvucong.config import REPO_ROOT, Settings
+from dichvucong.quality import validate
+from dichvucong.simulator import generate
+
+START, END = dt.date(2024, 3, 4), dt.date(2024, 3, 11)
+
+
+class Receivers:
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+        self.hooks: list[dict[str, Any]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        self.mails.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def receivers() -> Iterator[tuple[Receivers, dict[str, str]]]:
+    inbox = Receivers()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's name
+            inbox.hooks.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    web = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    env = {"DVC_ALERT_SMTP_HOST": "127.0.0.1", "DVC_ALERT_SMTP_PORT": str(smtp_port),
+           "DVC_ALERT_TO": "operators@vinhphuc.example", "DVC_ALERT_FROM": "pipeline@vinhphuc.example",
+           "DVC_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{web.server_address[1]}/hook"}
+    yield inbox, env
+    smtp.stop()
+    web.shutdown()
+
+
+def _bad_payments() -> pd.DataFrame:
+    return pd.DataFrame({
+        "MaGiaoDich": ["T1", "T2"], "MaTrungGian": ["VCB", "VCB"], "KenhThanhToan": [1, 1],
+        "MaHoSo": ["026090001234", "0912345678"], "MaTTHC": ["S", "S"], "LoaiPhiLePhi": [1, 1], "SoTien": [1, 2],
+        "TrangThai": ["00", "09"], "ThoiGianGiaoDich": pd.to_datetime(["2024-01-01"] * 2),
+        "NgayDoiSoat": pd.to_datetime(["2024-01-01"] * 2), "_source_file": ["f", "f"], "_line_number": [1, 2],
+        "_batch_date": pd.to_datetime(["2024-01-01"] * 2), "dossier_is_known": [False, False],
+    })
+
+
+def test_an_alert_reaches_both_channels_says_what_to_do_and_carries_no_data(
+        receivers: tuple[Receivers, dict[str, str]], dvc_home: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    inbox, env = receivers
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    inbox.mails.clear()
+    inbox.hooks.clear()
+    summary = validate(_bad_payments(), "raw_payments", "2024-01-01_2024-01-02", REPO_ROOT / "expectations",
+                       docs_root=tmp_path)
+    alert = from_summary(summary, summary.docs_url)
+    assert alert is not None and alert.kind == "critical"
+    assert notify(alert, Settings.from_env())["sent"] == ["email", "webhook"]
+    (mail,), (hook,) = inbox.mails, inbox.hooks
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert mail["Subject"] == "[dichvucong] GATE CLOSED: raw_payments [2024-01-01_2024-01-02]"
+    assert "expect_column_values_to_be_in_set on TrangThai: 1 of 2 rows" in body
+    assert "Publication is withheld" in body and summary.docs_url in body
+    assert hook["kind"] == "critical" and hook["table"] == "raw_payments" and hook["docs_url"] == summary.docs_url
+    assert hook["findings"][0]["column"] == "TrangThai" and hook["findings"][0]["unexpected_count"] == 1
+    for leaked in ("026090001234", "0912345678"):
+        assert leaked not in body and leaked not in json.dumps(hook)
+
+    # The same check failing again is grouped, not sent again ...
+    for _ in range(3):
+        assert notify(from_summary(summary, summary.docs_url), Settings.from_env())["held_back"]
+    assert len(inbox.mails) == 1 and len(inbox.hooks) == 1
+    # ... until the grouping window has passed: then one alert says how many were held back.
+    monkeypatch.setenv("DVC_ALERT_GROUP_MINUTES", "0")
+    notify(from_summary(summary, summary.docs_url), Settings.from_env())
+    assert inbox.hooks[-1]["held_back"] == 3
+    assert "3 more time(s)" in inbox.mails[-1].get_payload(decode=True).decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    landing = tmp_path_factory.mktemp("week") / "landing"
+    generate(landing, START, END, seed=21, scale=0.02, dirt_rate=0)
+    return landing
+
+
+def _run(home: Path, landing: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
+    full |= {"DVC_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "DVC_PSEUDONYM_KEY": "alerts-key",
+             "DVC_RETRY_DELAY_SECONDS": "1"} | env
+    if not (home / "airflow" / "airflow.db").exists():
+        subprocess.run(["airflow", "db", "migrate"], env=full, check=True, capture_output=True)
+    return subprocess.run(["dichvucong", "run", "--landing", str(landing), "--start", START.isoformat(),
+                           "--end", END.isoformat()], env=full, capture_output=True, text=True, timeout=900)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
+        receivers: tuple[Receivers, dict[str, str]], week: Path, tmp_path: Path) -> None:
+    inbox, env = receivers
+    home = tmp_path / "home"
+    landing = tmp_path / "landing"
+    shutil.copytree(week, landing)
+
+    # 1. A new intermediary appears in a reconciliation file: a warning, and the marts are published.
+    day = START + dt.timedelta(days=2)
+    path = landing / "payments" / f"{day}" / f"doisoat_{day:%Y%m%d}_NEWPAY.csv"
+    path.write_text("MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien,TrangThai,"
+                    f"ThoiGianGiaoDich,NgayDoiSoat\nNP1,NEWPAY,1,HS-X,1.004227,2,50000,00,{day} 10:00:00,{day}\n",
+                    encoding="utf-8")
+    inbox.mails.clear()
+    inbox.hooks.clear()
+    result = _run(home, landing, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    published = home / "published" / "dichvucong.duckdb"
+    assert published.exists()
+    warnings = [h for h in inbox.hooks if h["kind"] == "warning" and h["table"] == "raw_payments"]
+    assert warnings and {f["column"] for f in warnings[0]["findings"]} >= {"MaTrungGian", "dossier_is_known"}
+    assert any("warning: raw_payments" in m["Subject"] for m in inbox.mails)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_payments where intermediary_code = 'NEWPAY'"
+                           ).fetchall()[0][0] == 1
+        history = con.execute("select count(*), count(*) filter (where not success) "
+                              "from quality.validation_results").fetchall()[0]
+    assert history[0] > 50 and history[1] >= 2
+    good = _digest(published)
+
+    # 2. An empty catalog snapshot arrives: the catalog gate closes and nothing is published.
+    empty_day = START + dt.timedelta(days=3)
+    (landing / "catalog" / f"services_{empty_day:%Y%m%d}.csv").write_text(
+        "MaTTHC,TenTTHC,MaLinhVuc,TenLinhVuc,MaCoQuan,TenCoQuan,CapThucHien,MucDo,ThoiHanGiaiQuyet,PhiLePhi\n",
+        encoding="utf-8")
+    inbox.hooks.clear()
+    result = _run(home, landing, env)
+    assert result.returncode != 0
+    critical = [h for h in inbox.hooks if h["kind"] == "critical"]
+    assert [h["table"] for h in critical] == ["raw_catalog"]
+    assert critical[0]["findings"][0]["check"] == "expect_table_row_count_to_be_between"
+    assert critical[0]["docs_url"] and Path(critical[0]["docs_url"].removeprefix("file://")).exists()
+    assert not [h for h in inbox.hooks if h["kind"] == "task_failed"], "the gate's own alert is enough"
+    assert _digest(published) == good, "officials keep the last good marts"
+
+    # 3. No catalog was ever delivered: the build fails after its retries, and operators hear of it.
+    (landing / "catalog" / f"services_{empty_day:%Y%m%d}.csv").unlink()
+    shutil.rmtree(landing / "catalog")
+    inbox.hooks.clear()
+    result = _run(tmp_path / "fresh", landing, env)
+    assert result.returncode != 0
+    failed = [h for h in inbox.hooks if h["kind"] == "task_failed"]
+    assert [(h["dag_id"], h["task_id"]) for h in failed] == [("build_marts", "dbt_build")]
+    assert "nothing landed for raw_catalog" in failed[0]["error"]
