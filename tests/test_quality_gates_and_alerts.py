@@ -180,8 +180,15 @@ def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
     assert not [h for h in inbox.hooks if h["kind"] == "task_failed"], "the gate's own alert is enough"
     assert _digest(published) == good, "officials keep the last good marts"
 
-    # 3. No catalog was ever delivered: the build fails after its retries, and operators hear of it.
+    # Fixing the batch (the empty snapshot is withdrawn) and rerunning publishes again.
     (landing / "catalog" / f"services_{empty_day:%Y%m%d}.csv").unlink()
+    result = _run(home, landing, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _digest(published) != good
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.kpi_766").fetchall()[0][0] > 0
+
+    # 3. No catalog was ever delivered: the build fails after its retries, and operators hear of it.
     shutil.rmtree(landing / "catalog")
     inbox.hooks.clear()
     result = _run(tmp_path / "fresh", landing, env)

@@ -110,7 +110,10 @@ def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, ke
             "total_line_amount": parsed.total_line_amount, "file_error": parsed.file_error,
         })
     if source == "catalog" and not audit:
-        # No snapshot that day: nothing to replace, the previous snapshot stays in force.
+        # No snapshot that day: the previous snapshot stays in force. A snapshot landed for
+        # this day before (and since withdrawn or corrected away) is removed with its audit.
+        for name, kind in ((table, None), ("quarantine", source), ("load_audit", source)):
+            lake.partition_path(lake_dir, name, day, kind).unlink(missing_ok=True)
         return {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     # Data first, audit last: an audit row exists only for a day whose data is in place.
     lake.write_partition(lake.partition_path(lake_dir, table, day), table, rows)

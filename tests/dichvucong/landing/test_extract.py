@@ -91,3 +91,18 @@ def test_a_day_with_no_files_lands_empty_typed_partitions(dvc_home: Path, tmp_pa
     assert report.files == 0 and report.rows_read == 0
     partition = lake.partition_path(settings.lake_dir, "raw_dossiers", dt.date(2024, 1, 2))
     assert pq.read_table(partition).schema.equals(lake.SCHEMAS["raw_dossiers"])
+
+
+def test_a_withdrawn_catalog_snapshot_leaves_the_lake_on_rerun(dvc_home: Path, small_landing: Path,
+                                                               tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    settings = _settings(landing)
+    day = SMALL_START
+    land("catalog", day, day + dt.timedelta(days=1), settings)
+    partition = lake.partition_path(settings.lake_dir, "raw_catalog", day)
+    assert partition.exists()
+    (landing / "catalog" / f"services_{day:%Y%m%d}.csv").unlink()
+    land("catalog", day, day + dt.timedelta(days=1), settings)
+    assert not partition.exists()
+    assert not lake.partition_path(settings.lake_dir, "load_audit", day, "catalog").exists()
