@@ -145,3 +145,13 @@ def test_late_syncs_are_served_only_once_synced(small_landing: Path, tmp_path: P
     window = (f"{updated:%Y%m%d}000000", f"{updated + dt.timedelta(days=1):%Y%m%d}000000")
     assert record.record not in data.dossier_window(*window, visible_until=updated + dt.timedelta(days=1))
     assert record.record in data.dossier_window(*window, visible_until=record.synced_on + dt.timedelta(days=1))
+
+
+def test_the_catalog_lands_on_the_days_it_changes(server: SourceServer, tmp_path: Path) -> None:
+    reader = _reader(server, tmp_path)
+    landed = {day: list(reader.files_for("catalog", day))
+              for day in (SMALL_START, SMALL_START + dt.timedelta(days=1), dt.date(2024, 2, 15))}
+    assert [len(pieces) for pieces in landed.values()] == [1, 0, 1]
+    header = landed[SMALL_START][0][1].decode("utf-8").splitlines()[0]
+    assert header.split(",") == ["MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "MaCoQuan", "TenCoQuan",
+                                 "CapThucHien", "MucDo", "ThoiHanGiaiQuyet", "PhiLePhi"]

@@ -3,7 +3,7 @@
 A `SourceReader` like the file drop: it yields, for one batch day, the
 (name, bytes) pieces the landing step parses. Dossiers come by update window
 ([day 00:00, next day 00:00) local) in pages; payments as the day's
-reconciliation files, byte for byte; the catalog as the one in force that day.
+reconciliation files, byte for byte; the catalog as the one in force that day, on the days it changed.
 
 Every request retries with backoff on 5xx, dropped connections and truncated
 bodies, honours Retry-After on 429, and gives up after a bounded time. Pages
@@ -208,8 +208,12 @@ class HttpSourceReader:
             yield name, path.read_bytes()
 
     def _catalog(self, day: dt.date) -> Iterator[tuple[str, bytes]]:
+        """The catalog in force that day, as a snapshot only if it differs from the day before's:
+        like the file drop, a snapshot is delivered when the catalog changes."""
         records = self.get_json("/api/v1/catalog", {"as_of": day.isoformat()})
         if not records:
+            return
+        if records == self.get_json("/api/v1/catalog", {"as_of": (day - dt.timedelta(days=1)).isoformat()}):
             return
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CATALOG_COLUMNS, extrasaction="ignore", lineterminator="\n")
