@@ -94,8 +94,9 @@ scored as (
             when not t.is_ended or t.ended_at is null or t.due_at is null then null
             else t.ended_net_at <= t.due_at and t.supplement_rounds_count <= 1
         end as is_on_time,
+        -- greatest() skips nulls in DuckDB: both days must be in the calendar.
         case
-            when t.is_ended and t.ended_at is not null and t.received_at is not null
+            when t.is_ended and end_day.working_day_index is not null and received_day.working_day_index is not null
                 then greatest(0, end_day.working_day_index - received_day.working_day_index)
         end as processing_working_days,
         end_day.is_working_day as ended_net_on_working_day

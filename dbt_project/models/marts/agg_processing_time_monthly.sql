@@ -1,0 +1,27 @@
+-- One row per (service_code, month) with dossiers ended that month: the distribution of
+-- processing working days against the legal deadline, and the late share.
+with dossiers as (
+    select * from {{ ref('int_dossiers_lifecycle') }}
+    where is_ended and ended_at is not null
+),
+
+final as (
+    select
+        service_code,
+        date_trunc('month', ended_at)::date as month_start,
+        count(*) as dossiers_ended,
+        avg(processing_working_days) as avg_processing_working_days,
+        quantile_cont(processing_working_days, 0.5) as p50_processing_working_days,
+        quantile_cont(processing_working_days, 0.9) as p90_processing_working_days,
+        max(deadline_working_days) as deadline_working_days,
+        -- Ordered, so that the float sum is the same on every run.
+        avg(processing_working_days::double / deadline_working_days order by dossier_id)
+            filter (where deadline_working_days > 0) as deadline_use,
+        {{ safe_divide('count(*) filter (where not is_on_time)',
+                       'count(*) filter (where is_on_time is not null)') }} as late_share,
+        {{ safe_divide('count(*) filter (where supplement_rounds > 0)', 'count(*)') }} as supplement_share
+    from dossiers
+    group by all
+)
+
+select * from final
