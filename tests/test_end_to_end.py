@@ -79,6 +79,8 @@ def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProces
     assert re.search(r"total \d+\.\d\d / 52 points", result.stdout)
     assert "Dossiers:" in result.stdout and "Payments:" in result.stdout and "Reconciliation:" in result.stdout
     assert "quarantined" in result.stdout and "Published marts:" in result.stdout
+    docs = re.search(r"dbt docs \(models, columns, lineage\): (\S+)", result.stdout)
+    assert docs and Path(docs.group(1)).stat().st_size > 100_000
 
 
 KPI_INDICATORS = {
@@ -104,7 +106,8 @@ def test_published_marts_have_the_columns_of_metrics_md(published: duckdb.DuckDB
     scored = {"on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate"}
     assert KPI_INDICATORS | {f"points_{i}" for i in scored} | {
         "unit_type", "unit_code", "period_type", "period_start", "points_total", "rank_in_level"} <= columns["kpi_766"]
-    for table in ("fct_dossiers", "fct_payments", "kpi_766"):
+    for table in ("fct_dossiers", "fct_payments", "kpi_766", "agg_service_usage_daily", "agg_processing_time_monthly",
+                  "agg_fees_daily"):
         assert published.execute(f"select count(*) from marts.{table}").fetchall()[0][0] > 0
     assert {r[0] for r in published.execute("select distinct period_type from marts.kpi_766").fetchall()} == {
         "month", "quarter", "year"}
@@ -274,3 +277,17 @@ def test_extracting_over_http_with_faults_gives_identical_marts(run, small_landi
     assert served and all(int(n) > 0 for n in served.groups()), "every kind of fault was served"
     assert _mart_digests(home / "published" / "dichvucong.duckdb") == _mart_digests(
         file_home / "published" / "dichvucong.duckdb")
+
+
+def test_rollups_add_up_to_the_facts(published) -> None:
+    usage = published.execute("select sum(dossiers_submitted), sum(dossiers_ended) from marts.agg_service_usage_daily"
+                              ).fetchall()[0]
+    facts = published.execute("select count(*), count(ended_at) filter (where is_ended) from marts.fct_dossiers"
+                              ).fetchall()[0]
+    assert usage == facts
+    fees = published.execute("select sum(collected_vnd) - sum(refunded_vnd), sum(duplicate_rows), sum(orphan_payments) "
+                             "from marts.agg_fees_daily").fetchall()[0]
+    payments = published.execute(
+        "select sum(amount_vnd) filter (where status = 'succeeded'), sum(duplicate_rows), "
+        "count(*) filter (where is_orphan) from marts.fct_payments").fetchall()[0]
+    assert fees == payments

@@ -108,9 +108,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             server.shutdown()
             print(f"Source API: {server.requests} requests, faults served {server.faults_served}")
     from dichvucong.summary import write_summary
+    from dichvucong.transform import generate_docs
 
+    docs = generate_docs(settings)
     text, path = write_summary(settings)
     print("\n" + text)
+    print(f"dbt docs (models, columns, lineage): {docs}")
     print(f"\nSummary written to {path}; main job took {time.monotonic() - began:.0f} s")
     return 0
 

@@ -30,7 +30,13 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
         con.execute("create schema marts")
         con.execute("create schema meta")
-        for table in MART_TABLES:
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = 'marts' "
+            "order by 1").fetchall()]
+        missing = set(MART_TABLES) - set(tables)
+        if missing:
+            raise RuntimeError(f"the warehouse lacks published marts {sorted(missing)}")
+        for table in tables:
             con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
         con.execute("create schema quality")
         history = settings.lake_dir / "quality_results"

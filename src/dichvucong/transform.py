@@ -113,4 +113,4 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
 
 def generate_docs(settings: Settings) -> Path:
     run_dbt(settings, ["docs", "generate", "--static"])
-    return settings.home / "dbt" / "target" / "index.html"
+    return settings.home / "dbt" / "target" / "static_index.html"
