@@ -291,3 +291,14 @@ def test_rollups_add_up_to_the_facts(published) -> None:
         "select sum(amount_vnd) filter (where status = 'succeeded'), sum(duplicate_rows), "
         "count(*) filter (where is_orphan) from marts.fct_payments").fetchall()[0]
     assert fees == payments
+
+
+def test_a_range_that_starts_between_catalog_snapshots_uses_the_one_in_force(tmp_path: Path) -> None:
+    from dichvucong.cli import catalog_start
+
+    (tmp_path / "catalog").mkdir()
+    for day in ("20231215", "20240115"):
+        (tmp_path / "catalog" / f"services_{day}.csv").write_text("MaTTHC\n", encoding="utf-8")
+    assert catalog_start(tmp_path, dt.date(2024, 1, 1)) == dt.date(2023, 12, 15)
+    assert catalog_start(tmp_path, dt.date(2024, 1, 15)) == dt.date(2024, 1, 15)
+    assert catalog_start(tmp_path, dt.date(2023, 1, 1)) == dt.date(2023, 1, 1)

@@ -39,7 +39,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_dags(start: dt.date, end: dt.date, dags_folder: Path) -> dict[str, str]:
+def catalog_start(landing: Path, start: dt.date) -> dt.date:
+    """The day of the catalog snapshot in force on `start` (delivered on or before it), so that a
+    range that starts between two snapshots still has its catalog."""
+    days = [dt.datetime.strptime(p.stem[-8:], "%Y%m%d").date() for p in (landing / "catalog").glob("services_*.csv")
+            if p.stem[-8:].isdigit()]
+    before = [d for d in days if d <= start]
+    return max(before) if before else start
+
+
+def run_dags(start: dt.date, end: dt.date, dags_folder: Path, first_catalog_day: dt.date | None = None
+             ) -> dict[str, str]:
     """Run the real DAGs once each over [start, end): ingestion, then the build."""
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
@@ -55,6 +65,8 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path) -> dict[str, str]:
         if dag is None:
             raise RuntimeError(f"DAG {dag_id} not found in {dags_folder}")
         run_conf = conf if dag_id != "build_marts" else {"as_of": f"{end.isoformat()}T00:00:00"}
+        if dag_id == "ingest_catalog" and first_catalog_day:
+            run_conf = {"start": first_catalog_day.isoformat(), "end": end.isoformat()}
         began = time.monotonic()
         run = dag.test(logical_date=logical, run_conf=run_conf)
         states[dag_id] = str(run.state)
@@ -62,6 +74,18 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path) -> dict[str, str]:
         if str(run.state) != "success":
             raise RuntimeError(f"DAG run {dag_id} ended {run.state}: see the task logs above")
     return states
+
+
+def reset_lake_and_warehouse(settings: Any) -> None:
+    """The main job is one run over its range: it starts from an empty lake and warehouse, so that
+    nothing from an earlier run over other files (or other days) mixes into its marts. The
+    published copy stays until a new one passes its gates; validation history and alert state stay."""
+    import shutil
+
+    for name in ("raw_catalog", "raw_dossiers", "raw_payments", "load_audit", "quarantine", "_http_manifest"):
+        shutil.rmtree(settings.lake_dir / name, ignore_errors=True)
+    for path in (settings.warehouse_path, settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")):
+        path.unlink(missing_ok=True)
 
 
 def _serve_landing(landing: Path, seed: int) -> Any:
@@ -98,11 +122,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("generated %s dossiers (%s sync records) and %s payment rows in %.1f s", stats.dossiers,
                  stats.sync_records, stats.payment_rows, time.monotonic() - began)
     dags_folder = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", REPO_ROOT / "dags"))
+    reset_lake_and_warehouse(settings)
     server = None
     if args.source == "http":
         server = _serve_landing(settings.landing_dir, args.seed)
     try:
-        run_dags(args.start, args.end, dags_folder)
+        run_dags(args.start, args.end, dags_folder, catalog_start(settings.landing_dir, args.start))
     finally:
         if server is not None:
             server.shutdown()
