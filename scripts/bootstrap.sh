@@ -14,8 +14,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$(cat "$REPO_ROOT/pyproject.toml" "$REPO_ROOT/constraints.txt" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"
+    # This machine's pip configuration warns about every index folder it lacks: keep errors, drop that noise.
+    quiet() { "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+    quiet "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    quiet "$VENV/bin/python" -m pip install --quiet -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"
     rm -f "$VENV"/.installed-*
     touch "$stamp"
 fi
