@@ -64,6 +64,7 @@ class Dossier:
     digitised: bool
     fee_expected: int
     deadline: int | None
+    field: str | None
     rounds: list[tuple[dt.datetime, dt.datetime | None]]
     # derived
     is_received: bool = False
@@ -77,24 +78,25 @@ class Dossier:
     state: str = ""
 
 
-def load_deadlines(landing: Path) -> list[tuple[dt.date, dict[str, int]]]:
-    """Per catalog snapshot day, each service's deadline in working days."""
+def load_snapshots(landing: Path) -> list[tuple[dt.date, dict[str, tuple[int, str | None]]]]:
+    """Per catalog snapshot day, each service's (deadline in working days, field)."""
     out = []
     for path in sorted((landing / "catalog").glob("services_*.csv")):
         rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
         out.append((dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date(),
-                    {code(r["MaTTHC"]): int(r["ThoiHanGiaiQuyet"]) for r in rows}))
+                    {code(r["MaTTHC"]): (int(r["ThoiHanGiaiQuyet"]), code(r["MaLinhVuc"])) for r in rows}))
     return out
 
 
-def deadline_on(snapshots: list[tuple[dt.date, dict[str, int]]], service: str | None, day: dt.date) -> int | None:
-    """The deadline in the snapshot in force on `day` (the first snapshot before any)."""
-    in_force = [s for d, s in snapshots if d <= day] or [snapshots[0][1]]
-    return in_force[-1].get(service)
+def in_force(snapshots: list[tuple[dt.date, dict[str, tuple[int, str | None]]]], service: str | None,
+             day: dt.date) -> tuple[int | None, str | None]:
+    """(deadline, field) in the snapshot in force on `day` (the first snapshot before any)."""
+    valid = [s for d, s in snapshots if d <= day] or [snapshots[0][1]]
+    return valid[-1].get(service, (None, None))
 
 
 def load_dossiers(landing: Path, as_of: dt.datetime) -> dict[str, Dossier]:
-    snapshots = load_deadlines(landing)
+    snapshots = load_snapshots(landing)
     latest: dict[str, tuple[tuple, dict]] = {}
     for path in sorted((landing / "dossiers").glob("*/*.jsonl")):
         for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
@@ -117,7 +119,8 @@ def load_dossiers(landing: Path, as_of: dt.datetime) -> dict[str, Dossier]:
             returned=ts(r["NgayTra"]), refused=ts(r["NgayTuChoi"]), paid_online=int(r["DuocThanhToanTrucTuyen"]),
             e_result=r["CoKetQuaDienTu"] == 1, digitised=r["DaSoHoa"] == 1,
             fee_expected=sum(int(f["Gia"]) for f in r["DanhSachLePhi"]),
-            deadline=deadline_on(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date()),
+            deadline=in_force(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date())[0],
+            field=in_force(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date())[1],
             rounds=[(ts(b["NgayYeuCau"]), ts(b["NgayBoSung"])) for b in r["DanhSachBoSung"]],
         )
         d.is_received = d.status not in (1, 3)
@@ -198,18 +201,19 @@ def reconcile(dossiers: dict[str, Dossier], payments: dict[tuple[str, str], Paym
             d.state = "refunded_beyond_paid"
 
 
-def load_online_services(landing: Path, start: dt.date, end: dt.date) -> dict[str, set[str]]:
-    """Online services (MucDo 3, 4) of the snapshots in force during [start, end), with their agencies."""
+def load_online_services(landing: Path, start: dt.date, end: dt.date) -> dict[str, set[tuple[str, str]]]:
+    """Online services (MucDo 3, 4) of the snapshots in force during [start, end), with the
+    (agency, field) pairs their catalog rows name."""
     snapshots = sorted((landing / "catalog").glob("services_*.csv"))
     days = [dt.datetime.strptime(p.stem[-8:], "%Y%m%d").date() for p in snapshots]
-    online: dict[str, set[str]] = defaultdict(set)
+    online: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for i, path in enumerate(snapshots):
         valid_to = days[i + 1] if i + 1 < len(days) else dt.date.max
         if days[i] >= end or valid_to <= start:
             continue
         for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
             if row["MucDo"].strip() in ("3", "4"):
-                online[code(row["MaTTHC"])].add(code(row["MaCoQuan"]))
+                online[code(row["MaTTHC"])].add((code(row["MaCoQuan"]), code(row["MaLinhVuc"])))
     return online
 
 
@@ -226,13 +230,14 @@ def rate(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
 
-def period_indicators(dossiers: list[Dossier], payments: list[Payment], online_services: dict[str, set[str]],
+def period_indicators(dossiers: list[Dossier], payments: list[Payment],
+                      online_services: dict[str, set[tuple[str, str]]],
                       start: dt.datetime, end: dt.datetime, as_of: dt.datetime, unit: tuple[str, str],
                       all_dossiers: list[Dossier]) -> dict[str, Any]:
     """Every indicator of metrics.md's period table for one unit and period [start, end).
 
-    An agency's services are those its catalog rows name, and a service counts
-    as used when anyone's online dossier for it was received (README choice).
+    An agency's (a field's) services are those its catalog rows name, a service is its own,
+    and a service counts as used when anyone's online dossier for it was received (README choice).
     """
     def inside(t: dt.datetime | None) -> bool:
         return t is not None and start <= t < end
@@ -255,8 +260,10 @@ def period_indicators(dossiers: list[Dossier], payments: list[Payment], online_s
     with_deadline = [d for d in ended if d.pwd is not None and d.deadline]
     online_received_services = {d.service for d in received if d.channel == 2}
     kind, unit_code = unit
-    if kind == "agency":
-        services = {s for s, agencies in online_services.items() if unit_code in agencies}
+    if kind in ("agency", "field", "service"):
+        position = {"agency": 0, "field": 1}.get(kind)
+        services = {s for s, pairs in online_services.items()
+                    if (s == unit_code if position is None else any(p[position] == unit_code for p in pairs))}
         online_received_services = {d.service for d in all_dossiers
                                     if d.is_received and inside(d.received) and d.channel == 2}
     else:

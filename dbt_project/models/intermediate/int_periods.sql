@@ -1,4 +1,4 @@
--- One row per reporting period (month, quarter, year) from the first dossier
+-- One row per reporting period (day, ISO week, month, quarter, year) from the first dossier
 -- submission or payment to the build's as-of time. Periods are half-open:
 -- [period_start, period_end). The period holding the as-of time is not complete.
 with as_of as (
@@ -16,9 +16,8 @@ bounds as (
     from as_of
 ),
 
-{% set period_types = {'month': '1 month', 'quarter': '3 months', 'year': '1 year'} %}
 periods as (
-    {% for period_type, step in period_types.items() %}
+    {% for period_type, step in var('period_types').items() %}
     select
         '{{ period_type }}' as period_type,
         period_start::date as period_start,

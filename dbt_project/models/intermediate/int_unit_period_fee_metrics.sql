@@ -1,12 +1,12 @@
 -- One row per (unit, period): succeeded payments (refunds negative) by
--- ThoiGianGiaoDich. The province counts orphans too; an agency or district is
+-- ThoiGianGiaoDich. The province counts orphans too; every other unit is
 -- credited through the paid dossier.
 with payments as (
     select * from {{ ref('int_payments_deduplicated') }} where status = 'succeeded'
 ),
 
 dossiers as (
-    select dossier_id, agency_code, district_code from {{ ref('int_dossiers_latest') }}
+    select dossier_id, agency_code, district_code, service_code, field_code from {{ ref('int_dossiers_lifecycle') }}
 ),
 
 periods as (
@@ -21,11 +21,7 @@ attributed as (
         u.unit.unit_code as unit_code
     from payments as p
     left join dossiers as d using (dossier_id),
-        unnest([
-            {'unit_type': 'province', 'unit_code': '{{ var("province_code") }}'},
-            {'unit_type': 'agency', 'unit_code': d.agency_code},
-            {'unit_type': 'district', 'unit_code': d.district_code}
-        ]) as u(unit)
+        {{ unit_memberships('d') }} as u(unit)
     where u.unit.unit_code is not null
 ),
 

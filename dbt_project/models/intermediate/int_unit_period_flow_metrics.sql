@@ -12,9 +12,8 @@ events as (
     select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
 ),
 
-{% set period_types = ['month', 'quarter', 'year'] %}
 periodised as (
-    {% for period_type in period_types %}
+    {% for period_type in var('period_types') %}
     select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', event_at)::date as period_start
     from events
     {% if not loop.last %}union all{% endif %}

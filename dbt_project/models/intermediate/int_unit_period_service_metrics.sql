@@ -1,7 +1,9 @@
 -- One row per (unit, period): online services (MucDo 3 or 4 in a catalog
 -- version valid in the period) and how many received at least one online
--- dossier (766 · 3.2). An agency's services are those its catalog rows name;
--- a district is measured against every online service, counting the online
+-- dossier (766 · 3.2). An agency's services are those its catalog rows name,
+-- a field's those of the field, a service is its own; a service counts as used
+-- when anyone's online dossier for it was received. A district (and the
+-- province) is measured against every online service, counting the online
 -- dossiers of its own applicants.
 with services as (
     select * from {{ ref('int_services_versioned') }} where is_online
@@ -14,10 +16,11 @@ periods as (
 unit_dossiers as (
     select * from {{ ref('int_dossier_units') }}
     where is_received and received_at is not null and channel = 'online'
+        and unit_type in ('province', 'district')
 ),
 
 online_in_period as (
-    select distinct p.period_type, p.period_start, s.service_code, s.agency_code
+    select distinct p.period_type, p.period_start, s.service_code, s.agency_code, s.field_code
     from services as s
     inner join periods as p
         on s.valid_from < p.period_end and (s.valid_to is null or s.valid_to > p.period_start)
@@ -48,24 +51,34 @@ province_and_districts as (
     group by all
 ),
 
-agencies as (
+catalog_units as (
+    select 'agency' as unit_type, agency_code as unit_code, period_type, period_start, service_code
+    from online_in_period
+    union
+    select 'field', field_code, period_type, period_start, service_code from online_in_period
+    union
+    select 'service', service_code, period_type, period_start, service_code from online_in_period
+),
+
+by_catalog as (
     select
-        'agency' as unit_type,
-        o.agency_code as unit_code,
-        o.period_type,
-        o.period_start,
-        count(distinct o.service_code) as services_online,
-        count(distinct o.service_code) filter (where used.service_code is not null)
+        c.unit_type,
+        c.unit_code,
+        c.period_type,
+        c.period_start,
+        count(distinct c.service_code) as services_online,
+        count(distinct c.service_code) filter (where used.service_code is not null)
             as services_with_online_dossiers_count
-    from online_in_period as o
+    from catalog_units as c
     left join (
         select distinct period_type, period_start, service_code from used_in_period where unit_type = 'province'
     ) as used
-        on used.period_type = o.period_type and used.period_start = o.period_start
-        and used.service_code = o.service_code
+        on used.period_type = c.period_type and used.period_start = c.period_start
+        and used.service_code = c.service_code
+    where c.unit_code is not null
     group by all
 )
 
 select * from province_and_districts
 union all
-select * from agencies
+select * from by_catalog

@@ -1,45 +1,46 @@
--- One row per scored unit of kpi_766: the province, every agency (in the
--- dossiers or the catalog) and every district (in the dossiers).
+-- One row per unit indicators are computed for: the province, every agency,
+-- district, service and field (in the dossiers or the catalog), with its name where known.
 with dossiers as (
-    select agency_code, district_code from {{ ref('int_dossiers_lifecycle') }}
+    select agency_code, district_code, service_code, field_code from {{ ref('int_dossiers_lifecycle') }}
 ),
 
 services as (
-    select agency_code, agency_name, valid_from from {{ ref('int_services_versioned') }}
-),
-
-agency_names as (
-    select agency_code, arg_max(agency_name, valid_from) as unit_name
-    from services
-    group by agency_code
-),
-
-units as (
-    select 'province' as unit_type, '{{ var("province_code") }}' as unit_code
-    union
-    select 'agency', agency_code from dossiers where agency_code is not null
-    union
-    select 'agency', agency_code from services where agency_code is not null
-    union
-    select 'district', district_code from dossiers where district_code is not null
+    select * from {{ ref('int_services_versioned') }}
 ),
 
 districts as (
     select * from {{ ref('districts') }}
 ),
 
+names as (
+    select 'agency' as unit_type, agency_code as unit_code, arg_max(agency_name, valid_from) as unit_name
+    from services group by 2
+    union all
+    select 'service', service_code, arg_max(service_name, valid_from) from services group by 2
+    union all
+    select 'field', field_code, arg_max(field_name, valid_from) from services group by 2
+    union all
+    select 'district', district_code, district_name from districts
+    union all
+    select 'province', '{{ var("province_code") }}', 'Tỉnh Vĩnh Phúc'
+),
+
+units as (
+    select 'province' as unit_type, '{{ var("province_code") }}' as unit_code
+    union select 'agency', agency_code from dossiers
+    union select 'agency', agency_code from services
+    union select 'district', district_code from dossiers
+    union select 'service', service_code from dossiers
+    union select 'service', service_code from services
+    union select 'field', field_code from dossiers
+    union select 'field', field_code from services
+),
+
 final as (
-    select
-        u.unit_type,
-        u.unit_code,
-        case
-            when u.unit_type = 'agency' then n.unit_name
-            when u.unit_type = 'district' then d.district_name
-            else 'Tỉnh Vĩnh Phúc'
-        end as unit_name
+    select u.unit_type, u.unit_code, n.unit_name
     from units as u
-    left join agency_names as n on u.unit_type = 'agency' and n.agency_code = u.unit_code
-    left join districts as d on u.unit_type = 'district' and d.district_code = u.unit_code
+    left join names as n using (unit_type, unit_code)
+    where u.unit_code is not null
 )
 
 select * from final
