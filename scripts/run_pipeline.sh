@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set up, generate three months of synthetic Vinh Phuc sources
-# (or use --landing DIR --start YYYY-MM-DD --end YYYY-MM-DD), run the real DAGs,
+# (or use --landing DIR [--start YYYY-MM-DD --end YYYY-MM-DD]), run the real DAGs,
 # print the summary. Arguments go to `dichvucong run` (see --help).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"

@@ -329,3 +329,15 @@ def test_a_range_that_starts_between_catalog_snapshots_uses_the_one_in_force(tmp
     assert catalog_start(tmp_path, dt.date(2024, 1, 1)) == dt.date(2023, 12, 15)
     assert catalog_start(tmp_path, dt.date(2024, 1, 15)) == dt.date(2024, 1, 15)
     assert catalog_start(tmp_path, dt.date(2023, 1, 1)) == dt.date(2023, 1, 1)
+
+
+def test_without_a_range_the_main_job_covers_every_batch_day_of_the_landing(small_landing: Path,
+                                                                           tmp_path: Path) -> None:
+    from dichvucong.cli import landing_range
+
+    assert landing_range(small_landing) == (SMALL_START, SMALL_END)
+    (tmp_path / "payments" / "2024-01-03").mkdir(parents=True)
+    (tmp_path / "dossiers" / "2024-01-05").mkdir(parents=True)
+    (tmp_path / "dossiers" / "not-a-day").mkdir()
+    assert landing_range(tmp_path) == (dt.date(2024, 1, 3), dt.date(2024, 1, 6))
+    assert landing_range(tmp_path / "missing") is None

@@ -39,6 +39,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def landing_range(landing: Path) -> tuple[dt.date, dt.date] | None:
+    """[first, last + 1 day) of the batch days a landing directory holds (dossier and payment folders)."""
+    days = []
+    for source in ("dossiers", "payments"):
+        folder = landing / source
+        for child in folder.iterdir() if folder.is_dir() else []:
+            try:
+                days.append(dt.date.fromisoformat(child.name))
+            except ValueError:
+                continue
+    return (min(days), max(days) + dt.timedelta(days=1)) if days else None
+
+
 def catalog_start(landing: Path, start: dt.date) -> dt.date:
     """The day of the catalog snapshot in force on `start` (delivered on or before it), so that a
     range that starts between two snapshots still has its catalog."""
@@ -114,10 +127,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not settings.landing_dir.is_dir():
             print(f"landing directory {settings.landing_dir} does not exist", file=sys.stderr)
             return 2
-        log.info("using existing landing directory %s", settings.landing_dir)
+        found = landing_range(settings.landing_dir)
+        if found is None:
+            print(f"no dossier or payment batch folders under {settings.landing_dir}", file=sys.stderr)
+            return 2
+        # Without a range, the run covers every batch day the directory holds.
+        args.start = args.start or found[0]
+        args.end = args.end or found[1]
+        print(f"Landing {settings.landing_dir}: batch days {args.start} to {args.end - dt.timedelta(days=1)}")
     else:
         from dichvucong.simulator import generate
 
+        args.start = args.start or DEFAULT_START
+        args.end = args.end or DEFAULT_END
         stats = generate(settings.landing_dir, args.start, args.end, seed=args.seed, scale=args.scale)
         log.info("generated %s dossiers (%s sync records) and %s payment rows in %.1f s", stats.dossiers,
                  stats.sync_records, stats.payment_rows, time.monotonic() - began)
@@ -173,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="the main job: sources -> DAGs -> published marts -> summary")
     run.add_argument("--landing", help="existing landing directory (sources.md layout); no generation")
-    run.add_argument("--start", type=_date, default=DEFAULT_START, help="first batch day (YYYY-MM-DD)")
-    run.add_argument("--end", type=_date, default=DEFAULT_END, help="day after the last batch day")
+    run.add_argument("--start", type=_date, help=f"first batch day (YYYY-MM-DD); default {DEFAULT_START} when "
+                     "generating, the first batch folder with --landing")
+    run.add_argument("--end", type=_date, help=f"day after the last batch day; default {DEFAULT_END} when "
+                     "generating, the day after the last batch folder with --landing")
     run.add_argument("--seed", type=int, default=2022)
     run.add_argument("--scale", type=float, default=1.0)
     run.add_argument("--source", choices=["file", "http"], default="file",
@@ -195,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "end", None) and getattr(args, "start", None) and args.end <= args.start:
         parser.error("--end must be after --start")
+    if args.command == "run" and not args.landing and bool(args.start) != bool(args.end):
+        parser.error("give both --start and --end, or neither")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.func(args))
 
