@@ -34,7 +34,7 @@ from typing import Any
 
 import requests
 
-from dichvucong.config import Settings
+from dichvucong.config import Settings, airflow_connection
 
 log = logging.getLogger(__name__)
 
@@ -129,20 +129,11 @@ def _locked_state(path: Path) -> Iterator[dict[str, Any]]:
         path.write_text(json.dumps(state, indent=1))
 
 
-def _connection(conn_id: str) -> Any:
-    try:
-        from airflow.sdk import BaseHook
-
-        return BaseHook.get_connection(conn_id)
-    except Exception:  # not in Airflow, or no such connection
-        return None
-
-
 def _send_email(alert: Alert) -> bool:
     host = os.environ.get("DVC_ALERT_SMTP_HOST")
     port = int(os.environ.get("DVC_ALERT_SMTP_PORT", "25"))
     user, password = os.environ.get("DVC_ALERT_SMTP_USER"), os.environ.get("DVC_ALERT_SMTP_PASSWORD")
-    if not host and (conn := _connection("dvc_alert_smtp")) is not None:
+    if not host and (conn := airflow_connection("dvc_alert_smtp")) is not None:
         host, port, user, password = conn.host, conn.port or 25, conn.login, conn.password
     recipients = [r.strip() for r in os.environ.get("DVC_ALERT_TO", "").split(",") if r.strip()]
     if not host or not recipients:
@@ -163,7 +154,7 @@ def _send_email(alert: Alert) -> bool:
 
 def _send_webhook(alert: Alert) -> bool:
     url = os.environ.get("DVC_ALERT_WEBHOOK_URL")
-    if not url and (conn := _connection("dvc_alert_webhook")) is not None:
+    if not url and (conn := airflow_connection("dvc_alert_webhook")) is not None:
         url = conn.host
     if not url:
         return False

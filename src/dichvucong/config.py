@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -80,3 +81,14 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
         return path.read_text().strip().encode("utf-8")
+
+
+def airflow_connection(conn_id: str) -> Any:
+    """An Airflow connection, when running inside Airflow and it exists; None otherwise (the
+    caller then says which environment variables or connection it needs)."""
+    try:
+        from airflow.sdk import BaseHook
+
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # not in Airflow, or no such connection
+        return None

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from dichvucong.config import Settings
+from dichvucong.config import Settings, airflow_connection
 from dichvucong.landing import lake
 from dichvucong.landing.parsers import ParsedFile, parse_catalog_file, parse_dossier_file, parse_payment_file
 
@@ -142,12 +142,9 @@ def reader_for(settings: Settings) -> SourceReader:
 
 
 def _airflow_connection(url: str, token: str) -> tuple[str, str]:
-    """The Airflow connection `dvc_source`, when running inside Airflow and it exists."""
-    try:
-        from airflow.sdk import BaseHook
-
-        connection = BaseHook.get_connection("dvc_source")
-    except Exception:  # not in Airflow, or no such connection: the caller reports what is missing
+    """Fill the URL and token from the Airflow connection `dvc_source`, where it exists."""
+    connection = airflow_connection("dvc_source")
+    if connection is None:
         return url, token
     base = connection.host or ""
     if base and "://" not in base:
