@@ -137,9 +137,8 @@ def write_partition(path: Path, table: str, rows: list[dict[str, Any]]) -> int:
     return arrow.num_rows
 
 
-def read_partitions(lake: Path, table: str, days: list[dt.date], columns: list[str] | None = None,
-                    source: str | None = None) -> pa.Table:
+def read_partitions(lake: Path, table: str, days: list[dt.date], source: str | None = None) -> pa.Table:
     paths = [p for d in days if (p := partition_path(lake, table, d, source)).exists()]
     if not paths:
-        return SCHEMAS[table].empty_table() if columns is None else SCHEMAS[table].empty_table().select(columns)
-    return pa.concat_tables([pq.read_table(p, columns=columns, schema=SCHEMAS[table]) for p in paths])
+        return SCHEMAS[table].empty_table()
+    return pa.concat_tables([pq.read_table(p, schema=SCHEMAS[table]) for p in paths])
