@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -81,6 +82,27 @@ def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProces
     assert "quarantined" in result.stdout and "Published marts:" in result.stdout
     docs = re.search(r"dbt docs \(models, columns, lineage\): (\S+)", result.stdout)
     assert docs and Path(docs.group(1)).stat().st_size > 100_000
+
+
+def test_dbt_docs_describe_every_model_and_column(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """The docs the main job generates: every model and every built column has a description."""
+    home, _ = run
+    target = home / "dbt" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    undescribed = []
+    for unique_id, built in catalog["nodes"].items():
+        if not unique_id.startswith("model."):
+            continue
+        node = manifest["nodes"][unique_id]
+        if not node["description"].strip():
+            undescribed.append(unique_id)
+        described = {name for name, col in node["columns"].items() if col["description"].strip()}
+        undescribed += [f"{unique_id}.{name}" for name in built["columns"] if name not in described]
+    assert len(catalog["nodes"]) > 25
+    assert not undescribed, f"run scripts/dbt_column_docs.py, then describe: {undescribed[:20]}"
+    lineage = manifest["parent_map"]["model.dichvucong.kpi_766"]
+    assert "model.dichvucong.int_unit_period_indicators" in lineage
 
 
 KPI_INDICATORS = {

@@ -203,12 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
             return
-        self._send(status, body, content_type, drop=fault == "drop")
         if status == 200 and fault != "drop":
+            # Recorded before the answer goes out, so that a client that has read it finds it recorded.
             query = parse_qs(urlparse(self.path).query)
             with self.server._lock:
                 self.server.served.append((urlparse(self.path).path, query.get("updated_from", [None])[0],
                                            int(query["page"][0]) if "page" in query else None))
+        self._send(status, body, content_type, drop=fault == "drop")
 
     def _route(self) -> tuple[int, bytes, str]:
         url = urlparse(self.path)

@@ -1,8 +1,24 @@
-"""Runs the dbt project (dbt-duckdb) in a child process: the only writer of the warehouse."""
+"""Runs the dbt project (dbt-duckdb) in a child process: the only writer of the warehouse.
+
+A build is a full refresh or an incremental one. `plan_refresh` compares the
+lake's partitions with those the last successful build read (kept in the
+warehouse, `meta.refresh_partitions`) and chooses:
+
+* full, when there is no earlier build, the dbt project, its reference seeds
+  or the calendar code changed, a catalog snapshot changed (a version's dates
+  move every dossier after it), or the as-of time went backwards;
+* incremental otherwise: dbt gets the changed dossier and payment batch days
+  (var `refresh`), and its incremental models recompute only the dossiers and
+  periods those batches touch (dbt_project/macros/refresh.sql).
+
+The state is written only after dbt succeeded, so a failed build leaves the
+next one to see the same changes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +44,169 @@ class BuildReport:
     failures: int
     warnings: int
     elapsed_seconds: float
+    mode: str = "full"
+    reason: str = ""
+    changed_batches: int = 0
+
+
+# Lake tables whose partitions feed the marts, and the name of their batches in var('refresh').
+REFRESH_TABLES = {"raw_dossiers": "dossier", "raw_payments": "payment", "raw_catalog": "catalog"}
+_STATE_SCHEMA = """
+create schema if not exists meta;
+create table if not exists meta.refresh_partitions (
+    table_name varchar, batch_date date, bytes bigint, mtime_ns bigint, sha256 varchar);
+create table if not exists meta.refresh_runs (
+    as_of timestamp, mode varchar, reason varchar, project_hash varchar,
+    changed_dossier_batches integer, changed_payment_batches integer,
+    dbt_nodes integer, elapsed_seconds double, finished_at timestamptz);
+"""
+
+
+@dataclass(frozen=True)
+class Partition:
+    table: str
+    day: str
+    bytes: int
+    mtime_ns: int
+    sha256: str | None = None
+
+
+@dataclass
+class RefreshPlan:
+    mode: str
+    reason: str
+    project_hash: str
+    previous_as_of: str | None = None
+    batches: dict[str, list[str]] | None = None
+    partitions: list[Partition] | None = None
+
+    def dbt_vars(self) -> dict[str, Any]:
+        if self.mode == "full":
+            return {"mode": "full"}
+        batches = self.batches or {}
+        return {"mode": "incremental", "previous_as_of": self.previous_as_of,
+                "dossier_batches": batches.get("dossier", []), "payment_batches": batches.get("payment", [])}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def project_hash(settings: Settings) -> str:
+    """What the marts are computed with: dbt code, seeds, the calendar's code and library versions."""
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    roots = [settings.dbt_project_dir / name for name in ("dbt_project.yml", "models", "macros", "tests")]
+    roots += [Path(__file__).with_name("workdays.py"), settings.dbt_project_dir.parent / "data" / "reference"]
+    for root in roots:
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if path.is_file():
+                digest.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes())
+    for package in ("dbt-core", "dbt-duckdb", "duckdb", "holidays"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def lake_partitions(settings: Settings) -> list[Partition]:
+    found = []
+    for table in REFRESH_TABLES:
+        for path in sorted((settings.lake_dir / table).glob("batch_date=*/data.parquet")):
+            stat = path.stat()
+            found.append(Partition(table, path.parent.name.removeprefix("batch_date="), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[str, str], Partition]]:
+    import duckdb
+
+    if not settings.warehouse_path.exists():
+        return None, {}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        tables = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'meta'").fetchall()}
+        if not {"refresh_runs", "refresh_partitions"} <= tables:
+            return None, {}
+        run = con.execute(
+            "select as_of, project_hash from meta.refresh_runs order by finished_at desc limit 1").fetchall()
+        rows = con.execute("select table_name, batch_date::varchar, bytes, mtime_ns, sha256 "
+                           "from meta.refresh_partitions").fetchall()
+    last = {"as_of": run[0][0], "project_hash": run[0][1]} if run else None
+    return last, {(r[0], r[1]): Partition(*r) for r in rows}
+
+
+def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> RefreshPlan:
+    """Full or incremental, and for an incremental build the batch days that changed since the last build."""
+    from dichvucong.landing import lake
+
+    current_hash = project_hash(settings)
+    partitions = lake_partitions(settings)
+    last, known = _read_state(settings)
+
+    def full_plan(reason: str) -> RefreshPlan:
+        hashed = [Partition(p.table, p.day, p.bytes, p.mtime_ns,
+                            _sha256(lake.partition_path(settings.lake_dir, p.table, dt.date.fromisoformat(p.day))))
+                  for p in partitions]
+        return RefreshPlan("full", reason, current_hash, partitions=hashed)
+
+    if full:
+        return full_plan("requested")
+    if last is None:
+        return full_plan("no earlier build in this warehouse")
+    if last["project_hash"] != current_hash:
+        return full_plan("the dbt project, its seeds or the calendar code changed")
+    if as_of < last["as_of"]:
+        return full_plan(f"as-of time {as_of} is before the last build's {last['as_of']}")
+    changed: dict[str, list[str]] = {name: [] for name in REFRESH_TABLES.values()}
+    checked = []
+    for part in partitions:
+        before = known.get((part.table, part.day))
+        if before and (before.bytes, before.mtime_ns) == (part.bytes, part.mtime_ns):
+            checked.append(before)
+            continue
+        sha = _sha256(lake.partition_path(settings.lake_dir, part.table, dt.date.fromisoformat(part.day)))
+        checked.append(Partition(part.table, part.day, part.bytes, part.mtime_ns, sha))
+        if before is None or before.sha256 != sha:
+            changed[REFRESH_TABLES[part.table]].append(part.day)
+    present = {(p.table, p.day) for p in partitions}
+    for key in known.keys() - present:  # a withdrawn partition: its rows must leave the marts
+        changed[REFRESH_TABLES[key[0]]].append(key[1])
+    if changed["catalog"]:
+        return full_plan(f"catalog snapshot(s) changed: {', '.join(sorted(changed['catalog']))}")
+    if any((key[0] != "raw_catalog") for key in known.keys() - present):
+        return full_plan("a landed partition was withdrawn")
+    return RefreshPlan("incremental", "changed batches since the last build", current_hash,
+                       previous_as_of=last["as_of"].strftime("%Y-%m-%d %H:%M:%S"),
+                       batches={k: sorted(v) for k, v in changed.items()}, partitions=checked)
+
+
+def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, report: BuildReport) -> None:
+    """After a successful build: the partitions it read and the run, for the next build's plan."""
+    import duckdb
+    import pyarrow as pa
+
+    parts = plan.partitions or []
+    frame = pa.table({
+        "table_name": [p.table for p in parts], "batch_date": [dt.date.fromisoformat(p.day) for p in parts],
+        "bytes": [p.bytes for p in parts], "mtime_ns": [p.mtime_ns for p in parts],
+        "sha256": [p.sha256 for p in parts],
+    })
+    batches = plan.batches or {}
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(_STATE_SCHEMA)
+        con.execute("begin")
+        con.execute("delete from meta.refresh_partitions")
+        con.register("parts", frame)
+        con.execute("insert into meta.refresh_partitions select * from parts")
+        con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
+            as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
+            len(batches.get("payment", [])), report.nodes, report.elapsed_seconds])
+        con.execute("commit")
 
 
 def landed_as_of(settings: Settings) -> dt.datetime:
@@ -89,11 +268,17 @@ def run_dbt(settings: Settings, args: list[str]) -> dict[str, Any]:
     return results
 
 
-def build(settings: Settings, as_of: dt.datetime | None = None, select: str | None = None) -> BuildReport:
-    """`dbt build` (seeds, models, dbt tests and unit tests) as of a local time."""
+def build(settings: Settings, as_of: dt.datetime | None = None, select: str | None = None,
+          full_refresh: bool = False) -> BuildReport:
+    """`dbt build` (seeds, models, dbt tests and unit tests) as of a local time, full or incremental."""
     check_inputs(settings)
     as_of = as_of or landed_as_of(settings)
-    args = ["build", "--vars", json.dumps({"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")})]
+    plan = plan_refresh(settings, as_of, full=full_refresh or select is not None)
+    log.info("refresh plan: %s (%s); changed batches %s", plan.mode, plan.reason, plan.batches)
+    args = ["build", "--vars", json.dumps({"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S"),
+                                           "refresh": plan.dbt_vars()})]
+    if plan.mode == "full":
+        args.append("--full-refresh")
     if select:
         args += ["--select", select]
     started = dt.datetime.now()
@@ -101,13 +286,17 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     nodes = results.get("results", [])
     failures = [n for n in nodes if n["status"] in {"error", "fail"}]
     warnings = [n for n in nodes if n["status"] == "warn"]
+    batches = plan.batches or {}
     report = BuildReport(as_of.isoformat(), len(nodes), len(failures), len(warnings),
-                         (dt.datetime.now() - started).total_seconds())
+                         (dt.datetime.now() - started).total_seconds(), plan.mode, plan.reason,
+                         sum(len(days) for days in batches.values()))
     log.info("dbt build %s", report)
     if failures or results["returncode"] != 0:
         names = ", ".join(f"{n['unique_id']} ({n['status']}: {(n.get('message') or '')[:200]})"
                           for n in failures[:10])
         raise TransformError(f"dbt build failed: {names or 'see the dbt log above'}")
+    if select is None:
+        record_refresh(settings, plan, as_of, report)
     return report
 
 

@@ -1,4 +1,5 @@
 -- One row per supplement round of a dossier's latest state.
+{{ config(materialized='view') }}
 with dossiers as (
     select dossier_id, supplement_rounds from {{ ref('int_dossiers_latest') }}
 ),

@@ -1,5 +1,6 @@
 -- One row per dossier per unit it belongs to: the province, its own agency
 -- (MaCoQuan), its own district (MaDiaBan), its service and the service's field.
+{{ config(materialized='view') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_joined_to_payments') }}
 ),

@@ -1,7 +1,14 @@
 -- One row per dossier: fees expected against what was paid online, and the
 -- reconciliation state of metrics.md ("Fee reconciliation").
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('dossier') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_lifecycle') }}
+    {{ refresh_scope('dossier') }}
 ),
 
 payments as (

@@ -1,7 +1,15 @@
 -- One row per dossier: its latest sync record (the latest NgayCapNhat wins; on a
--- tie, the later batch, then the later file and line).
+-- tie, the later batch, then the later file and line). Incremental: a refresh
+-- recomputes the dossiers with a record in a changed batch, from all their records.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('synced_dossier') }}",
+) }}
+
 with syncs as (
     select * from {{ ref('stg_onestop__dossier_syncs') }}
+    {{ refresh_scope('synced_dossier') }}
 ),
 
 ranked as (

@@ -1,7 +1,14 @@
 -- One row per dossier: its lifecycle by the rules of metrics.md ("Dossier
 -- lifecycle"), judged from its latest state at the build's as-of time.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('dossier') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_latest') }}
+    {{ refresh_scope('dossier') }}
 ),
 
 supplements as (
@@ -127,7 +134,6 @@ final as (
         refused_at,
         ended_at,
         ended_net_at,
-        as_of_at,
         is_received,
         is_ended,
         is_on_time,

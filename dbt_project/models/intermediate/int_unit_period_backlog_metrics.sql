@@ -3,6 +3,12 @@
 -- before the end, not ended before it. Overdue at T: T - applicant_wait(T) > due_at,
 -- where applicant_wait(T) counts the supplement rounds asked before T, each up
 -- to its answer or T.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('period') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with unit_dossiers as (
     select * from {{ ref('int_dossier_units') }}
 ),
@@ -17,6 +23,7 @@ dossiers as (
 
 periods as (
     select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
 ),
 
 supplements as (

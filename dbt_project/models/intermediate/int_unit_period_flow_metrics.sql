@@ -1,5 +1,11 @@
 -- One row per (unit, period) with dossiers submitted, received or ended in it:
 -- the event counts and processing-time statistics of metrics.md.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('period') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with unit_dossiers as (
     select * from {{ ref('int_dossier_units') }}
 ),
@@ -55,6 +61,7 @@ final as (
             where event_kind = 'ended' and deadline_working_days > 0
         ) as deadline_use
     from periodised
+    {{ refresh_scope('period') }}
     group by unit_type, unit_code, period_type, period_start
 )
 

@@ -3,12 +3,19 @@
 -- type in the same period. Months, quarters and years have a row for every unit
 -- (ranks need all peers); days and ISO weeks only for units with activity or
 -- backlog in them.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('period') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with units as (
     select * from {{ ref('int_units') }}
 ),
 
 periods as (
     select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
 ),
 
 flow as (
@@ -27,10 +34,6 @@ fees as (
     select * from {{ ref('int_unit_period_fee_metrics') }}
 ),
 
-as_of as (
-    select {{ as_of_timestamp() }} as as_of_at
-),
-
 active as (
     select unit_type, unit_code, period_type, period_start from flow
     union select unit_type, unit_code, period_type, period_start from backlog
@@ -38,12 +41,14 @@ active as (
 ),
 
 grid as (
-    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete
+    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete,
+        p.judged_at as measured_until
     from units as u
     cross join periods as p
     where p.period_type in ('month', 'quarter', 'year')
     union all
-    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete
+    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete,
+        p.judged_at as measured_until
     from active as a
     inner join units as u using (unit_type, unit_code)
     inner join periods as p using (period_type, period_start)
@@ -121,10 +126,8 @@ final as (
         p.*,
         dense_rank() over (
             partition by unit_type, period_type, period_start order by points_total desc
-        ) as rank_in_level,
-        a.as_of_at
+        ) as rank_in_level
     from points as p
-    cross join as_of as a
 )
 
 select * from final

@@ -5,12 +5,19 @@
 -- when anyone's online dossier for it was received. A district (and the
 -- province) is measured against every online service, counting the online
 -- dossiers of its own applicants.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('period') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with services as (
     select * from {{ ref('int_services_versioned') }} where is_online
 ),
 
 periods as (
     select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
 ),
 
 unit_dossiers as (

@@ -1,8 +1,15 @@
 -- One row per (service_code, month) with dossiers ended that month: the distribution of
 -- processing working days against the legal deadline, and the late share.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('month', 'month_start') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_lifecycle') }}
     where is_ended and ended_at is not null
+        {{ refresh_scope('month', "date_trunc('month', ended_at)::date", 'and') }}
 ),
 
 final as (

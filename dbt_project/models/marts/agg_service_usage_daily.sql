@@ -1,5 +1,11 @@
 -- One row per (activity_date, service_code, channel): dossiers submitted, received and ended that
 -- local day, for usage by channel over time (digital take-up per service).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('day', 'activity_date') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_joined_to_payments') }}
 ),
@@ -26,6 +32,7 @@ final as (
         count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
         count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late
     from events
+    {{ refresh_scope('day', 'activity_date') }}
     group by all
 )
 

@@ -1,6 +1,13 @@
 -- One row per dossier, its latest state (metrics.md, marts.fct_dossiers).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('dossier') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (
     select * from {{ ref('int_dossiers_joined_to_payments') }}
+    {{ refresh_scope('dossier') }}
 ),
 
 final as (
@@ -43,8 +50,7 @@ final as (
         is_missing_due_at,
         has_negative_fee,
         updated_at,
-        sync_records,
-        as_of_at
+        sync_records
     from dossiers as d
 )
 

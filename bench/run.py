@@ -1,0 +1,191 @@
+"""Benchmarks: each stage of the pipeline at a named scale, full and one-day incremental.
+
+    python bench/run.py --scale province-month [--out DIR] [--keep]
+
+Generates the sources (not timed as pipeline work), then runs the same task
+functions the DAGs call, in order, timing each stage: extract/land, raw
+validation, dbt build, mart validation, publish. Then it lands one more day and
+runs the same stages again: the daily incremental run. Airflow's fixed cost
+(parsing the DAGs, one `dag.test()` of the smallest DAG) is measured on its own.
+Peak memory is the resident set of the whole process tree (this process and dbt's),
+sampled every 50 ms. Prints a table and writes it as JSON (`bench/results/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name: (start, end, scale). The year run lands its last day as the incremental one.
+SCALES: dict[str, tuple[dt.date, dt.date, float]] = {
+    "province-month": (dt.date(2022, 9, 1), dt.date(2022, 10, 1), 1.0),
+    "province-year": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 1.0),
+    "province-year-2x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 2.0),
+    "province-year-4x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 4.0),
+    "nation-month": (dt.date(2022, 9, 1), dt.date(2022, 10, 1), 80.0),
+    "smoke": (dt.date(2022, 9, 1), dt.date(2022, 9, 15), 0.05),
+}
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float = 0.0
+    rows: int = 0
+    peak_rss_mb: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds and self.rows else 0.0
+
+
+class PeakMemory:
+    """Samples the resident set of this process and its descendants."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def stage(stages: list[Stage], name: str) -> Any:
+    record = Stage(name)
+    with PeakMemory() as memory:
+        began = time.perf_counter()
+        yield record
+        record.seconds = time.perf_counter() - began
+    record.peak_rss_mb = memory.peak / 2**20
+    stages.append(record)
+    print(f"  {name:<28} {record.seconds:8.1f} s  {record.rows:>10,} rows  {record.peak_rss_mb:7.0f} MB", flush=True)
+
+
+def disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
+
+
+def pipeline_stages(stages: list[Stage], prefix: str, start: dt.date, end: dt.date) -> None:
+    """The DAGs' tasks, in their order: land and validate each source, then build, validate, publish."""
+    from dichvucong import tasks
+
+    for source in ("catalog", "dossiers", "payments"):
+        with stage(stages, f"{prefix}land {source}") as record:
+            report = tasks.ingest(source, start, end)
+            record.rows = int(report.get("rows_read", 0))
+    for source in ("catalog", "dossiers", "payments"):
+        with stage(stages, f"{prefix}validate raw {source}") as record:
+            record.rows = int(tasks.validate_landed(source, start, end)["rows"])
+    with stage(stages, f"{prefix}landing checks"):
+        tasks.check_landing_accounts()
+        tasks.check_freshness(f"{end.isoformat()}T00:00:00")
+    with stage(stages, f"{prefix}dbt build") as record:
+        result = tasks.build_marts(f"{end.isoformat()}T00:00:00")
+        record.extra = result
+    with stage(stages, f"{prefix}validate marts") as record:
+        record.rows = sum(r["rows"] for r in tasks.validate_marts(f"{start}_{end}")["marts"])
+    with stage(stages, f"{prefix}publish"):
+        tasks.publish_marts(f"{end.isoformat()}T00:00:00", f"bench_{prefix or 'full'}")
+
+
+def airflow_fixed_cost(stages: list[Stage]) -> None:
+    """Parse the DAGs and run the smallest DAG (catalog ingestion of a day without a snapshot)."""
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+
+    with stage(stages, "airflow: parse DAGs"):
+        bag = DagBag(str(ROOT / "dags"), include_examples=False)
+    with stage(stages, "airflow: dag.test() overhead"):
+        bag.get_dag("ingest_catalog").test(
+            logical_date=pendulum.datetime(2030, 1, 2, tz="Asia/Ho_Chi_Minh"),
+            run_conf={"start": "2030-01-01", "end": "2030-01-02"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="province-month")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/dichvucong-bench"))
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouse")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+    start, end, scale = SCALES[args.scale]
+    home = args.out / args.scale
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ.update({"DVC_HOME": str(home), "DVC_LANDING_DIR": str(home / "landing"),
+                       "DVC_PSEUDONYM_KEY": os.environ.get("DVC_PSEUDONYM_KEY", "bench-key")})
+    os.environ.setdefault("AIRFLOW_HOME", str(home / "airflow"))
+    from dichvucong.simulator import generate
+
+    stages: list[Stage] = []
+    print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, home {home}", flush=True)
+    with stage(stages, "generate sources (not work)") as record:
+        stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale)
+        record.rows = stats.sync_records
+        record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
+                        "payment_rows": stats.payment_rows}
+    pipeline_stages(stages, "", start, end)
+    full = [s for s in stages if not s.name.startswith(("generate", "day:"))]
+    disk = {"landing": disk_mb(home / "landing"), "lake": disk_mb(home / "lake"),
+            "warehouse": disk_mb(home / "warehouse"), "published": disk_mb(home / "published")}
+    pipeline_stages(stages, "day: ", end, end + dt.timedelta(days=1))
+    day = [s for s in stages if s.name.startswith("day: ")]
+    if os.environ.get("BENCH_AIRFLOW", "1") == "1":
+        airflow_fixed_cost(stages)
+    summary = {
+        "scale": args.scale, "start": str(start), "end": str(end), "factor": scale,
+        "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
+        "generated": stages[0].extra,
+        "full_work_seconds": round(sum(s.seconds for s in full), 1),
+        "full_peak_rss_mb": round(max(s.peak_rss_mb for s in full)),
+        "validation_share": round(sum(s.seconds for s in full if "validate" in s.name or "checks" in s.name)
+                                  / sum(s.seconds for s in full), 3),
+        "day_work_seconds": round(sum(s.seconds for s in day), 1),
+        "day_peak_rss_mb": round(max(s.peak_rss_mb for s in day)),
+        "disk_mb": {k: round(v, 1) for k, v in disk.items()},
+        "stages": [asdict(s) | {"rows_per_second": round(s.rows_per_second)} for s in stages],
+    }
+    print(json.dumps({k: v for k, v in summary.items() if k != "stages"}, indent=2))
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / f"{args.scale}.json").write_text(json.dumps(summary, indent=2, default=str))
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

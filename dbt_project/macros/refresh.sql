@@ -1,0 +1,87 @@
+{#-
+    Incremental refresh. The build task (dichvucong.transform) passes var('refresh'):
+
+        {"mode": "incremental",
+         "previous_as_of": "YYYY-MM-DD HH:MM:SS",    -- as-of time of the last successful build
+         "dossier_batches": ["YYYY-MM-DD", ...],     -- lake partitions changed since that build
+         "payment_batches": ["YYYY-MM-DD", ...]}
+
+    or {"mode": "full"} (or nothing) for a full refresh, which it also runs with
+    --full-refresh. Incremental models recompute a scope and replace it: a
+    pre-hook deletes the scope's rows, the model's select appends them again.
+    The scope is derived from the changed batches alone (never from what a
+    model wrote last time), so a build that failed halfway is repaired by the
+    next one, which sees the same batches as changed.
+-#}
+
+{% macro refresh_mode() -%}
+    {{ return((var('refresh') or {}).get('mode', 'full')) }}
+{%- endmacro %}
+
+{#- True in an incremental model that refreshes only a scope (not on --full-refresh or a first build). -#}
+{% macro refresh_is_scoped() -%}
+    {{ return(refresh_model_exists() and refresh_mode() == 'incremental') }}
+{%- endmacro %}
+
+{#- is_incremental(), false in a unit test (which has no `this` unless it gives one). -#}
+{% macro refresh_model_exists() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{#- The changed lake partitions of a source ('dossier' or 'payment') as an SQL list of dates. -#}
+{% macro refresh_batches(source) -%}
+    {%- set days = (var('refresh') or {}).get(source ~ '_batches', []) -%}
+    {%- if days -%}
+        ({% for day in days %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else -%}
+        (null::date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The as-of time of the last successful build, a timestamp literal (null when unknown). -#}
+{% macro refresh_previous_as_of() -%}
+    {%- set value = (var('refresh') or {}).get('previous_as_of') -%}
+    {%- if value -%}timestamp '{{ value }}'{%- else -%}null::timestamp{%- endif -%}
+{%- endmacro %}
+
+{#-
+    The scope filter of a model, on its own key column:
+      kind='dossier': the dossiers int_refresh_dossiers lists;
+      kind='synced_dossier': the dossiers with a sync record in a changed batch;
+      kind='period':  the (period_type, period_start) pairs int_refresh_periods lists;
+      kind='day' / 'month': the dates starting those day / month periods.
+-#}
+{% macro refresh_scope_filter(kind, column=none) -%}
+    {%- if kind == 'dossier' -%}
+        {{ column or 'dossier_id' }} in (select dossier_id from {{ ref('int_refresh_dossiers') }})
+    {%- elif kind == 'synced_dossier' -%}
+        {{ column or 'dossier_id' }} in (
+            select dossier_id from {{ ref('stg_onestop__dossier_syncs') }}
+            where batch_date in {{ refresh_batches('dossier') }}
+        )
+    {%- elif kind == 'period' -%}
+        (period_type, period_start) in (select period_type, period_start from {{ ref('int_refresh_periods') }})
+    {%- elif kind in ('day', 'month') -%}
+        {{ column }} in (select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ kind }}')
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("refresh_scope_filter: unknown kind " ~ kind) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of an incremental model: delete the scope that its select recomputes (everything when not scoped). -#}
+{% macro refresh_delete_scope(kind, column=none) -%}
+    {%- if refresh_model_exists() -%}
+        {%- if refresh_is_scoped() -%}
+            delete from {{ this }} where {{ refresh_scope_filter(kind, column) }}
+        {%- else -%}
+            delete from {{ this }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The `where`/`and` clause a model's select adds in a scoped refresh (nothing otherwise). -#}
+{% macro refresh_scope(kind, column=none, keyword='where') -%}
+    {%- if refresh_is_scoped() -%}
+        {{ keyword }} {{ refresh_scope_filter(kind, column) }}
+    {%- endif -%}
+{%- endmacro %}
