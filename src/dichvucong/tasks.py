@@ -151,7 +151,8 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
     settings = Settings.from_env()
     report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None)
     return {"as_of": report.as_of, "nodes": report.nodes, "warnings": report.warnings,
-            "elapsed_seconds": round(report.elapsed_seconds, 1)}
+            "elapsed_seconds": round(report.elapsed_seconds, 1), "mode": report.mode, "reason": report.reason,
+            "changed_batches": report.changed_batches}
 
 
 def validate_marts(interval: str) -> dict[str, Any]:

@@ -6,24 +6,41 @@
     pre_hook="{{ refresh_delete_scope('period') }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-with unit_dossiers as (
-    select * from {{ ref('int_dossier_units') }}
+with dossiers as (
+    select
+        dossier_id, agency_code, district_code, service_code, field_code, channel, due_at, is_digitised,
+        fee_expected_vnd, paid_online_code, is_on_time, is_early, has_e_result, status_code,
+        processing_working_days, deadline_working_days, submitted_at, received_at, ended_at, is_received, is_ended
+    from {{ ref('int_dossiers_joined_to_payments') }}
 ),
 
 events as (
-    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
+    select *, 'submitted' as event_kind, submitted_at as event_at from dossiers
     union all
-    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
+    select *, 'received', received_at from dossiers where is_received and received_at is not null
     union all
-    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
+    select *, 'ended', ended_at from dossiers where is_ended and ended_at is not null
 ),
 
+-- Each event in its period of every type (only the periods in a refresh's scope), then in
+-- every unit it belongs to (the units of int_dossier_units).
 periodised as (
     {% for period_type in var('period_types') %}
     select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', event_at)::date as period_start
     from events
+    {% if refresh_is_scoped() %}
+    where date_trunc('{{ period_type }}', event_at)::date in (
+        select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ period_type }}'
+    )
+    {% endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+unit_events as (
+    select u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, p.*
+    from periodised as p, {{ unit_memberships('p') }} as u(unit)
+    where u.unit.unit_code is not null
 ),
 
 final as (
@@ -60,8 +77,7 @@ final as (
         avg(processing_working_days::double / deadline_working_days order by dossier_id) filter (
             where event_kind = 'ended' and deadline_working_days > 0
         ) as deadline_use
-    from periodised
-    {{ refresh_scope('period') }}
+    from unit_events
     group by unit_type, unit_code, period_type, period_start
 )
 
