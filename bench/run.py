@@ -37,7 +37,7 @@ SCALES: dict[str, tuple[dt.date, dt.date, float]] = {
     "province-year-2x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 2.0),
     "province-year-4x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 4.0),
     "nation-month": (dt.date(2022, 9, 1), dt.date(2022, 10, 1), 80.0),
-    "smoke": (dt.date(2022, 9, 1), dt.date(2022, 9, 15), 0.05),
+    "smoke": (dt.date(2022, 9, 1), dt.date(2022, 9, 12), 0.05),  # catalog snapshots come on the 15th
 }
 
 

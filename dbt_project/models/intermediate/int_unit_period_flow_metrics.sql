@@ -14,16 +14,22 @@ with dossiers as (
     from {{ ref('int_dossiers_joined_to_payments') }}
 ),
 
-events as (
-    select *, 'submitted' as event_kind, submitted_at as event_at from dossiers
-    union all
-    select *, 'received', received_at from dossiers where is_received and received_at is not null
-    union all
-    select *, 'ended', ended_at from dossiers where is_ended and ended_at is not null
+-- Each dossier in every unit it belongs to (the units of int_dossier_units).
+unit_dossiers as (
+    select u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, d.*
+    from dossiers as d, {{ unit_memberships('d') }} as u(unit)
+    where u.unit.unit_code is not null
 ),
 
--- Each event in its period of every type (only the periods in a refresh's scope), then in
--- every unit it belongs to (the units of int_dossier_units).
+events as (
+    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
+    union all
+    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
+    union all
+    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
+),
+
+-- Each event in its period of every type (in a scoped refresh, only the periods in scope).
 periodised as (
     {% for period_type in var('period_types') %}
     select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', event_at)::date as period_start
@@ -35,12 +41,6 @@ periodised as (
     {% endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
-),
-
-unit_events as (
-    select u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, p.*
-    from periodised as p, {{ unit_memberships('p') }} as u(unit)
-    where u.unit.unit_code is not null
 ),
 
 final as (
@@ -77,7 +77,7 @@ final as (
         avg(processing_working_days::double / deadline_working_days order by dossier_id) filter (
             where event_kind = 'ended' and deadline_working_days > 0
         ) as deadline_use
-    from unit_events
+    from periodised
     group by unit_type, unit_code, period_type, period_start
 )
 
