@@ -122,6 +122,35 @@ def pipeline_stages(stages: list[Stage], prefix: str, start: dt.date, end: dt.da
         tasks.publish_marts(f"{end.isoformat()}T00:00:00", f"bench_{prefix or 'full'}")
 
 
+def floor(stages: list[Stage], home: Path, as_of: dt.date) -> dict[str, Any]:
+    """bench/floor.sql over the landing files, and how its month rows compare with kpi_766's."""
+    import duckdb
+
+    sql = (ROOT / "bench" / "floor.sql").read_text()
+    for name, value in {"landing": str(home / "landing"), "as_of": f"{as_of} 00:00:00", "province": "26"}.items():
+        sql = sql.replace("{" + name + "}", value)
+    with stage(stages, "floor: one DuckDB query") as record:
+        con = duckdb.connect()
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"set memory_limit = '{os.environ.get('DVC_DUCKDB_MEMORY_LIMIT', '1500MB')}'")
+        con.execute(f"create table floor as {sql}")
+        record.rows = int(con.execute("select count(*) from floor").fetchall()[0][0])
+    published = home / "published" / "dichvucong.duckdb"
+    con.execute(f"attach '{published}' as pub (read_only)")
+    rates = ["on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate", "points_total"]
+    same = " and ".join(f"((f.{r} is null and k.{r} is null) or abs(f.{r} - k.{r}) <= 1e-9)" for r in rates)
+    compared = con.execute(f"""
+        select count(*), count(*) filter (where {same}), count(*) filter (where f.rank_in_level = k.rank_in_level)
+        from floor as f
+        inner join pub.marts.kpi_766 as k
+            on k.unit_type = f.unit_type and k.unit_code = f.unit_code
+            and k.period_type = 'month' and k.period_start = f.period_start
+    """).fetchall()[0]
+    con.close()
+    return {"floor_rows": record.rows, "matched_rows": compared[0], "equal_indicators_and_points": compared[1],
+            "equal_ranks": compared[2]}
+
+
 def airflow_fixed_cost(stages: list[Stage]) -> None:
     """Parse the DAGs and run the smallest DAG (catalog ingestion of a day without a snapshot)."""
     import pendulum
@@ -159,9 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
                         "payment_rows": stats.payment_rows}
     pipeline_stages(stages, "", start, end)
-    full = [s for s in stages if not s.name.startswith(("generate", "day:"))]
+    full = [s for s in stages if not s.name.startswith(("generate", "day:", "floor"))]
     disk = {"landing": disk_mb(home / "landing"), "lake": disk_mb(home / "lake"),
             "warehouse": disk_mb(home / "warehouse"), "published": disk_mb(home / "published")}
+    floor_check = floor(stages, home, end)
     pipeline_stages(stages, "day: ", end, end + dt.timedelta(days=1))
     day = [s for s in stages if s.name.startswith("day: ")]
     if os.environ.get("BENCH_AIRFLOW", "1") == "1":
@@ -174,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         "full_peak_rss_mb": round(max(s.peak_rss_mb for s in full)),
         "validation_share": round(sum(s.seconds for s in full if "validate" in s.name or "checks" in s.name)
                                   / sum(s.seconds for s in full), 3),
+        "floor_seconds": round(next(s.seconds for s in stages if s.name.startswith("floor")), 1),
+        "full_to_floor_ratio": round(sum(s.seconds for s in full)
+                                     / next(s.seconds for s in stages if s.name.startswith("floor")), 1),
+        "floor_check": floor_check,
         "day_work_seconds": round(sum(s.seconds for s in day), 1),
         "day_peak_rss_mb": round(max(s.peak_rss_mb for s in day)),
         "disk_mb": {k: round(v, 1) for k, v in disk.items()},

@@ -73,10 +73,9 @@ final as (
             as p50_processing_working_days,
         quantile_cont(processing_working_days, 0.9) filter (where event_kind = 'ended')
             as p90_processing_working_days,
-        -- Ordered, so that the float sum (and the mart) is the same on every run.
-        avg(processing_working_days::double / deadline_working_days order by dossier_id) filter (
-            where event_kind = 'ended' and deadline_working_days > 0
-        ) as deadline_use
+        {{ exact_mean_of_ratio('processing_working_days', 'deadline_working_days',
+                               "event_kind = 'ended' and deadline_working_days > 0 "
+                               "and processing_working_days is not null") }} as deadline_use
     from periodised
     group by unit_type, unit_code, period_type, period_start
 )

@@ -21,9 +21,8 @@ final as (
         quantile_cont(processing_working_days, 0.5) as p50_processing_working_days,
         quantile_cont(processing_working_days, 0.9) as p90_processing_working_days,
         max(deadline_working_days) as deadline_working_days,
-        -- Ordered, so that the float sum is the same on every run.
-        avg(processing_working_days::double / deadline_working_days order by dossier_id)
-            filter (where deadline_working_days > 0) as deadline_use,
+        {{ exact_mean_of_ratio('processing_working_days', 'deadline_working_days',
+                               'deadline_working_days > 0 and processing_working_days is not null') }} as deadline_use,
         {{ safe_divide('count(*) filter (where not is_on_time)',
                        'count(*) filter (where is_on_time is not null)') }} as late_share,
         {{ safe_divide('count(*) filter (where supplement_rounds > 0)', 'count(*)') }} as supplement_share

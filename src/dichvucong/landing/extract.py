@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -161,11 +164,22 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
     key = settings.pseudonym_key()
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     days = days_in(start, end)
-    for day in days:
-        counts = land_day(source, day, reader, settings.lake_dir, key)
-        done = getattr(reader, "done", None)
-        if done is not None:
-            done(source, day)
+    workers = min(len(days), int(os.environ.get("DVC_LAND_WORKERS", os.cpu_count() or 1)))
+    if isinstance(reader, FileDropReader) and workers > 1:
+        # A wide interval of dropped files (a backfill): one day per process; days are independent
+        # and each writes its own partitions. Over HTTP, days stay in order (manifest, lookback).
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            results = list(pool.map(land_day, [source] * len(days), days, [reader] * len(days),
+                                    [settings.lake_dir] * len(days), [key] * len(days)))
+    else:
+        results = []
+        for day in days:
+            results.append(land_day(source, day, reader, settings.lake_dir, key))
+            done = getattr(reader, "done", None)
+            if done is not None:
+                done(source, day)
+    for counts in results:
         for name, value in counts.items():
             totals[name] += value
     report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -32,6 +33,7 @@ def mask_personal_data(text: str) -> str:
     return _LONG_DIGITS.sub("***", text)[:_MAX_RAW]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def applicant_key(id_number: str | None, key: bytes) -> str | None:
     """HMAC-SHA-256 of the normalised citizen ID or tax code."""
     if id_number is None:
@@ -50,7 +52,12 @@ def parse_compact_ts(value: Any, name: str) -> dt.datetime | None:
     """`yyyyMMddHHmmss`, empty or null."""
     if value is None or value == "":
         return None
-    text = str(value)
+    return _parse_compact_text(value if isinstance(value, str) else str(value), name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_compact_text(text: str, name: str) -> dt.datetime:
+    # Cached: the syncs of one dossier repeat its submission, reception and due times.
     if len(text) != 14 or not text.isdigit():
         raise RowError(f"{name}: not yyyyMMddHHmmss")
     try:

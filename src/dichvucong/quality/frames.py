@@ -19,15 +19,23 @@ def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
     payments say whether their dossier is known to the dossier source (landed so far)."""
     arrow = lake.read_partitions(lake_dir, table, days)
     if table == "raw_payments":
-        known: set[str] = set()
-        if any((lake_dir / "raw_dossiers").glob("batch_date=*/data.parquet")):
-            with duckdb.connect() as con:
-                known = {r[0] for r in con.execute(
-                    f"select distinct trim(MaHoSo) from read_parquet('{lake_dir}/raw_dossiers/*/data.parquet')"
-                ).fetchall()}
-        frame = arrow.to_pandas()
-        frame["dossier_is_known"] = frame["MaHoSo"].fillna("").str.strip().isin(known)
-        return frame
+        # A semi-join in DuckDB: only the payments' dossier codes are looked up in the lake.
+        with duckdb.connect() as con:
+            con.register("landed", arrow)
+            if not any((lake_dir / "raw_dossiers").glob("batch_date=*/data.parquet")):
+                return con.sql("select *, false as dossier_is_known from landed").df()
+            return con.sql(
+                f"""
+                with wanted as (select distinct trim(MaHoSo) as code from landed where MaHoSo is not null),
+                known as (
+                    select distinct trim(d.MaHoSo) as code
+                    from read_parquet('{lake_dir}/raw_dossiers/*/data.parquet') as d
+                    semi join wanted as w on trim(d.MaHoSo) = w.code
+                )
+                select l.*, coalesce(trim(l.MaHoSo) in (select code from known), false) as dossier_is_known
+                from landed as l
+                """
+            ).df()
     if table != "raw_dossiers":
         return arrow.to_pandas()
     with duckdb.connect() as con:
