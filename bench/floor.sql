@@ -1,6 +1,7 @@
 -- The floor: the least work any pipeline must do to publish the scored kpi_766 month rows —
 -- one DuckDB query straight over the landing files (no landing, validation, history or
--- publication). Placeholders: {landing} (directory), {as_of} (timestamp literal), {province}.
+-- publication). Placeholders: {landing} (directory), {as_of} (local midnight, 'YYYY-MM-DD HH:MM:SS'),
+-- {province}. Only batch folders before the as-of day are read.
 -- Lines that are not valid JSON are skipped; the Decision 766 points and ranks follow metrics.md.
 with raw as (
     select *, row_number() over () as ordinal from read_json(
@@ -21,7 +22,8 @@ latest as (
         -- The latest NgayCapNhat wins; on a tie, the later batch, file and line.
         arg_max(raw, (try_strptime(NgayCapNhat, '%Y%m%d%H%M%S'), filename, ordinal)) as r
     from raw
-    where nullif(trim(nfc_normalize(MaHoSo)), '') is not null
+    where filename < '{landing}/dossiers/' || left('{as_of}', 10)
+        and nullif(trim(nfc_normalize(MaHoSo)), '') is not null
         and try_strptime(NgayCapNhat, '%Y%m%d%H%M%S') is not null
         and try_strptime(NgayNopHoSo, '%Y%m%d%H%M%S') is not null
     group by 1

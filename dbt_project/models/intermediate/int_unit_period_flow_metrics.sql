@@ -43,7 +43,7 @@ periodised as (
     {% endfor %}
 ),
 
-final as (
+counts as (
     select
         unit_type,
         unit_code,
@@ -69,15 +69,60 @@ final as (
         count(*) filter (where event_kind = 'ended' and has_e_result) as dossiers_ended_with_e_result,
         count(*) filter (where event_kind = 'ended' and status_code in (9, 10)) as dossiers_completed,
         avg(processing_working_days) filter (where event_kind = 'ended') as avg_processing_working_days,
-        quantile_cont(processing_working_days, 0.5) filter (where event_kind = 'ended')
-            as p50_processing_working_days,
-        quantile_cont(processing_working_days, 0.9) filter (where event_kind = 'ended')
-            as p90_processing_working_days,
         {{ exact_mean_of_ratio('processing_working_days', 'deadline_working_days',
                                "event_kind = 'ended' and deadline_working_days > 0 "
                                "and processing_working_days is not null") }} as deadline_use
     from periodised
     group by unit_type, unit_code, period_type, period_start
+),
+
+-- p50 and p90 as quantile_cont computes them (x[lo] + (x[hi] - x[lo]) * (h - lo), h = (n - 1) q,
+-- over the sorted values), from a histogram: processing days are small integers, and a
+-- histogram aggregates in bounded memory where quantile_cont keeps every value.
+histogram as (
+    select unit_type, unit_code, period_type, period_start, processing_working_days as days, count(*) as dossiers
+    from periodised
+    where event_kind = 'ended' and processing_working_days is not null
+    group by all
+),
+
+cumulative as (
+    select
+        *,
+        sum(dossiers) over (
+            partition by unit_type, unit_code, period_type, period_start order by days
+            rows between unbounded preceding and current row
+        ) - dossiers as before,
+        sum(dossiers) over (partition by unit_type, unit_code, period_type, period_start) as n
+    from histogram
+),
+
+quantiles as (
+    select
+        unit_type,
+        unit_code,
+        period_type,
+        period_start,
+        {% for name, q in [('p50', 0.5), ('p90', 0.9)] %}
+        min(days) filter (where before <= floor((n - 1) * {{ q }}) and floor((n - 1) * {{ q }}) < before + dossiers)
+            as {{ name }}_lo,
+        min(days) filter (where before <= ceil((n - 1) * {{ q }}) and ceil((n - 1) * {{ q }}) < before + dossiers)
+            as {{ name }}_hi,
+        any_value((n - 1) * {{ q }} - floor((n - 1) * {{ q }})) as {{ name }}_fraction{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from cumulative
+    group by all
+),
+
+final as (
+    select
+        c.* exclude (avg_processing_working_days, deadline_use),
+        c.avg_processing_working_days,
+        q.p50_lo + (q.p50_hi - q.p50_lo) * q.p50_fraction as p50_processing_working_days,
+        q.p90_lo + (q.p90_hi - q.p90_lo) * q.p90_fraction as p90_processing_working_days,
+        c.deadline_use
+    from counts as c
+    left join quantiles as q using (unit_type, unit_code, period_type, period_start)
 )
 
 select * from final
