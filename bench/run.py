@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({"DVC_HOME": str(home), "DVC_LANDING_DIR": str(home / "landing"),
                        "DVC_PSEUDONYM_KEY": os.environ.get("DVC_PSEUDONYM_KEY", "bench-key")})
     os.environ.setdefault("AIRFLOW_HOME", str(home / "airflow"))
+    os.environ.setdefault("DVC_LAND_WORKERS", str(os.cpu_count() or 1))
     from dichvucong.simulator import generate
 
     stages: list[Stage] = []

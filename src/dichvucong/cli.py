@@ -144,6 +144,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("generated %s dossiers (%s sync records) and %s payment rows in %.1f s", stats.dossiers,
                  stats.sync_records, stats.payment_rows, time.monotonic() - began)
     dags_folder = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", REPO_ROOT / "dags"))
+    # The main job lands its whole range at once, in this process: one day per core.
+    os.environ.setdefault("DVC_LAND_WORKERS", str(os.cpu_count() or 1))
     reset_lake_and_warehouse(settings)
     server = None
     if args.source == "http":
