@@ -148,11 +148,12 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
     partitions = lake_partitions(settings)
     last, known = _read_state(settings)
 
+    def hashed(part: Partition) -> Partition:
+        path = lake.partition_path(settings.lake_dir, part.table, dt.date.fromisoformat(part.day))
+        return Partition(part.table, part.day, part.bytes, part.mtime_ns, _sha256(path))
+
     def full_plan(reason: str) -> RefreshPlan:
-        hashed = [Partition(p.table, p.day, p.bytes, p.mtime_ns,
-                            _sha256(lake.partition_path(settings.lake_dir, p.table, dt.date.fromisoformat(p.day))))
-                  for p in partitions]
-        return RefreshPlan("full", reason, current_hash, partitions=hashed)
+        return RefreshPlan("full", reason, current_hash, partitions=[hashed(p) for p in partitions])
 
     if full:
         return full_plan("requested")
@@ -162,6 +163,9 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
         return full_plan("the dbt project, its seeds or the calendar code changed")
     if as_of < last["as_of"]:
         return full_plan(f"as-of time {as_of} is before the last build's {last['as_of']}")
+    withdrawn = known.keys() - {(p.table, p.day) for p in partitions}
+    if withdrawn:  # its rows must leave the marts
+        return full_plan(f"landed partition(s) withdrawn: {', '.join(sorted('/'.join(k) for k in withdrawn))}")
     changed: dict[str, list[str]] = {name: [] for name in REFRESH_TABLES.values()}
     checked = []
     for part in partitions:
@@ -169,17 +173,11 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
         if before and (before.bytes, before.mtime_ns) == (part.bytes, part.mtime_ns):
             checked.append(before)
             continue
-        sha = _sha256(lake.partition_path(settings.lake_dir, part.table, dt.date.fromisoformat(part.day)))
-        checked.append(Partition(part.table, part.day, part.bytes, part.mtime_ns, sha))
-        if before is None or before.sha256 != sha:
+        checked.append(current := hashed(part))
+        if before is None or before.sha256 != current.sha256:
             changed[REFRESH_TABLES[part.table]].append(part.day)
-    present = {(p.table, p.day) for p in partitions}
-    for key in known.keys() - present:  # a withdrawn partition: its rows must leave the marts
-        changed[REFRESH_TABLES[key[0]]].append(key[1])
     if changed["catalog"]:
         return full_plan(f"catalog snapshot(s) changed: {', '.join(sorted(changed['catalog']))}")
-    if any((key[0] != "raw_catalog") for key in known.keys() - present):
-        return full_plan("a landed partition was withdrawn")
     return RefreshPlan("incremental", "changed batches since the last build", current_hash,
                        previous_as_of=last["as_of"].strftime("%Y-%m-%d %H:%M:%S"),
                        batches={k: sorted(v) for k, v in changed.items()}, partitions=checked)

@@ -6,19 +6,12 @@
     pre_hook="{{ refresh_delete_scope('period') }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-with dossiers as (
+with unit_dossiers as (
     select
-        dossier_id, agency_code, district_code, service_code, field_code, channel, due_at, is_digitised,
-        fee_expected_vnd, paid_online_code, is_on_time, is_early, has_e_result, status_code,
-        processing_working_days, deadline_working_days, submitted_at, received_at, ended_at, is_received, is_ended
-    from {{ ref('int_dossiers_joined_to_payments') }}
-),
-
--- Each dossier in every unit it belongs to (the units of int_dossier_units).
-unit_dossiers as (
-    select u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, d.*
-    from dossiers as d, {{ unit_memberships('d') }} as u(unit)
-    where u.unit.unit_code is not null
+        unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
+        is_on_time, is_early, has_e_result, status_code, processing_working_days, deadline_working_days,
+        submitted_at, received_at, ended_at, is_received, is_ended
+    from {{ ref('int_dossier_units') }}
 ),
 
 events as (
