@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +43,43 @@ def dvc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("DVC_HOME", str(home))
     monkeypatch.setenv("DVC_PSEUDONYM_KEY", "test-key-not-a-secret")
     yield home
+
+
+def main_job_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
+    env |= {"DVC_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "DVC_PSEUDONYM_KEY": "e2e-key"}
+    env |= extra
+    return env
+
+
+def run_main_job(home: Path, landing: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The README's main job (`dichvucong run`: the real DAGs) over the small sources, in its own home."""
+    return subprocess.run(
+        ["dichvucong", "run", "--landing", str(landing), "--start", SMALL_START.isoformat(),
+         "--end", SMALL_END.isoformat(), *args],
+        env=main_job_env(home, **extra), capture_output=True, text=True, timeout=900, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def main_job_run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One run of the main job over the small sources, shared by the end-to-end and dashboard tests
+    (which only read it, or copy it before changing anything)."""
+    home = tmp_path_factory.mktemp("e2e")
+    subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
+    result = run_main_job(home, small_landing)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return home, result
+
+
+def personal_values(landing: Path) -> set[str]:
+    """The names, ID numbers and phone numbers in the dossier files (those long enough to search for)."""
+    values: set[str] = set()
+    for path in (landing / "dossiers").rglob("*.jsonl"):
+        for name in ("ChuHoSo", "SoGiayTo", "SoDienThoai"):
+            values |= set(re.findall(rf'"{name}":"([^"]+)"', path.read_text(encoding="utf-8")))
+    return {v for v in values if len(v) >= 8}
 
 
 def pytest_configure(config: pytest.Config) -> None:

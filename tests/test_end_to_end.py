@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,35 +20,18 @@ import yaml
 
 from dichvucong.config import REPO_ROOT
 from tests import reference_metrics as ref
-from tests.conftest import SMALL_END, SMALL_START
+from tests.conftest import SMALL_END, SMALL_START, personal_values
+from tests.conftest import main_job_env as _env
+from tests.conftest import run_main_job as _run
 
 AS_OF = dt.datetime.combine(SMALL_END, dt.time())
 PROVINCE = "26"
 TOLERANCE = 1e-9
 
 
-def _env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env |= {"DVC_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "DVC_PSEUDONYM_KEY": "e2e-key"}
-    env |= extra
-    return env
-
-
-def _run(home: Path, landing: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["dichvucong", "run", "--landing", str(landing), "--start", SMALL_START.isoformat(),
-         "--end", SMALL_END.isoformat(), *args],
-        env=_env(home, **extra), capture_output=True, text=True, timeout=900, check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    home = tmp_path_factory.mktemp("e2e")
-    subprocess.run(["airflow", "db", "migrate"], env=_env(home), check=True, capture_output=True)
-    result = _run(home, small_landing)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    return home, result
+def run(main_job_run: tuple[Path, subprocess.CompletedProcess[str]]) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    return main_job_run
 
 
 @pytest.fixture(scope="module")
@@ -250,17 +232,9 @@ def test_ranks_are_dense_by_points_total(published) -> None:
             assert rank == distinct_points.index(round(points, 12)) + 1
 
 
-def _pii(landing: Path) -> set[str]:
-    values: set[str] = set()
-    for path in (landing / "dossiers").rglob("*.jsonl"):
-        for name in ("ChuHoSo", "SoGiayTo", "SoDienThoai"):
-            values |= set(re.findall(rf'"{name}":"([^"]+)"', path.read_text(encoding="utf-8")))
-    return {v for v in values if len(v) >= 8}
-
-
 def test_no_personal_data_reaches_marts_exports_reports_or_logs(run, published, small_landing: Path) -> None:
     home, result = run
-    pii = _pii(small_landing)
+    pii = personal_values(small_landing)
     assert len(pii) > 100
     texts = [result.stdout, result.stderr]
     for table in ("fct_dossiers", "fct_payments", "kpi_766"):

@@ -182,6 +182,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from dichvucong.dashboard.app import serve
+
+    print(f"Dashboard of the published marts: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    serve(args.host, args.port, args.published)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dichvucong", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = sub.add_parser("summary", help="print the summary of the published marts")
     summary.set_defaults(func=cmd_summary)
+
+    dashboard = sub.add_parser("dashboard", help="serve the officials' dashboard and API over the published marts")
+    dashboard.add_argument("--host", default=os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1"))
+    dashboard.add_argument("--port", type=int, default=int(os.environ.get("DVC_DASHBOARD_PORT", "8050")))
+    dashboard.add_argument("--published", type=Path, help="published marts file (default: DVC_PUBLISHED_PATH)")
+    dashboard.set_defaults(func=cmd_dashboard)
 
     args = parser.parse_args(argv)
     if getattr(args, "end", None) and getattr(args, "start", None) and args.end <= args.start:

@@ -44,6 +44,18 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
             # The validation history, including the checks of the marts being published.
             con.execute(f"create table quality.validation_results as "
                         f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
+        # What the quality page shows: load counts and quarantine reasons (counts only, no line text),
+        # and the intermediaries' names for the fee tables.
+        con.execute(
+            "create table quality.load_audit as select source_name, batch_date, count(*) as files, "
+            "sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined, "
+            "count(file_error) as file_errors from warehouse.staging.stg_pipeline__load_audit group by all")
+        con.execute(
+            "create table quality.quarantine_reasons as select source_name, batch_date, reason, count(*) as rows "
+            "from warehouse.staging.stg_pipeline__quarantine group by all")
+        con.execute("create schema reference")
+        con.execute("create table reference.intermediaries as "
+                    "select intermediary_code, intermediary_name from warehouse.reference.intermediaries")
         con.execute(
             "create table meta.publication as select ?::timestamp as as_of, ?::timestamptz as published_at, "
             "?::varchar as run_id",

@@ -1,0 +1,523 @@
+"""The dashboard's web application: pages, exports and the JSON API.
+
+Read-only by construction: it opens only the published copy, read-only, with
+file access off (`reader`); every filter reaches SQL as a bound parameter and
+is checked against the periods and units the marts hold; the marts hold no
+personal data. An optional login (HTTP basic, or a bearer token for API
+clients) is switched on by configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import inspect
+import logging
+import os
+import secrets
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import duckdb
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dichvucong.dashboard import labels, render
+from dichvucong.dashboard.reader import NotPublished, Publication, PublishedMarts, Result, publication, run
+from dichvucong.dashboard.tables import MAX_POINTS, TABLES, Table
+
+log = logging.getLogger(__name__)
+
+PeriodType = Literal["month", "quarter", "year"]
+Lang = Literal["vi", "en"]
+Format = Literal["json", "csv", "xlsx"]
+UNIT_TYPES = ("agency", "district", "service")
+MAX_TEXT = 64
+
+# Query parameters of the pages (module level: FastAPI resolves these annotations by name).
+PageLang = Annotated[Lang, Query()]
+PageP = Annotated[str | None, Query(max_length=30, description="period as type:start, e.g. month:2022-09-01")]
+PageType = Annotated[PeriodType | None, Query()]
+PageStart = Annotated[dt.date | None, Query()]
+PageAgency = Annotated[str | None, Query(max_length=MAX_TEXT)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Optional login: HTTP basic (user + password) and/or a bearer token; none configured = open."""
+
+    user: str = ""
+    password: str = ""
+    token: str = ""
+
+    @classmethod
+    def from_env(cls) -> Auth:
+        return cls(os.environ.get("DVC_DASHBOARD_USER", ""), os.environ.get("DVC_DASHBOARD_PASSWORD", ""),
+                   os.environ.get("DVC_DASHBOARD_TOKEN", ""))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token or (self.user and self.password))
+
+    def allows(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and self.token:
+            return secrets.compare_digest(value.strip().encode(), self.token.encode())
+        if scheme.lower() == "basic" and self.user and self.password:
+            try:
+                user, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            return secrets.compare_digest(user.encode(), self.user.encode()) & secrets.compare_digest(
+                password.encode(), self.password.encode())
+        return False
+
+
+@dataclass(frozen=True)
+class Period:
+    period_type: str
+    start: dt.date
+    end: dt.date
+    is_complete: bool
+
+    def label(self, lang: str) -> str:
+        if self.period_type == "month":
+            return f"{self.start:%m/%Y}"
+        if self.period_type == "quarter":
+            return f"{'Quý' if lang == 'vi' else 'Q'}{(self.start.month - 1) // 3 + 1}/{self.start.year}"
+        return f"{self.start.year}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.period_type}:{self.start.isoformat()}"
+
+
+@dataclass
+class Context:
+    """One request's view of the published copy: its cursor, as-of time and resolved filters."""
+
+    cur: duckdb.DuckDBPyConnection
+    publication: Publication
+    periods: list[Period]
+    lang: str
+    period: Period | None = None
+    code: str | None = None
+    agency: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cur.close()
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "period_type": self.period.period_type if self.period else None,
+            "period_start": self.period.start if self.period else None,
+            "period_end": self.period.end if self.period else None,
+            "code": self.code,
+            "agency": self.agency,
+        }
+
+    def query(self, **overrides: Any) -> str:
+        """The query string that keeps this request's language and filters."""
+        values: dict[str, Any] = {"lang": self.lang}
+        if self.period:
+            values.update(period_type=self.period.period_type, period_start=self.period.start.isoformat())
+        if self.agency:
+            values["agency"] = self.agency
+        values.update(overrides)
+        return urllib.parse.urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _periods(cur: duckdb.DuckDBPyConnection) -> list[Period]:
+    rows = cur.execute(
+        "select period_type, period_start, period_end, is_complete from marts.kpi_766 "
+        "where unit_type = 'province' order by period_type, period_start").fetchall()
+    return [Period(*row) for row in rows]
+
+
+def _pick_period(periods: list[Period], period_type: str | None, period_start: dt.date | None,
+                 optional: bool) -> Period | None:
+    if period_start is None:
+        if optional:
+            return None
+        candidates = [p for p in periods if p.period_type == (period_type or "month")]
+        if not candidates:
+            raise HTTPException(404, f"the marts hold no {period_type or 'month'} yet")
+        complete = [p for p in candidates if p.is_complete]
+        return (complete or candidates)[-1]
+    period_type = period_type or "month"
+    for period in periods:
+        if period.period_type == period_type and period.start == period_start:
+            return period
+    raise HTTPException(404, f"no {period_type} starting {period_start} in the marts")
+
+
+def _unit_name(cur: duckdb.DuckDBPyConnection, unit_type: str, code: str) -> str | None:
+    """The unit's name ('' when the sources give none); None when the marts do not know the unit."""
+    rows = cur.execute(
+        "select coalesce(arg_max(unit_name, period_start), '') from marts.agg_unit_period_indicators "
+        "where unit_type = ? and unit_code = ? having count(*) > 0", [unit_type, code]).fetchall()
+    return rows[0][0] if rows else None
+
+
+# ------------------------------------------------------------------ pages
+
+@dataclass(frozen=True)
+class Chart:
+    kind: Literal["line", "bars"]
+    series: tuple[str, ...]
+    title: str
+    percent: bool = False
+    ceiling: float | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    table: str
+    charts: tuple[Chart, ...] = ()
+    limit: int | None = None
+    show_table: bool = True
+    transpose: bool = False  # a one-row table shown as label / value pairs
+
+
+_RATES = ("on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate")
+
+
+def _unit_sections(unit: str) -> tuple[Section, ...]:
+    return (
+        Section(f"{unit}_points"),
+        Section(f"{unit}_trend", charts=(Chart("line", ("points_total",), "points_chart", ceiling=MAX_POINTS),
+                                         Chart("line", _RATES, "rates_chart", percent=True))),
+        Section(f"{unit}_channel_volume",
+                charts=(Chart("bars", ("received_in_person", "received_online", "received_postal"),
+                              "volume_title"),)),
+        Section(f"{unit}_services", limit=50),
+    )
+
+
+PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
+    "province": (
+        Section("province_points"),
+        Section("province_trend", charts=(Chart("line", ("points_total",), "points_chart", ceiling=MAX_POINTS),
+                                          Chart("line", _RATES, "rates_chart", percent=True))),
+        Section("agency_ranks"),
+        Section("district_ranks"),
+    ),
+    "agency": _unit_sections("agency"),
+    "district": _unit_sections("district"),
+    "services": (Section("services", limit=200),),
+    "service": (
+        Section("service_summary", transpose=True),
+        Section("service_trend", charts=(
+            Chart("line", ("p50_processing_working_days", "p90_processing_working_days", "deadline_working_days"),
+                  "trend_title"),
+            Chart("line", ("digital_take_up", "on_time_rate", "supplement_rate"), "rates_chart", percent=True))),
+        Section("service_channel_volume",
+                charts=(Chart("bars", ("received_in_person", "received_online", "received_postal"),
+                              "volume_title"),)),
+    ),
+    "overdue": (Section("overdue_by_agency"), Section("overdue_dossiers", limit=200)),
+    "fees": (Section("fees_by_intermediary"), Section("reconciliation_states"), Section("payment_anomalies")),
+    "quality": (Section("quality_gates"), Section("quality_failures"), Section("load_totals"),
+                Section("quarantine_reasons")),
+}
+
+PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note"}
+
+# Cells that link to another page: column -> page (agency/district ranks link by unit_code).
+LINKS = {"service_code": "service", "agency_code": "agency"}
+
+
+def _cell_links(table: Table) -> dict[str, str]:
+    links = {column: page for column, page in LINKS.items() if column in table.column_names}
+    if table.name in ("agency_ranks", "district_ranks"):
+        links["unit_code"] = table.name.split("_")[0]
+    return links
+
+
+class Dashboard:
+    def __init__(self, published_path: Path, auth: Auth | None = None) -> None:
+        self.marts = PublishedMarts(published_path)
+        self.auth = auth or Auth()
+        self.templates = Environment(loader=PackageLoader("dichvucong.dashboard", "templates"),
+                                     autoescape=select_autoescape(["html"]))
+
+    def context(self, lang: str, *, period_type: str | None = None, period_start: dt.date | None = None,
+                period_optional: bool = False, code: str | None = None,
+                agency: str | None = None) -> Context:
+        cur = self.marts.cursor()
+        try:
+            periods = _periods(cur)
+            ctx = Context(cur, publication(cur), periods, lang, code=code, agency=agency or None)
+            ctx.period = _pick_period(periods, period_type, period_start, period_optional)
+        except BaseException:
+            cur.close()
+            raise
+        return ctx
+
+    def page(self, page: str, ctx: Context, title: str, subtitle: str = "") -> HTMLResponse:
+        lang = ctx.lang
+        sections = []
+        for section in PAGE_SECTIONS[page]:
+            table = TABLES[section.table]
+            result = run(ctx.cur, table, ctx.params())
+            charts = []
+            for chart in section.charts:
+                if chart.kind == "line":
+                    svg = render.line_chart(result, table.column_names[0], list(chart.series), lang,
+                                            percent=chart.percent, ceiling=chart.ceiling)
+                else:
+                    svg = render.stacked_bars(result, table.column_names[0], list(chart.series), lang)
+                if svg:
+                    charts.append({"title": labels.ui(chart.title, lang), "svg": svg})
+            shown = result.rows[: section.limit] if section.limit else result.rows
+            links = _cell_links(table)
+            rows = []
+            for row in shown:
+                cells = []
+                for (name, kind), value in zip(table.columns, row, strict=True):
+                    href = None
+                    if name in links and value is not None:
+                        href = f"/{links[name]}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
+                    cells.append({"text": render.fmt(value, kind, lang), "href": href, "kind": kind,
+                                  "column": name})
+                rows.append(cells)
+            export = f"/api/v1/{table.name}?{ctx.query(code=ctx.code)}"
+            sections.append({
+                "name": table.name,
+                "title": labels.ui(table.title, lang),
+                "headers": [{"text": labels.column_label(n, lang), "kind": k} for n, k in table.columns],
+                "rows": rows,
+                "charts": charts,
+                "show_table": section.show_table,
+                "transpose": section.transpose,
+                "truncated": labels.ui("shown_first", lang).format(shown=len(shown), total=len(result.rows))
+                if len(shown) < len(result.rows) else "",
+                "export_csv": export + "&format=csv",
+                "export_xlsx": export + "&format=xlsx",
+                "export_json": export + "&format=json",
+            })
+        template = self.templates.get_template("page.html")
+        return HTMLResponse(template.render(
+            page=page, title=title, subtitle=subtitle, sections=sections, ctx=ctx, ui=lambda k: labels.ui(k, lang),
+            note=labels.ui(PAGE_NOTES[page], lang) if page in PAGE_NOTES else "",
+            period_options=self._period_options(ctx, optional=page == "overdue"),
+            agencies=self._agencies(ctx) if page == "overdue" else [],
+            other_lang="en" if lang == "vi" else "vi", max_points=MAX_POINTS,
+        ))
+
+    def _period_options(self, ctx: Context, optional: bool) -> list[dict[str, Any]]:
+        options = [{"value": "", "label": labels.ui("all_periods", ctx.lang), "selected": ctx.period is None}] \
+            if optional else []
+        order = {"month": 0, "quarter": 1, "year": 2}
+        for period in sorted(ctx.periods, key=lambda p: (order[p.period_type], p.start), reverse=False):
+            suffix = "" if period.is_complete else f" ({labels.ui('incomplete', ctx.lang)})"
+            options.append({"value": period.key, "label": labels.ui(period.period_type, ctx.lang) + " "
+                            + period.label(ctx.lang) + suffix, "selected": period == ctx.period})
+        return options
+
+    def _agencies(self, ctx: Context) -> list[dict[str, Any]]:
+        rows = ctx.cur.execute(
+            "select unit_code, coalesce(arg_max(unit_name, period_start), '') from marts.kpi_766 "
+            "where unit_type = 'agency' group by 1 order by 1").fetchall()
+        return [{"code": code, "name": name, "selected": code == ctx.agency} for code, name in rows]
+
+
+def _period_from_page(p: str | None, period_type: str | None, period_start: dt.date | None
+                      ) -> tuple[str | None, dt.date | None]:
+    """Pages take the period select's value `type:start`, or the API's two parameters."""
+    if p:
+        kind, _, start = p.partition(":")
+        if kind not in ("month", "quarter", "year"):
+            raise HTTPException(422, "period must be month:, quarter: or year: and a date")
+        try:
+            return kind, dt.date.fromisoformat(start)
+        except ValueError as exc:
+            raise HTTPException(422, "period must be month:, quarter: or year: and a date") from exc
+    return period_type, period_start
+
+
+# ------------------------------------------------------------------ the app
+
+API_DESCRIPTION = """Read-only access to the published marts of the Vĩnh Phúc online public services
+pipeline: every table the dashboard pages show, as JSON, CSV (UTF-8 with BOM) or XLSX.
+
+Periods are those of `marts.kpi_766` (month, quarter, year); without `period_start` a table takes the
+latest complete period of `period_type`. Unit codes are the marts' (`unit_code`). Rates are fractions
+(0.9685 = 96.85 %); money is in VND. No table holds personal data."""
+
+
+def create_app(published_path: Path | None = None, auth: Auth | None = None) -> FastAPI:
+    if published_path is None:
+        from dichvucong.config import Settings
+
+        published_path = Settings.from_env().published_path
+    dash = Dashboard(published_path, auth or Auth.from_env())
+    app = FastAPI(title="dichvucong — published marts", version="1", description=API_DESCRIPTION,
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.dashboard = dash
+
+    @app.middleware("http")
+    async def login_and_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if dash.auth.enabled and request.url.path != "/healthz" \
+                and not dash.auth.allows(request.headers.get("authorization", "")):
+            return Response("login required", status_code=401,
+                            headers={"WWW-Authenticate": 'Basic realm="dichvucong", charset="UTF-8"'})
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(NotPublished)
+    async def not_published(request: Request, exc: NotPublished) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/static/style.css", include_in_schema=False)
+    def style() -> Response:
+        css = (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8")
+        return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def province(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
+                 period_start: PageStart = None) -> HTMLResponse:
+        kind, start = _period_from_page(p, period_type, period_start)
+        with dash.context(lang, period_type=kind, period_start=start) as ctx:
+            return dash.page("province", ctx, labels.ui("nav_province", lang))
+
+    def unit_page(unit_type: str, code: str, lang: str, p: str | None, period_type: str | None,
+                  period_start: dt.date | None) -> HTMLResponse:
+        if len(code) > MAX_TEXT:
+            raise HTTPException(422, "unit code too long")
+        kind, start = _period_from_page(p, period_type, period_start)
+        with dash.context(lang, period_type=kind, period_start=start, code=code) as ctx:
+            name = _unit_name(ctx.cur, unit_type, code)
+            if name is None:
+                raise HTTPException(404, f"no {unit_type} {code!r} in the marts")
+            return dash.page(unit_type, ctx, f"{labels.ui(unit_type, lang)} {name or code}", subtitle=code)
+
+    for unit_type in UNIT_TYPES:
+        def handler(code: str, lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
+                    period_start: PageStart = None, unit_type: str = unit_type) -> HTMLResponse:
+            return unit_page(unit_type, code, lang, p, period_type, period_start)
+
+        handler.__signature__ = inspect.signature(handler).replace(  # type: ignore[attr-defined]
+            parameters=[p for name, p in inspect.signature(handler).parameters.items() if name != "unit_type"])
+        app.get(f"/{unit_type}/{{code}}", response_class=HTMLResponse, include_in_schema=False)(handler)
+
+    for page in ("services", "overdue", "fees", "quality"):
+        def simple(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
+                   period_start: PageStart = None, agency: PageAgency = None,
+                   page: str = page) -> HTMLResponse:
+            optional = page == "overdue"
+            kind, start = (None, None) if optional and p == "" else _period_from_page(p, period_type, period_start)
+            with dash.context(lang, period_type=kind, period_start=start, period_optional=optional,
+                              agency=agency if page == "overdue" else None) as ctx:
+                return dash.page(page, ctx, labels.ui(f"nav_{page}", lang))
+
+        simple.__signature__ = inspect.signature(simple).replace(  # type: ignore[attr-defined]
+            parameters=[p for name, p in inspect.signature(simple).parameters.items() if name != "page"])
+        app.get(f"/{page}", response_class=HTMLResponse, include_in_schema=False)(simple)
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_index(lang: PageLang = "vi") -> HTMLResponse:
+        template = dash.templates.get_template("api.html")
+        return HTMLResponse(template.render(
+            tables=list(TABLES.values()), ui=lambda k: labels.ui(k, lang), lang=lang,
+            other_lang="en" if lang == "vi" else "vi", page="api", ctx=None))
+
+    for table in TABLES.values():
+        _add_api_route(app, dash, table)
+    return app
+
+
+def _api_parameters(table: Table) -> list[inspect.Parameter]:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = []
+    if "period" in table.filters or "period_optional" in table.filters:
+        optional = "period_optional" in table.filters
+        params += [
+            inspect.Parameter("period_type", keyword, default="month", annotation=Annotated[
+                PeriodType, Query(description="month, quarter or year")]),
+            inspect.Parameter("period_start", keyword, default=None, annotation=Annotated[
+                dt.date | None, Query(description="first day of the period (ISO date); default: the latest "
+                                      "complete one" + ("; leave out for all periods" if optional else ""))]),
+        ]
+    if "code" in table.filters:
+        params.append(inspect.Parameter("code", keyword, annotation=Annotated[
+            str, Query(max_length=MAX_TEXT, description="the unit's code (marts unit_code)")]))
+    if "agency" in table.filters:
+        params.append(inspect.Parameter("agency", keyword, default=None, annotation=Annotated[
+            str | None, Query(max_length=MAX_TEXT, description="only this agency's dossiers")]))
+    params += [
+        inspect.Parameter("format", keyword, default="json", annotation=Annotated[
+            Format, Query(description="json, csv (UTF-8 with BOM) or xlsx")]),
+        inspect.Parameter("lang", keyword, default="vi", annotation=Annotated[
+            Lang, Query(description="language of headers and labels in files")]),
+    ]
+    return params
+
+
+def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
+    def endpoint(**kwargs: Any) -> Response:
+        # A table without a period filter (the quality gates) reads no period.
+        optional = "period" not in table.filters
+        with dash.context(kwargs["lang"], period_type=kwargs.get("period_type"),
+                          period_start=kwargs.get("period_start"), period_optional=optional,
+                          code=kwargs.get("code"), agency=kwargs.get("agency")) as ctx:
+            if "code" in table.filters:
+                unit_type = table.page
+                if _unit_name(ctx.cur, unit_type, kwargs["code"]) is None:
+                    raise HTTPException(404, f"no {unit_type} {kwargs['code']!r} in the marts")
+            result = run(ctx.cur, table, ctx.params())
+            return _respond(result, ctx, kwargs["format"])
+
+    endpoint.__signature__ = inspect.Signature(_api_parameters(table))  # type: ignore[attr-defined]
+    endpoint.__name__ = f"get_{table.name}"
+    app.get(f"/api/v1/{table.name}", summary=labels.ui(table.title, "en"), description=table.description,
+            tags=[table.page], responses={
+                200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                                  "spreadsheetml.sheet": {}}},
+                404: {"description": "unknown period or unit"}})(endpoint)
+
+
+def _respond(result: Result, ctx: Context, fmt: str) -> Response:
+    filters = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in ctx.params().items()
+               if v is not None}
+    stem = result.table.name + (f"_{ctx.period.period_type}_{ctx.period.start:%Y-%m-%d}" if ctx.period else "")
+    if fmt == "csv":
+        return Response(render.to_csv(result, ctx.lang), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    if fmt == "xlsx":
+        return Response(render.to_xlsx(result, ctx.lang, ctx.publication, filters),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+    return JSONResponse({
+        "table": result.table.name,
+        "as_of": ctx.publication.as_of.isoformat(),
+        "published_at": ctx.publication.published_at.isoformat(),
+        "filters": filters,
+        "columns": [{"name": n, "kind": k, "label": labels.column_label(n, ctx.lang)}
+                    for n, k in result.table.columns],
+        "rows": [{n: render.json_value(v) for n, v in zip(result.table.column_names, row, strict=True)}
+                 for row in result.rows],
+    })
+
+
+def serve(host: str, port: int, published_path: Path | None = None) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(published_path), host=host, port=port, log_level="info", access_log=False)

@@ -1,0 +1,236 @@
+"""Words the dashboard shows, in Vietnamese (the default) and English.
+
+Column labels are shared by pages, CSV and XLSX headers; indicator and state
+labels translate the values of a few text columns.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en")
+
+# name -> (Vietnamese, English)
+UI: dict[str, tuple[str, str]] = {
+    "app_title": ("Dịch vụ công trực tuyến tỉnh Vĩnh Phúc", "Vĩnh Phúc online public services"),
+    "nav_province": ("Toàn tỉnh", "Province"),
+    "nav_services": ("Thủ tục", "Services"),
+    "nav_overdue": ("Hồ sơ quá hạn", "Overdue now"),
+    "nav_fees": ("Phí, lệ phí", "Fees"),
+    "nav_quality": ("Chất lượng dữ liệu", "Data quality"),
+    "nav_api": ("API", "API"),
+    "as_of": ("Số liệu tính đến", "Data as of"),
+    "published_at": ("công bố lúc", "published"),
+    "period": ("Kỳ", "Period"),
+    "period_type": ("Loại kỳ", "Period type"),
+    "month": ("Tháng", "Month"),
+    "quarter": ("Quý", "Quarter"),
+    "year": ("Năm", "Year"),
+    "all_periods": ("Mọi kỳ", "All periods"),
+    "apply": ("Xem", "Show"),
+    "incomplete": ("kỳ chưa kết thúc", "period not complete"),
+    "download": ("Tải về", "Download"),
+    "agency": ("Cơ quan", "Agency"),
+    "district": ("Huyện, thành phố", "District"),
+    "service": ("Thủ tục hành chính", "Service"),
+    "all_agencies": ("Mọi cơ quan", "All agencies"),
+    "score_title": ("Chỉ số 766: điểm theo chỉ tiêu", "766 index: points by indicator"),
+    "score_note": (
+        "Điểm trên 52 của 5 chỉ tiêu đo được từ dữ liệu đồng bộ; 48 điểm còn lại (công khai, "
+        "minh bạch, phản ánh kiến nghị) không có trong nguồn dữ liệu này.",
+        "Points out of the 52 of the five indicators measured from the synced data; the other 48 "
+        "(publication of procedures, complaints) are not in these sources.",
+    ),
+    "trend_title": ("Diễn biến theo tháng", "Trend by month"),
+    "points_chart": ("Tổng điểm 766 (trên 52)", "766 points (of 52)"),
+    "rates_chart": ("Tỷ lệ", "Rates"),
+    "agency_ranks": ("Xếp hạng các cơ quan", "Agency ranking"),
+    "district_ranks": ("Xếp hạng cấp huyện", "District ranking"),
+    "ranks_note": (
+        "Chỉ tiêu làm mất nhiều điểm nhất: chỉ tiêu có khoảng cách lớn nhất giữa điểm tối đa và điểm đạt.",
+        "Costliest indicator: the one with the widest gap between its maximum and the points earned.",
+    ),
+    "volume_title": ("Hồ sơ tiếp nhận theo kênh", "Dossiers received by channel"),
+    "services_of_unit": ("Các thủ tục trong kỳ", "Services in the period"),
+    "services_title": ("Thủ tục hành chính trong kỳ", "Services in the period"),
+    "services_note": (
+        "Thủ tục chậm: p90 số ngày làm việc vượt thời hạn giải quyết. Ít trực tuyến: tỷ lệ hồ sơ trực tuyến thấp.",
+        "Slow: p90 working days beyond the legal deadline. Little used online: a low online take-up.",
+    ),
+    "overdue_title": ("Hồ sơ đang giải quyết đã quá hạn", "Dossiers in progress past their due date"),
+    "overdue_note": (
+        "Tại thời điểm số liệu; số ngày quá hạn là số ngày trọn vẹn sau hạn trả, đã trừ thời gian chờ bổ sung. "
+        "Chỉ hiển thị mã hồ sơ, không có thông tin cá nhân.",
+        "At the data's as-of time; days overdue are whole days past the due time, net of time waiting for the "
+        "applicant. Dossier ids only, never personal data.",
+    ),
+    "overdue_by_agency": ("Theo cơ quan", "By agency"),
+    "overdue_list": ("Danh sách hồ sơ quá hạn", "Overdue dossiers"),
+    "shown_first": ("Hiển thị {shown} / {total} dòng; tệp tải về có đủ.", "Showing {shown} of {total} rows; "
+                    "downloads hold them all."),
+    "fees_title": ("Thu phí, lệ phí trực tuyến và đối soát", "Online fees and reconciliation"),
+    "fees_by_intermediary": ("Theo trung gian thanh toán và kênh", "By intermediary and channel"),
+    "reconciliation": ("Trạng thái đối soát hồ sơ tiếp nhận trong kỳ", "Reconciliation of dossiers received"),
+    "anomalies": ("Giao dịch mồ côi và trùng lặp", "Orphan and duplicate payments"),
+    "quality_title": ("Chất lượng dữ liệu", "Data quality"),
+    "gates": ("Kết quả kiểm tra gần nhất", "Latest gate results"),
+    "failures": ("Kiểm tra chưa đạt trong lần gần nhất", "Checks that failed in the latest run"),
+    "loads": ("Nạp dữ liệu trong kỳ", "Loads in the period"),
+    "quarantine": ("Dòng bị cách ly theo lý do", "Quarantined lines by reason"),
+    "no_rows": ("Không có dữ liệu.", "No rows."),
+    "not_found": ("Không tìm thấy", "Not found"),
+    "language": ("English", "Tiếng Việt"),
+    "service_summary": ("Thủ tục trong kỳ", "The service in the period"),
+    "api_title": ("API dữ liệu (JSON, CSV, XLSX)", "Data API (JSON, CSV, XLSX)"),
+    "api_note": (
+        "Mỗi bảng trên các trang có một đường dẫn API; format=csv hoặc format=xlsx để tải tệp. "
+        "Tài liệu OpenAPI:",
+        "Every table on the pages has an API endpoint; format=csv or format=xlsx downloads a file. "
+        "OpenAPI document:",
+    ),
+}
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "section": ("Mục", "Section"),
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "rate": ("Tỷ lệ", "Rate"),
+    "target": ("Mục tiêu", "Target"),
+    "max_points": ("Điểm tối đa", "Max points"),
+    "points": ("Điểm", "Points"),
+    "points_lost": ("Điểm bị mất", "Points lost"),
+    "month_start": ("Tháng", "Month"),
+    "period_start": ("Đầu kỳ", "Period start"),
+    "points_total": ("Tổng điểm", "Total points"),
+    "rank_in_level": ("Hạng", "Rank"),
+    "unit_code": ("Mã đơn vị", "Unit code"),
+    "unit_name": ("Tên đơn vị", "Unit name"),
+    "on_time_rate": ("Tỷ lệ đúng hạn (2.1)", "On-time rate (2.1)"),
+    "online_rate": ("Tỷ lệ trực tuyến (3.3)", "Online rate (3.3)"),
+    "online_payment_rate": ("Thanh toán trực tuyến (3.6)", "Online payment rate (3.6)"),
+    "e_result_rate": ("Kết quả điện tử (4.1)", "E-result rate (4.1)"),
+    "digitised_rate": ("Số hóa hồ sơ (4.2)", "Digitised rate (4.2)"),
+    "digital_take_up": ("Tỷ lệ trực tuyến", "Digital take-up"),
+    "completion_rate": ("Tỷ lệ hoàn thành", "Completion rate"),
+    "dossiers_submitted": ("Hồ sơ nộp", "Dossiers submitted"),
+    "dossiers_received": ("Hồ sơ tiếp nhận", "Dossiers received"),
+    "dossiers_ended": ("Hồ sơ đã giải quyết", "Dossiers ended"),
+    "in_progress_at_end": ("Đang giải quyết cuối kỳ", "In progress at period end"),
+    "in_progress_overdue_at_end": ("Quá hạn cuối kỳ", "Overdue at period end"),
+    "costliest_indicator": ("Chỉ tiêu mất nhiều điểm nhất", "Costliest indicator"),
+    "costliest_points_lost": ("Điểm bị mất ở chỉ tiêu đó", "Points lost there"),
+    "received_in_person": ("Trực tiếp", "In person"),
+    "received_online": ("Trực tuyến", "Online"),
+    "received_postal": ("Bưu chính", "Postal"),
+    "online_share": ("Tỷ lệ trực tuyến", "Online share"),
+    "p50_processing_working_days": ("Trung vị ngày xử lý (p50)", "p50 working days"),
+    "p90_processing_working_days": ("p90 ngày xử lý", "p90 working days"),
+    "avg_processing_working_days": ("Ngày xử lý trung bình", "Mean working days"),
+    "deadline_working_days": ("Thời hạn (ngày làm việc)", "Legal deadline (working days)"),
+    "deadline_use": ("Mức dùng thời hạn", "Share of deadline used"),
+    "supplement_rate": ("Tỷ lệ phải bổ sung", "Supplement rate"),
+    "service_code": ("Mã thủ tục", "Service code"),
+    "service_name": ("Tên thủ tục", "Service name"),
+    "ended_on_time_share": ("Đúng hạn (hồ sơ đã giải quyết)", "On time (ended dossiers)"),
+    "is_slow": ("Chậm so với thời hạn", "Slower than deadline"),
+    "agency_code": ("Mã cơ quan", "Agency code"),
+    "agency_name": ("Cơ quan", "Agency"),
+    "district_code": ("Mã địa bàn", "District code"),
+    "overdue_dossiers": ("Hồ sơ quá hạn", "Overdue dossiers"),
+    "max_days_overdue": ("Quá hạn lâu nhất (ngày)", "Longest overdue (days)"),
+    "median_days_overdue": ("Trung vị ngày quá hạn", "Median days overdue"),
+    "dossier_id": ("Mã hồ sơ", "Dossier id"),
+    "received_at": ("Ngày tiếp nhận", "Received"),
+    "due_at": ("Hạn trả", "Due"),
+    "supplement_rounds": ("Số lần bổ sung", "Supplement rounds"),
+    "days_overdue": ("Số ngày quá hạn", "Days overdue"),
+    "intermediary_code": ("Mã trung gian", "Intermediary code"),
+    "intermediary_name": ("Trung gian thanh toán", "Intermediary"),
+    "payment_channel": ("Kênh", "Channel"),
+    "payments_succeeded": ("Giao dịch thành công", "Succeeded"),
+    "collected_vnd": ("Số tiền thu (VNĐ)", "Collected (VND)"),
+    "refunds": ("Hoàn tiền", "Refunds"),
+    "refunded_vnd": ("Số tiền hoàn (VNĐ)", "Refunded (VND)"),
+    "payments_pending": ("Đang chờ", "Pending"),
+    "pending_vnd": ("Số tiền chờ (VNĐ)", "Pending (VND)"),
+    "payments_failed": ("Thất bại", "Failed"),
+    "reconciliation_state": ("Trạng thái đối soát", "Reconciliation state"),
+    "dossiers": ("Số hồ sơ", "Dossiers"),
+    "fee_expected_vnd": ("Phí phải thu (VNĐ)", "Fees expected (VND)"),
+    "fee_paid_vnd": ("Đã thanh toán trực tuyến (VNĐ)", "Paid online (VND)"),
+    "settlement_date": ("Ngày quyết toán", "Settlement date"),
+    "orphan_payments": ("Giao dịch mồ côi", "Orphan payments"),
+    "orphan_vnd": ("Tiền giao dịch mồ côi (VNĐ)", "Orphan amount (VND)"),
+    "duplicate_rows": ("Dòng trùng lặp", "Duplicate rows"),
+    "duplicated_vnd": ("Tiền dòng trùng (VNĐ)", "Duplicated amount (VND)"),
+    "suite": ("Bộ kiểm tra", "Suite"),
+    "table_name": ("Bảng", "Table"),
+    "interval": ("Khoảng dữ liệu", "Interval"),
+    "validated_at": ("Thời điểm kiểm tra", "Validated at"),
+    "expectations": ("Số kiểm tra", "Checks"),
+    "failed_critical": ("Lỗi nghiêm trọng", "Critical failures"),
+    "failed_warning": ("Cảnh báo", "Warnings"),
+    "status": ("Kết quả", "Result"),
+    "expectation_type": ("Loại kiểm tra", "Check"),
+    "column_name": ("Cột", "Column"),
+    "severity": ("Mức độ", "Severity"),
+    "unexpected_count": ("Số dòng không đạt", "Rows failing"),
+    "element_count": ("Số dòng kiểm tra", "Rows checked"),
+    "rule": ("Quy tắc", "Rule"),
+    "source_name": ("Nguồn", "Source"),
+    "files": ("Số tệp", "Files"),
+    "rows_read": ("Dòng đọc", "Rows read"),
+    "rows_loaded": ("Dòng nạp", "Rows loaded"),
+    "rows_quarantined": ("Dòng cách ly", "Rows quarantined"),
+    "file_errors": ("Tệp lỗi", "File errors"),
+    "reason": ("Lý do", "Reason"),
+    "rows": ("Số dòng", "Rows"),
+    "fees_expected_vnd": ("Phí phải thu (VNĐ)", "Fees expected (VND)"),
+    "fees_collected_online_vnd": ("Thu trực tuyến (VNĐ)", "Collected online (VND)"),
+    "fee_bearing_dossiers": ("Hồ sơ có phí", "Fee-bearing dossiers"),
+    "dossiers_without_due_at": ("Hồ sơ không có hạn trả", "Dossiers without due date"),
+}
+
+# Values of text columns that the dashboard translates (kind "label").
+VALUES: dict[str, tuple[str, str]] = {
+    "on_time_rate": ("Giải quyết đúng hạn (2.1)", "On-time processing (2.1)"),
+    "online_rate": ("Tiếp nhận trực tuyến (3.3)", "Received online (3.3)"),
+    "online_payment_rate": ("Thanh toán trực tuyến (3.6)", "Paid online (3.6)"),
+    "e_result_rate": ("Trả kết quả điện tử (4.1)", "Electronic result (4.1)"),
+    "digitised_rate": ("Số hóa hồ sơ (4.2)", "Digitised dossiers (4.2)"),
+    "points_total": ("Tổng (5 chỉ tiêu)", "Total (5 indicators)"),
+    "matched": ("Khớp", "Matched"),
+    "underpaid": ("Thiếu", "Underpaid"),
+    "overpaid": ("Thừa", "Overpaid"),
+    "unpaid_online": ("Chọn trực tuyến, chưa thanh toán", "Online, not paid"),
+    "no_online_payment": ("Không thanh toán trực tuyến", "Not paid online"),
+    "not_applicable": ("Không có phí", "No fee"),
+    "catalog": ("Danh mục thủ tục", "Service catalog"),
+    "dossiers": ("Hồ sơ", "Dossiers"),
+    "payments": ("Thanh toán", "Payments"),
+    "critical": ("nghiêm trọng", "critical"),
+    "warning": ("cảnh báo", "warning"),
+    "passed": ("Đạt", "Passed"),
+    "failed": ("Chưa đạt", "Failed"),
+    "in_person": ("Trực tiếp", "In person"),
+    "online": ("Trực tuyến", "Online"),
+    "postal": ("Bưu chính", "Postal"),
+    "1": ("Cổng thanh toán quốc gia", "National platform"),
+    "2": ("Cổng thanh toán của tỉnh", "Provincial gateway"),
+}
+
+
+def ui(key: str, lang: str) -> str:
+    vi, en = UI[key]
+    return vi if lang == "vi" else en
+
+
+def column_label(name: str, lang: str) -> str:
+    vi, en = COLUMNS.get(name, (name, name))
+    return vi if lang == "vi" else en
+
+
+def value_label(value: object, lang: str) -> str:
+    if value is None:
+        return ""
+    pair = VALUES.get(str(value))
+    if pair is None:
+        return str(value)
+    return pair[0] if lang == "vi" else pair[1]

@@ -1,0 +1,516 @@
+"""Every table the dashboard shows: its SQL over the published marts, the filters
+it takes and the kind of each column (which decides formats on pages and in files).
+
+A page shows tables, the API serves them (`/api/v1/<name>`), and exports write
+them; all three run the same `Table.sql` with bound parameters, so the numbers
+cannot differ between a page and its download. Column names come from the
+marts; a unit's column (agency, district, service) is chosen from a fixed list
+here, never from a request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Filters a table can take. `period` = period_type + period_start (+ the derived
+# period_end); `code` = the unit's code; `agency` = an optional agency filter;
+# `period_optional` = a period that may be left out (all periods).
+FILTERS = ("period", "period_optional", "code", "agency")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    page: str
+    title: str  # key in labels.UI
+    description: str  # for the API documentation
+    sql: str
+    columns: tuple[tuple[str, str], ...]  # (column name, kind)
+    filters: tuple[str, ...] = ("period",)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+KINDS = ("text", "label", "int", "vnd", "rate", "points", "days", "month", "date", "timestamp", "bool")
+
+# The unit types whose pages exist, with the fct_dossiers column that holds their code.
+UNIT_COLUMNS = {"agency": "agency_code", "district": "district_code", "service": "service_code"}
+
+INDICATORS = (
+    # (indicator, section, max points, target)
+    ("on_time_rate", "2.1", 20, None),
+    ("online_rate", "3.3", 12, 0.50),
+    ("online_payment_rate", "3.6", 10, None),
+    ("e_result_rate", "4.1", 6, None),
+    ("digitised_rate", "4.2", 4, 0.80),
+)
+MAX_POINTS = sum(points for _, _, points, _ in INDICATORS)
+
+_NAMES = """
+    service_names as (
+        select unit_code as service_code, arg_max(unit_name, period_start) as service_name
+        from marts.agg_unit_period_indicators where unit_type = 'service' and period_type = 'year' group by 1
+    ),
+    agency_names as (
+        select unit_code as agency_code, arg_max(unit_name, period_start) as agency_name
+        from marts.kpi_766 where unit_type = 'agency' and period_type = 'year' group by 1
+    )"""
+
+
+def _unit_filter(unit_type: str) -> str:
+    return "" if unit_type == "province" else "and unit_code = $code"
+
+
+def _points(unit_type: str) -> Table:
+    scored = "\n        union all\n".join(
+        f"        select '{section}' as section, '{name}' as indicator, {name} as rate, "
+        f"{'null' if target is None else target}::double as target, {points} as max_points, "
+        f"points_{name} as points, {order} as ord from k"
+        for order, (name, section, points, target) in enumerate(INDICATORS)
+    )
+    return Table(
+        name=f"{unit_type}_points",
+        page=unit_type,
+        title="score_title",
+        description=f"The {unit_type}'s five scored 766 indicators in a period: rate, target, points, points lost "
+                    "(marts.kpi_766).",
+        sql=f"""
+    with k as (
+        select * from marts.kpi_766
+        where unit_type = '{unit_type}' {_unit_filter(unit_type)}
+            and period_type = $period_type and period_start = $period_start
+    ),
+    scored as (
+{scored}
+        union all
+        select '', 'points_total', null, null, {MAX_POINTS}, points_total, 99 from k
+    )
+    select section, indicator, rate, target, max_points, points, max_points - coalesce(points, 0) as points_lost
+    from scored order by ord""",
+        columns=(("section", "text"), ("indicator", "label"), ("rate", "rate"), ("target", "rate"),
+                 ("max_points", "int"), ("points", "points"), ("points_lost", "points")),
+        filters=("period",) if unit_type == "province" else ("period", "code"),
+    )
+
+
+def _supplements(column: str | None) -> str:
+    unit = f"and {column} = $code" if column else ""
+    return f"""
+    supplements as (
+        select date_trunc('month', ended_at)::date as month_start,
+            count(*) filter (where supplement_rounds > 0) / count(*) as supplement_rate
+        from marts.fct_dossiers
+        where is_ended and ended_at is not null and ended_at < $period_end {unit}
+        group by 1
+    )"""
+
+
+def _trend(unit_type: str) -> Table:
+    column = UNIT_COLUMNS.get(unit_type)
+    return Table(
+        name=f"{unit_type}_trend",
+        page=unit_type,
+        title="trend_title",
+        description=f"The {unit_type}'s month rows up to the end of the chosen period: points, rank, rates, "
+                    "processing days and supplement rate (marts.kpi_766, marts.fct_dossiers).",
+        sql=f"""
+    with k as (
+        select * from marts.kpi_766
+        where unit_type = '{unit_type}' {_unit_filter(unit_type)} and period_type = 'month'
+            and period_start < $period_end
+    ),{_supplements(column)}
+    select k.period_start as month_start, k.points_total, k.rank_in_level, k.on_time_rate, k.online_rate,
+        k.online_payment_rate, k.e_result_rate, k.digitised_rate, k.dossiers_received, k.dossiers_ended,
+        k.p50_processing_working_days::double as p50_processing_working_days,
+        k.p90_processing_working_days::double as p90_processing_working_days, k.deadline_use, s.supplement_rate
+    from k left join supplements as s on s.month_start = k.period_start
+    order by 1""",
+        columns=(("month_start", "month"), ("points_total", "points"), ("rank_in_level", "int"),
+                 ("on_time_rate", "rate"), ("online_rate", "rate"), ("online_payment_rate", "rate"),
+                 ("e_result_rate", "rate"), ("digitised_rate", "rate"), ("dossiers_received", "int"),
+                 ("dossiers_ended", "int"), ("p50_processing_working_days", "days"),
+                 ("p90_processing_working_days", "days"), ("deadline_use", "rate"), ("supplement_rate", "rate")),
+        filters=("period",) if unit_type == "province" else ("period", "code"),
+    )
+
+
+def _ranks(unit_type: str) -> Table:
+    lost = ", ".join(f"{points} - coalesce(points_{name}, 0) as lost_{name}"
+                     for name, _, points, _ in INDICATORS)
+    greatest = "greatest(" + ", ".join(f"lost_{name}" for name, _, _, _ in INDICATORS) + ")"
+    cases = " ".join(f"when lost_{name} then '{name}'" for name, _, _, _ in INDICATORS)
+    return Table(
+        name=f"{unit_type}_ranks",
+        page="province",
+        title=f"{unit_type}_ranks",
+        description=f"Every {unit_type} ranked on the 766 points in a period, with the indicator that costs it "
+                    "most points (marts.kpi_766).",
+        sql=f"""
+    with k as (
+        select *, {lost}
+        from marts.kpi_766
+        where unit_type = '{unit_type}' and period_type = $period_type and period_start = $period_start
+    )
+    select rank_in_level, unit_code, unit_name, points_total, dossiers_received, on_time_rate, online_rate,
+        case {greatest} {cases} end as costliest_indicator,
+        {greatest} as costliest_points_lost
+    from k
+    order by rank_in_level nulls last, unit_code""",
+        columns=(("rank_in_level", "int"), ("unit_code", "text"), ("unit_name", "text"),
+                 ("points_total", "points"), ("dossiers_received", "int"), ("on_time_rate", "rate"),
+                 ("online_rate", "rate"), ("costliest_indicator", "label"), ("costliest_points_lost", "points")),
+    )
+
+
+def _channel_volume(unit_type: str) -> Table:
+    column = UNIT_COLUMNS[unit_type]
+    return Table(
+        name=f"{unit_type}_channel_volume",
+        page=unit_type,
+        title="volume_title",
+        description=f"Dossiers the {unit_type} received per month, by channel, up to the end of the chosen period "
+                    "(marts.fct_dossiers).",
+        sql=f"""
+    select date_trunc('month', received_at)::date as month_start,
+        count(*) filter (where channel = 'in_person') as received_in_person,
+        count(*) filter (where channel = 'online') as received_online,
+        count(*) filter (where channel = 'postal') as received_postal,
+        count(*) as dossiers_received,
+        count(*) filter (where channel = 'online') / count(*) as online_share
+    from marts.fct_dossiers
+    where is_received and received_at is not null and received_at < $period_end and {column} = $code
+    group by 1
+    order by 1""",
+        columns=(("month_start", "month"), ("received_in_person", "int"), ("received_online", "int"),
+                 ("received_postal", "int"), ("dossiers_received", "int"), ("online_share", "rate")),
+        filters=("period", "code"),
+    )
+
+
+def _unit_services(unit_type: str) -> Table:
+    column = UNIT_COLUMNS[unit_type]
+    return Table(
+        name=f"{unit_type}_services",
+        page=unit_type,
+        title="services_of_unit",
+        description=f"The services of the {unit_type}'s dossiers in a period: received and online share (by "
+                    "reception day), ended, share ended on time, p90 processing days against the deadline "
+                    "(by end day; marts.fct_dossiers).",
+        sql=f"""
+    with d as (select * from marts.fct_dossiers where {column} = $code),
+    {_NAMES.strip()},
+    received as (
+        select service_code, count(*) as dossiers_received,
+            count(*) filter (where channel = 'online') / count(*) as online_share
+        from d where is_received and received_at >= $period_start and received_at < $period_end
+        group by 1
+    ),
+    ended as (
+        select service_code, count(*) as dossiers_ended,
+            count(*) filter (where is_on_time) / nullif(count(is_on_time), 0) as ended_on_time_share,
+            quantile_cont(processing_working_days, 0.9) as p90_processing_working_days,
+            max(deadline_working_days) as deadline_working_days
+        from d where is_ended and ended_at >= $period_start and ended_at < $period_end
+        group by 1
+    )
+    select service_code, n.service_name, coalesce(r.dossiers_received, 0) as dossiers_received, r.online_share,
+        coalesce(e.dossiers_ended, 0) as dossiers_ended, e.ended_on_time_share, e.p90_processing_working_days,
+        e.deadline_working_days
+    from received as r
+    full join ended as e using (service_code)
+    left join service_names as n using (service_code)
+    order by dossiers_received desc, dossiers_ended desc, service_code""",
+        columns=(("service_code", "text"), ("service_name", "text"), ("dossiers_received", "int"),
+                 ("online_share", "rate"), ("dossiers_ended", "int"), ("ended_on_time_share", "rate"),
+                 ("p90_processing_working_days", "days"), ("deadline_working_days", "int")),
+        filters=("period", "code"),
+    )
+
+
+_SERVICE_DEADLINES = """
+    deadlines as (
+        select service_code, arg_max(deadline_working_days, month_start) as deadline_working_days
+        from marts.agg_processing_time_monthly
+        where month_start >= $period_start and month_start < $period_end
+        group by 1
+    )"""
+
+SERVICES = Table(
+    name="services",
+    page="services",
+    title="services_title",
+    description="Every service with dossiers in a period: volume, digital take-up, on-time rate, p50/p90 "
+                "processing days against its legal deadline (marts.agg_unit_period_indicators, "
+                "marts.agg_processing_time_monthly).",
+    sql=f"""
+    with s as (
+        select * from marts.agg_unit_period_indicators
+        where unit_type = 'service' and period_type = $period_type and period_start = $period_start
+            and (dossiers_submitted > 0 or dossiers_received > 0 or dossiers_ended > 0)
+    ),{_SERVICE_DEADLINES}
+    select s.unit_code as service_code, s.unit_name as service_name, s.dossiers_received, s.digital_take_up,
+        s.on_time_rate, s.dossiers_ended, s.p50_processing_working_days::double as p50_processing_working_days,
+        s.p90_processing_working_days::double as p90_processing_working_days, d.deadline_working_days,
+        s.p90_processing_working_days > d.deadline_working_days as is_slow
+    from s left join deadlines as d on d.service_code = s.unit_code
+    order by s.dossiers_received desc, s.dossiers_ended desc, s.unit_code""",
+    columns=(("service_code", "text"), ("service_name", "text"), ("dossiers_received", "int"),
+             ("digital_take_up", "rate"), ("on_time_rate", "rate"), ("dossiers_ended", "int"),
+             ("p50_processing_working_days", "days"), ("p90_processing_working_days", "days"),
+             ("deadline_working_days", "int"), ("is_slow", "bool")),
+)
+
+SERVICE_SUMMARY = Table(
+    name="service_summary",
+    page="service",
+    title="service_summary",
+    description="One service in a period: its indicators (marts.agg_unit_period_indicators).",
+    sql=f"""
+    with s as (
+        select * from marts.agg_unit_period_indicators
+        where unit_type = 'service' and unit_code = $code and period_type = $period_type
+            and period_start = $period_start
+    ),{_SERVICE_DEADLINES}
+    select s.dossiers_submitted, s.dossiers_received, s.digital_take_up, s.dossiers_ended, s.on_time_rate,
+        s.completion_rate, s.avg_processing_working_days,
+        s.p50_processing_working_days::double as p50_processing_working_days,
+        s.p90_processing_working_days::double as p90_processing_working_days, d.deadline_working_days,
+        s.deadline_use, s.in_progress_at_end, s.in_progress_overdue_at_end, s.fees_expected_vnd,
+        s.fees_collected_online_vnd
+    from s left join deadlines as d on d.service_code = s.unit_code""",
+    columns=(("dossiers_submitted", "int"), ("dossiers_received", "int"), ("digital_take_up", "rate"),
+             ("dossiers_ended", "int"), ("on_time_rate", "rate"), ("completion_rate", "rate"),
+             ("avg_processing_working_days", "days"), ("p50_processing_working_days", "days"),
+             ("p90_processing_working_days", "days"), ("deadline_working_days", "int"), ("deadline_use", "rate"),
+             ("in_progress_at_end", "int"), ("in_progress_overdue_at_end", "int"), ("fees_expected_vnd", "vnd"),
+             ("fees_collected_online_vnd", "vnd")),
+    filters=("period", "code"),
+)
+
+SERVICE_TREND = Table(
+    name="service_trend",
+    page="service",
+    title="trend_title",
+    description="One service's months up to the end of the chosen period: volume, take-up, on-time rate, "
+                "p50/p90 processing days, legal deadline, supplement rate (marts.agg_unit_period_indicators, "
+                "marts.agg_processing_time_monthly).",
+    sql="""
+    with k as (
+        select * from marts.agg_unit_period_indicators
+        where unit_type = 'service' and unit_code = $code and period_type = 'month' and period_start < $period_end
+    ),
+    t as (
+        select * from marts.agg_processing_time_monthly where service_code = $code and month_start < $period_end
+    )
+    select coalesce(k.period_start, t.month_start) as month_start, k.dossiers_received, k.digital_take_up,
+        k.on_time_rate, k.dossiers_ended, t.p50_processing_working_days, t.p90_processing_working_days,
+        t.deadline_working_days, t.supplement_share as supplement_rate
+    from k full join t on t.month_start = k.period_start
+    order by 1""",
+    columns=(("month_start", "month"), ("dossiers_received", "int"), ("digital_take_up", "rate"),
+             ("on_time_rate", "rate"), ("dossiers_ended", "int"), ("p50_processing_working_days", "days"),
+             ("p90_processing_working_days", "days"), ("deadline_working_days", "int"), ("supplement_rate", "rate")),
+    filters=("period", "code"),
+)
+
+_OVERDUE = f"""
+    with {_NAMES.strip()},
+    overdue as (
+        select f.*,
+            floor((epoch(p.as_of) - epoch(f.due_at)) / 86400 - coalesce(f.applicant_wait_hours, 0) / 24)::bigint
+                as days_overdue
+        from marts.fct_dossiers as f, meta.publication as p
+        where f.is_overdue_at_as_of
+            and ($period_start::date is null or (f.received_at >= $period_start and f.received_at < $period_end))
+    )"""
+
+OVERDUE_BY_AGENCY = Table(
+    name="overdue_by_agency",
+    page="overdue",
+    title="overdue_by_agency",
+    description="Dossiers in progress past their due date at the data's as-of time, per agency (optionally only "
+                "those received in a period; marts.fct_dossiers).",
+    sql=f"""{_OVERDUE}
+    select o.agency_code, n.agency_name, count(*) as overdue_dossiers, max(o.days_overdue) as max_days_overdue,
+        quantile_cont(o.days_overdue, 0.5) as median_days_overdue
+    from overdue as o left join agency_names as n using (agency_code)
+    group by all
+    order by overdue_dossiers desc, o.agency_code""",
+    columns=(("agency_code", "text"), ("agency_name", "text"), ("overdue_dossiers", "int"),
+             ("max_days_overdue", "int"), ("median_days_overdue", "days")),
+    filters=("period_optional",),
+)
+
+OVERDUE_DOSSIERS = Table(
+    name="overdue_dossiers",
+    page="overdue",
+    title="overdue_list",
+    description="Each dossier in progress past its due date at the as-of time: dossier id, service, agency, "
+                "dates and whole days overdue; no personal data (marts.fct_dossiers).",
+    sql=f"""{_OVERDUE}
+    select o.dossier_id, o.service_code, s.service_name, o.agency_code, n.agency_name, o.district_code,
+        o.received_at, o.due_at, o.supplement_rounds, o.days_overdue
+    from overdue as o
+    left join agency_names as n using (agency_code)
+    left join service_names as s using (service_code)
+    where $agency::varchar is null or o.agency_code = $agency
+    order by o.days_overdue desc, o.dossier_id""",
+    columns=(("dossier_id", "text"), ("service_code", "text"), ("service_name", "text"), ("agency_code", "text"),
+             ("agency_name", "text"), ("district_code", "text"), ("received_at", "timestamp"),
+             ("due_at", "timestamp"), ("supplement_rounds", "int"), ("days_overdue", "int")),
+    filters=("period_optional", "agency"),
+)
+
+FEES_BY_INTERMEDIARY = Table(
+    name="fees_by_intermediary",
+    page="fees",
+    title="fees_by_intermediary",
+    description="Online fee payments settled in a period, per intermediary and channel: succeeded, collected, "
+                "refunds, pending, failed (marts.agg_fees_daily).",
+    sql="""
+    select f.intermediary_code, i.intermediary_name, f.payment_channel,
+        sum(f.payments_succeeded)::bigint as payments_succeeded, sum(f.collected_vnd)::bigint as collected_vnd,
+        sum(f.refunds)::bigint as refunds, sum(f.refunded_vnd)::bigint as refunded_vnd,
+        sum(f.payments_pending)::bigint as payments_pending, sum(f.pending_vnd)::bigint as pending_vnd,
+        sum(f.payments_failed)::bigint as payments_failed
+    from marts.agg_fees_daily as f
+    left join reference.intermediaries as i using (intermediary_code)
+    where f.settlement_date >= $period_start and f.settlement_date < $period_end
+    group by all
+    order by collected_vnd desc, f.intermediary_code, f.payment_channel""",
+    columns=(("intermediary_code", "text"), ("intermediary_name", "text"), ("payment_channel", "label"),
+             ("payments_succeeded", "int"), ("collected_vnd", "vnd"), ("refunds", "int"), ("refunded_vnd", "vnd"),
+             ("payments_pending", "int"), ("pending_vnd", "vnd"), ("payments_failed", "int")),
+)
+
+RECONCILIATION_STATES = Table(
+    name="reconciliation_states",
+    page="fees",
+    title="reconciliation",
+    description="Reconciliation state of the dossiers received in a period, with fees expected and paid online "
+                "(marts.fct_dossiers).",
+    sql="""
+    select reconciliation_state, count(*) as dossiers, sum(fee_expected_vnd)::bigint as fee_expected_vnd,
+        sum(fee_paid_vnd)::bigint as fee_paid_vnd
+    from marts.fct_dossiers
+    where is_received and received_at >= $period_start and received_at < $period_end
+    group by 1
+    order by dossiers desc, reconciliation_state""",
+    columns=(("reconciliation_state", "label"), ("dossiers", "int"), ("fee_expected_vnd", "vnd"),
+             ("fee_paid_vnd", "vnd")),
+)
+
+PAYMENT_ANOMALIES = Table(
+    name="payment_anomalies",
+    page="fees",
+    title="anomalies",
+    description="Orphan payments (no such dossier) and duplicate rows, with amounts, per intermediary and "
+                "settlement day in a period (marts.agg_fees_daily).",
+    sql="""
+    select f.settlement_date, f.intermediary_code, i.intermediary_name, f.payment_channel, f.orphan_payments,
+        f.orphan_vnd, f.duplicate_rows, f.duplicated_vnd
+    from marts.agg_fees_daily as f
+    left join reference.intermediaries as i using (intermediary_code)
+    where f.settlement_date >= $period_start and f.settlement_date < $period_end
+        and (f.orphan_payments > 0 or f.duplicate_rows > 0)
+    order by f.settlement_date, f.intermediary_code, f.payment_channel""",
+    columns=(("settlement_date", "date"), ("intermediary_code", "text"), ("intermediary_name", "text"),
+             ("payment_channel", "label"), ("orphan_payments", "int"), ("orphan_vnd", "vnd"),
+             ("duplicate_rows", "int"), ("duplicated_vnd", "vnd")),
+)
+
+_LATEST_VALIDATIONS = """
+    with latest as (
+        select * from quality.validation_results
+        qualify validated_at = max(validated_at) over (partition by suite)
+    )"""
+
+QUALITY_GATES = Table(
+    name="quality_gates",
+    page="quality",
+    title="gates",
+    description="The latest validation of every Great Expectations suite: checks run, critical failures, "
+                "warnings (quality.validation_results).",
+    sql=f"""{_LATEST_VALIDATIONS}
+    select suite, table_name, interval, max(validated_at) as validated_at, count(*) as expectations,
+        count(*) filter (where not success and severity = 'critical') as failed_critical,
+        count(*) filter (where not success and severity <> 'critical') as failed_warning,
+        case when count(*) filter (where not success and severity = 'critical') > 0 then 'failed' else 'passed' end
+            as status
+    from latest
+    group by all
+    order by suite""",
+    columns=(("suite", "text"), ("table_name", "text"), ("interval", "text"), ("validated_at", "timestamp"),
+             ("expectations", "int"), ("failed_critical", "int"), ("failed_warning", "int"), ("status", "label")),
+    filters=(),
+)
+
+QUALITY_FAILURES = Table(
+    name="quality_failures",
+    page="quality",
+    title="failures",
+    description="The checks that failed in each suite's latest validation, with the rows failing and the rule "
+                "(quality.validation_results).",
+    sql=f"""{_LATEST_VALIDATIONS}
+    select suite, expectation_type, column_name, severity, unexpected_count, element_count, rule
+    from latest
+    where not success
+    order by severity, suite, expectation_type, column_name""",
+    columns=(("suite", "text"), ("expectation_type", "text"), ("column_name", "text"), ("severity", "label"),
+             ("unexpected_count", "int"), ("element_count", "int"), ("rule", "text")),
+    filters=(),
+)
+
+LOAD_TOTALS = Table(
+    name="load_totals",
+    page="quality",
+    title="loads",
+    description="Rows read, loaded and quarantined per source for the batch days in a period "
+                "(quality.load_audit).",
+    sql="""
+    select source_name, sum(files)::bigint as files, sum(rows_read)::bigint as rows_read,
+        sum(rows_loaded)::bigint as rows_loaded, sum(rows_quarantined)::bigint as rows_quarantined,
+        sum(file_errors)::bigint as file_errors
+    from quality.load_audit
+    where batch_date >= $period_start and batch_date < $period_end
+    group by 1
+    order by 1""",
+    columns=(("source_name", "label"), ("files", "int"), ("rows_read", "int"), ("rows_loaded", "int"),
+             ("rows_quarantined", "int"), ("file_errors", "int")),
+)
+
+QUARANTINE_REASONS = Table(
+    name="quarantine_reasons",
+    page="quality",
+    title="quarantine",
+    description="Quarantined lines per source and reason for the batch days in a period; counts only, never the "
+                "lines (quality.quarantine_reasons).",
+    sql="""
+    select source_name, reason, sum(rows)::bigint as rows
+    from quality.quarantine_reasons
+    where batch_date >= $period_start and batch_date < $period_end
+    group by all
+    order by rows desc, source_name, reason""",
+    columns=(("source_name", "label"), ("reason", "text"), ("rows", "int")),
+)
+
+TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (
+        _points("province"), _trend("province"), _ranks("agency"), _ranks("district"),
+        *(maker(unit) for unit in ("agency", "district") for maker in (_points, _trend, _channel_volume,
+                                                                      _unit_services)),
+        SERVICES, SERVICE_SUMMARY, SERVICE_TREND, _channel_volume("service"),
+        OVERDUE_BY_AGENCY, OVERDUE_DOSSIERS,
+        FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,
+        QUALITY_GATES, QUALITY_FAILURES, LOAD_TOTALS, QUARANTINE_REASONS,
+    )
+}
+
+# Which tables each page shows, in order.
+PAGES: dict[str, tuple[str, ...]] = {}
+for _table in TABLES.values():
+    PAGES.setdefault(_table.page, ())
+    PAGES[_table.page] += (_table.name,)

@@ -1,0 +1,84 @@
+"""The dashboard under test: a real uvicorn server on loopback over a copy of the
+published marts of the main job's run (the copy lets tests republish freely)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+import uvicorn
+
+from dichvucong.dashboard.app import Auth, create_app
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    home: Path
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published" / "dichvucong.duckdb"
+
+    def marts(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.published), read_only=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(published: Path, auth: Auth | None = None) -> Iterator[str]:
+    """The dashboard app in a real uvicorn server on a free loopback port, stopped on exit."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(published, auth or Auth()), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the dashboard did not start")
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dashboard_home(main_job_run: tuple[Path, subprocess.CompletedProcess[str]],
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the main job's published marts, warehouse and lake (publish() reads the last two)."""
+    source, _ = main_job_run
+    home = tmp_path_factory.mktemp("dashboard")
+    for part in ("published", "warehouse", "lake"):
+        shutil.copytree(source / part, home / part)
+    return home
+
+
+@pytest.fixture(scope="session")
+def served(dashboard_home: Path) -> Iterator[Served]:
+    with serve(dashboard_home / "published" / "dichvucong.duckdb") as url:
+        yield Served(url, dashboard_home)
+
+
+@pytest.fixture
+def client(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+        yield http

@@ -1,0 +1,348 @@
+"""The dashboard's JSON API and exports, against a real server over the published
+marts of the main job's run: every endpoint, the numbers against the marts,
+every bad parameter, SQL injection, files, login, and publication underneath."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from dichvucong.config import Settings
+from dichvucong.dashboard import labels
+from dichvucong.dashboard.app import Auth
+from dichvucong.dashboard.reader import PublishedMarts
+from dichvucong.dashboard.tables import TABLES
+from dichvucong.publish import publish
+from tests.conftest import SMALL_END, personal_values
+from tests.dichvucong.dashboard.conftest import Served, serve
+
+FEB = dt.date(2024, 2, 1)
+
+
+def _params(table: str, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The least a table's endpoint needs: a unit code for unit tables (the busiest unit)."""
+    spec = TABLES[table]
+    if "code" not in spec.filters:
+        return {}
+    unit_type = spec.page
+    code = con.execute(
+        "select unit_code from marts.agg_unit_period_indicators where unit_type = ? and period_type = 'month' "
+        "and period_start = ? order by dossiers_received desc, unit_code limit 1", [unit_type, FEB]).fetchall()[0][0]
+    return {"code": code}
+
+
+def test_every_table_answers_with_its_columns(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        for name, table in TABLES.items():
+            response = client.get(f"/api/v1/{name}", params=_params(name, con))
+            assert response.status_code == 200, (name, response.text)
+            body = response.json()
+            assert [c["name"] for c in body["columns"]] == table.column_names
+            assert body["as_of"] == dt.datetime.combine(SMALL_END, dt.time()).isoformat()
+            if name not in ("quality_failures", "payment_anomalies"):
+                assert body["rows"], f"{name} has no rows on the small run"
+            if "period" in table.filters:
+                assert body["filters"]["period_start"] == FEB.isoformat(), "default: the latest complete month"
+            csv_file = client.get(f"/api/v1/{name}", params=_params(name, con) | {"format": "csv"})
+            assert csv_file.status_code == 200, (name, csv_file.text)
+            assert len(list(csv.reader(io.StringIO(csv_file.content.decode("utf-8-sig"))))) == len(body["rows"]) + 1
+            xlsx_file = client.get(f"/api/v1/{name}", params=_params(name, con) | {"format": "xlsx"})
+            assert xlsx_file.status_code == 200, (name, xlsx_file.text)
+            assert load_workbook(io.BytesIO(xlsx_file.content)).worksheets[0].max_row == len(body["rows"]) + 1
+
+
+def test_province_points_are_the_kpi_766_row(served: Served, client: httpx.Client) -> None:
+    body = client.get("/api/v1/province_points", params={"period_type": "month", "period_start": "2024-02-01"}).json()
+    rows = {r["indicator"]: r for r in body["rows"]}
+    with served.marts() as con:
+        cur = con.execute("select * from marts.kpi_766 where unit_type = 'province' and period_type = 'month' "
+                          "and period_start = ?", [FEB])
+        kpi = dict(zip([c[0] for c in cur.description], cur.fetchall()[0], strict=True))
+    for name, max_points in (("on_time_rate", 20), ("online_rate", 12), ("online_payment_rate", 10),
+                             ("e_result_rate", 6), ("digitised_rate", 4)):
+        assert rows[name]["rate"] == pytest.approx(kpi[name], abs=1e-12)
+        assert rows[name]["points"] == pytest.approx(kpi[f"points_{name}"], abs=1e-12)
+        assert rows[name]["points_lost"] == pytest.approx(max_points - kpi[f"points_{name}"], abs=1e-12)
+    assert rows["points_total"]["points"] == pytest.approx(kpi["points_total"], abs=1e-12)
+    assert rows["online_rate"]["target"] == 0.5 and rows["on_time_rate"]["target"] is None
+
+
+def test_ranks_name_the_indicator_that_costs_most(served: Served, client: httpx.Client) -> None:
+    body = client.get("/api/v1/agency_ranks", params={"period_start": "2024-02-01"}).json()
+    with served.marts() as con:
+        cur = con.execute("select * from marts.kpi_766 where unit_type = 'agency' and period_type = 'month' "
+                          "and period_start = ?", [FEB])
+        names = [c[0] for c in cur.description]
+        kpi = {row[names.index("unit_code")]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+    assert len(body["rows"]) == len(kpi)
+    maxima = {"on_time_rate": 20, "online_rate": 12, "online_payment_rate": 10, "e_result_rate": 6,
+              "digitised_rate": 4}
+    for row in body["rows"]:
+        unit = kpi[row["unit_code"]]
+        assert row["rank_in_level"] == unit["rank_in_level"]
+        lost = {name: top - (unit[f"points_{name}"] or 0) for name, top in maxima.items()}
+        assert row["costliest_points_lost"] == pytest.approx(max(lost.values()))
+        assert lost[row["costliest_indicator"]] == pytest.approx(max(lost.values()))
+    ranks = [r["rank_in_level"] for r in body["rows"]]
+    assert ranks == sorted(ranks)
+
+
+def test_volume_by_channel_adds_up_to_the_received_dossiers(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        code = _params("agency_channel_volume", con)["code"]
+        received = dict(con.execute(
+            "select period_start, dossiers_received from marts.kpi_766 where unit_type = 'agency' "
+            "and unit_code = ? and period_type = 'month'", [code]).fetchall())
+    rows = client.get("/api/v1/agency_channel_volume", params={"code": code, "period_start": "2024-02-01"}).json()
+    for row in rows["rows"]:
+        assert row["received_in_person"] + row["received_online"] + row["received_postal"] == row["dossiers_received"]
+        assert row["dossiers_received"] == received[dt.date.fromisoformat(row["month_start"])]
+    assert [r["month_start"] for r in rows["rows"]] == ["2024-02-01"], "months up to the chosen period's end"
+
+
+def test_overdue_dossiers_are_those_of_the_marts(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        received = dict(con.execute(
+            "select dossier_id, received_at from marts.fct_dossiers where is_overdue_at_as_of").fetchall())
+    overdue = set(received)
+    assert overdue
+    rows = client.get("/api/v1/overdue_dossiers").json()["rows"]
+    assert {r["dossier_id"] for r in rows} == overdue
+    assert all(r["days_overdue"] >= 0 for r in rows)
+    assert [r["days_overdue"] for r in rows] == sorted((r["days_overdue"] for r in rows), reverse=True)
+    by_agency = client.get("/api/v1/overdue_by_agency").json()["rows"]
+    assert sum(r["overdue_dossiers"] for r in by_agency) == len(overdue)
+    agency = by_agency[0]["agency_code"]
+    only = client.get("/api/v1/overdue_dossiers", params={"agency": agency}).json()["rows"]
+    assert len(only) == by_agency[0]["overdue_dossiers"] and {r["agency_code"] for r in only} == {agency}
+    feb = client.get("/api/v1/overdue_dossiers", params={"period_start": "2024-02-01"}).json()["rows"]
+    assert {r["dossier_id"] for r in feb} == {d for d, at in received.items() if FEB <= at.date() < dt.date(2024, 3, 1)}
+    march = client.get("/api/v1/overdue_dossiers", params={"period_start": "2024-03-01"}).json()["rows"]
+    assert {r["dossier_id"] for r in march} == {d for d, at in received.items() if at.date() >= dt.date(2024, 3, 1)}
+
+
+def test_fees_and_reconciliation_match_the_marts(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        collected, failed = con.execute(
+            "select sum(collected_vnd), sum(payments_failed) from marts.agg_fees_daily "
+            "where settlement_date >= '2024-02-01' and settlement_date < '2024-03-01'").fetchall()[0]
+        states = dict(con.execute(
+            "select reconciliation_state, count(*) from marts.fct_dossiers where is_received "
+            "and received_at >= '2024-02-01' and received_at < '2024-03-01' group by 1").fetchall())
+    fees = client.get("/api/v1/fees_by_intermediary").json()["rows"]
+    assert sum(r["collected_vnd"] for r in fees) == collected
+    assert sum(r["payments_failed"] for r in fees) == failed
+    assert all(r["intermediary_name"] for r in fees), "intermediaries are named"
+    rec = client.get("/api/v1/reconciliation_states").json()["rows"]
+    assert {r["reconciliation_state"]: r["dossiers"] for r in rec} == states
+
+
+def test_quality_tables_show_gates_and_quarantine(served: Served, client: httpx.Client) -> None:
+    gates = client.get("/api/v1/quality_gates").json()
+    assert gates["filters"] == {}, "the gates are the latest, whatever the period"
+    suites = {r["suite"] for r in gates["rows"]}
+    assert {"raw_dossiers", "raw_payments", "fct_dossiers", "kpi_766"} <= suites
+    loads = {r["source_name"]: r for r in client.get("/api/v1/load_totals").json()["rows"]}
+    assert set(loads) == {"catalog", "dossiers", "payments"}
+    for row in loads.values():
+        assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"], "every row read is counted"
+    reasons = client.get("/api/v1/quarantine_reasons").json()["rows"]
+    assert sum(r["rows"] for r in reasons) == sum(r["rows_quarantined"] for r in loads.values()) > 0
+
+
+@pytest.mark.parametrize(("path", "params", "status"), [
+    ("/api/v1/province_points", {"period_type": "week"}, 422),
+    ("/api/v1/province_points", {"period_start": "2024-02-15"}, 404),
+    ("/api/v1/province_points", {"period_start": "not-a-date"}, 422),
+    ("/api/v1/province_points", {"period_start": "2031-01-01"}, 404),
+    ("/api/v1/province_points", {"format": "pdf"}, 422),
+    ("/api/v1/province_points", {"lang": "fr"}, 422),
+    ("/api/v1/agency_points", {}, 422),
+    ("/api/v1/agency_points", {"code": "x" * 65}, 422),
+    ("/api/v1/agency_points", {"code": "no-such-agency"}, 404),
+    ("/api/v1/service_trend", {"code": "' or 1=1 --"}, 404),
+    ("/api/v1/nope", {}, 404),
+    ("/", {"p": "week:2024-02-05"}, 422),
+    ("/", {"p": "month:2024-02-15"}, 404),
+    ("/", {"p": "month:'; drop table marts.kpi_766; --"}, 422),
+    ("/agency/no-such-agency", {}, 404),
+    ("/service/%27%20or%20%271%27=%271", {}, 404),
+])
+def test_bad_parameters_get_clear_errors(client: httpx.Client, path: str, params: dict[str, str],
+                                         status: int) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status, response.text
+    assert "detail" in response.json()
+
+
+def test_sql_injection_reaches_sql_only_as_a_value(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        before = con.execute("select count(*), sum(points_total) from marts.kpi_766").fetchall()
+    attempts = ["' or '1'='1", "x'; drop table marts.kpi_766; --", "000.00.01.H62' union select 1 --",
+                "$code", "?", "\\'; copy marts.fct_dossiers to '/tmp/leak.csv'; --"]
+    for attempt in attempts:
+        rows = client.get("/api/v1/overdue_dossiers", params={"agency": attempt}).json()["rows"]
+        assert rows == [], attempt
+        assert client.get("/api/v1/district_trend", params={"code": attempt}).status_code == 404
+        assert client.get("/overdue", params={"agency": attempt}).status_code == 200
+    with served.marts() as con:
+        assert con.execute("select count(*), sum(points_total) from marts.kpi_766").fetchall() == before
+    assert not Path("/tmp/leak.csv").exists()
+
+
+def test_the_connection_cannot_write_or_read_other_files(served: Served) -> None:
+    cur = PublishedMarts(served.published).cursor()
+    for statement in ("create table marts.x (a int)", "delete from marts.kpi_766",
+                      f"attach '{served.home / 'warehouse' / 'warehouse.duckdb'}' as w",
+                      f"select * from read_parquet('{served.home / 'lake'}/raw_dossiers/*/*.parquet')",
+                      "set enable_external_access = true"):
+        with pytest.raises(duckdb.Error):
+            cur.execute(statement)
+    cur.close()
+
+
+def test_csv_export_has_vietnamese_headers_and_every_row(served: Served, client: httpx.Client) -> None:
+    with served.marts() as con:
+        params = _params("agency_services", con)
+    body = client.get("/api/v1/agency_services", params=params).json()
+    response = client.get("/api/v1/agency_services", params=params | {"format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="agency_services_month_2024-02-01.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf"), "a BOM, so that Excel reads UTF-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [labels.column_label(c, "vi") for c in TABLES["agency_services"].column_names]
+    assert "Tên thủ tục" in rows[0]
+    assert len(rows) - 1 == len(body["rows"])
+    assert [r[0] for r in rows[1:]] == [r["service_code"] for r in body["rows"]]
+    english = client.get("/api/v1/agency_services", params=params | {"format": "csv", "lang": "en"})
+    assert english.content.decode("utf-8-sig").splitlines()[0].startswith("Service code,Service name")
+
+
+def test_xlsx_export_keeps_numbers_as_numbers_with_formats(served: Served, client: httpx.Client) -> None:
+    body = client.get("/api/v1/province_trend").json()
+    response = client.get("/api/v1/province_trend", params={"format": "xlsx"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book["province_trend"]
+    header = [c.value for c in sheet[1]]
+    assert header == [labels.column_label(c, "vi") for c in TABLES["province_trend"].column_names]
+    rate_col = header.index(labels.column_label("on_time_rate", "vi")) + 1
+    month_col = header.index(labels.column_label("month_start", "vi")) + 1
+    assert sheet.max_row - 1 == len(body["rows"])
+    for index, row in enumerate(body["rows"], start=2):
+        cell = sheet.cell(index, rate_col)
+        assert cell.number_format == "0.00%"
+        assert cell.value == pytest.approx(row["on_time_rate"], abs=1e-12)
+        assert sheet.cell(index, month_col).value.date().isoformat() == row["month_start"]
+    info = book.worksheets[1]
+    assert info["B3"].value == dt.datetime.combine(SMALL_END, dt.time()), "the as-of time travels with the file"
+
+
+def test_openapi_documents_every_table_and_its_parameters(client: httpx.Client) -> None:
+    spec = client.get("/api/openapi.json").json()
+    for name, table in TABLES.items():
+        operation = spec["paths"][f"/api/v1/{name}"]["get"]
+        assert operation["description"] == table.description
+        params = {p["name"] for p in operation["parameters"]}
+        assert {"format", "lang"} <= params
+        assert ("code" in params) == ("code" in table.filters)
+        assert ("period_start" in params) == bool({"period", "period_optional"} & set(table.filters))
+    assert not any(path.startswith("/agency") for path in spec["paths"]), "pages are not API"
+    assert client.get("/api").status_code == 200
+
+
+def test_no_personal_data_can_be_queried(served: Served, client: httpx.Client, small_landing: Path) -> None:
+    pii = personal_values(small_landing)
+    assert len(pii) > 100
+    with served.marts() as con:
+        columns = {r[0].lower() for r in con.execute("select column_name from duckdb_columns()").fetchall()}
+    assert not columns & {"chuhoso", "sogiayto", "sodienthoai", "applicant_key", "applicant_name"}
+    texts = []
+    with served.marts() as con:
+        for name in TABLES:
+            texts.append(client.get(f"/api/v1/{name}", params=_params(name, con)).text)
+    for page in ("/", "/overdue?p=", "/fees", "/quality", "/services"):
+        texts.append(client.get(page).text)
+    blob = "\n".join(texts)
+    assert not [v for v in pii if v in blob]
+
+
+def test_login_when_configured(dashboard_home: Path) -> None:
+    auth = Auth(user="vanphong", password="mat-khau-thu", token="token-thu")
+    with serve(dashboard_home / "published" / "dichvucong.duckdb", auth) as url, httpx.Client(base_url=url) as http:
+        assert http.get("/healthz").status_code == 200
+        for path in ("/", "/api/v1/province_points", "/api/openapi.json"):
+            refused = http.get(path)
+            assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
+        basic = base64.b64encode(b"vanphong:mat-khau-thu").decode()
+        assert http.get("/", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+        wrong = base64.b64encode(b"vanphong:sai").decode()
+        assert http.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+        assert http.get("/", headers={"Authorization": "Basic !!!"}).status_code == 401
+        assert http.get("/api/v1/province_points", headers={"Authorization": "Bearer token-thu"}).status_code == 200
+        assert http.get("/api/v1/province_points", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_keeps_answering_while_the_pipeline_publishes(dashboard_home: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests run against the server while publish() replaces the file again and again: every answer is
+    whole (200, one as-of), the new copy is picked up, and the dashboard never holds the warehouse."""
+    home = tmp_path / "home"
+    shutil.copytree(dashboard_home / "published", home / "published")
+    shutil.copytree(dashboard_home / "warehouse", home / "warehouse")
+    (home / "lake").symlink_to(dashboard_home / "lake")  # publish() only reads it
+    for name in list(os.environ):
+        if name.startswith("DVC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DVC_HOME", str(home))
+    settings = Settings.from_env()
+    published = settings.published_path
+    statuses: list[int] = []
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def hammer(url: str) -> None:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            while not stop.is_set():
+                for path in ("/", "/api/v1/province_points", "/api/v1/overdue_dossiers?format=xlsx"):
+                    response = http.get(path)
+                    statuses.append(response.status_code)
+                    if path.startswith("/api/v1/province_points") and response.status_code == 200:
+                        seen.add(response.json()["published_at"])
+
+    with serve(published) as url:
+        workers = [threading.Thread(target=hammer, args=(url,)) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        run_ids = []
+        for attempt in range(4):
+            run_ids.append(f"republish-{attempt}")
+            publish(settings, dt.datetime.combine(SMALL_END, dt.time()), run_ids[-1])
+            # The warehouse is free for the pipeline's single writer: another process opens it read-write.
+            subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+                            str(settings.warehouse_path)], check=True, timeout=60)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=60)
+        with httpx.Client(base_url=url) as http:
+            last = http.get("/api/v1/province_points").json()
+    with duckdb.connect(str(published), read_only=True) as con:
+        published_at = con.execute("select published_at from meta.publication").fetchall()[0][0]
+    assert statuses and set(statuses) == {200}, {s for s in statuses if s != 200}
+    assert len(statuses) > 20
+    assert dt.datetime.fromisoformat(last["published_at"]) == published_at, "the newest copy is served"
+    assert len(seen) >= 2, "the answers followed the republications"
