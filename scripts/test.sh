@@ -3,6 +3,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/bootstrap.sh"
+"$REPO_ROOT/scripts/ensure_chromium.sh"
 cd "$REPO_ROOT"
 ruff check src dags tests
 mypy

@@ -48,3 +48,10 @@ def test_every_setting_the_code_reads_is_documented() -> None:
     code = "\n".join(p.read_text(encoding="utf-8") for p in files)
     read = set(re.findall(r"""["'](DVC_[A-Z_]+)["']""", code))
     assert read and read <= ENV_EXAMPLE, read - ENV_EXAMPLE
+
+
+def test_the_dashboard_reads_the_data_volume_read_only() -> None:
+    dashboard = COMPOSE["services"]["dashboard"]
+    assert dashboard["command"][:2] == ["dichvucong", "dashboard"]
+    assert "dvc-data:/var/lib/dichvucong:ro" in dashboard["volumes"]
+    assert "/healthz" in " ".join(dashboard["healthcheck"]["test"])

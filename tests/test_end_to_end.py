@@ -60,6 +60,7 @@ def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProces
     _, result = run
     assert "Province, 766 indicators for 02/2024 (last full month)" in result.stdout
     assert re.search(r"total \d+\.\d\d / 52 points", result.stdout)
+    assert "Dashboard:      http://127.0.0.1:8050/" in result.stdout
     assert "Dossiers:" in result.stdout and "Payments:" in result.stdout and "Reconciliation:" in result.stdout
     assert "quarantined" in result.stdout and "Published marts:" in result.stdout
     docs = re.search(r"dbt docs \(models, columns, lineage\): (\S+)", result.stdout)

@@ -3,6 +3,7 @@ official would see) and the lake's load audit."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -90,6 +91,9 @@ def build_summary(settings: Settings) -> str:
     lines.append(f"Warehouse:      {settings.warehouse_path}")
     lines.append(f"Published marts: {settings.published_path}  (schema marts)")
     lines.append(f"Reports:        {settings.reports_dir}  (exports/, quality/, summary.txt)")
+    host = os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1")
+    port = os.environ.get("DVC_DASHBOARD_PORT", "8050")
+    lines.append(f"Dashboard:      http://{host}:{port}/  (start: source scripts/env.sh && dichvucong dashboard)")
     return "\n".join(lines)
 
 
