@@ -231,7 +231,8 @@ PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
                 Section("quarantine_reasons")),
 }
 
-PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note"}
+PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note",
+              "quality": "quality_note"}
 
 # Cells that link to another page: column -> page (agency/district ranks link by unit_code).
 LINKS = {"service_code": "service", "agency_code": "agency"}

@@ -62,6 +62,12 @@ UI: dict[str, tuple[str, str]] = {
         "At the data's as-of time; days overdue are whole days past the due time, net of time waiting for the "
         "applicant. Dossier ids only, never personal data.",
     ),
+    "quality_note": (
+        "Kết quả kiểm tra của lần chạy đã công bố số liệu này. Lần chạy có kiểm tra nghiêm trọng không đạt thì "
+        "không công bố (số liệu trên trang vẫn là lần đạt gần nhất) và cảnh báo ngay cho người vận hành.",
+        "The checks of the run that published these numbers. A run whose critical check fails publishes "
+        "nothing (the pages keep the last good numbers) and alerts the operators at once.",
+    ),
     "overdue_by_agency": ("Theo cơ quan", "By agency"),
     "overdue_list": ("Danh sách hồ sơ quá hạn", "Overdue dossiers"),
     "shown_first": ("Hiển thị {shown} / {total} dòng; tệp tải về có đủ.", "Showing {shown} of {total} rows; "
