@@ -9,6 +9,7 @@ new ones, never a half-written file, and never hold the warehouse's lock.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 from pathlib import Path
@@ -19,6 +20,8 @@ from dichvucong.config import Settings
 from dichvucong.quality.frames import MART_TABLES
 
 log = logging.getLogger(__name__)
+
+QUALITY_FILE = "quality.duckdb"
 
 
 def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
@@ -38,21 +41,7 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
             raise RuntimeError(f"the warehouse lacks published marts {sorted(missing)}")
         for table in tables:
             con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
-        con.execute("create schema quality")
-        history = settings.lake_dir / "quality_results"
-        if any(history.glob("*/*.parquet")):
-            # The validation history, including the checks of the marts being published.
-            con.execute(f"create table quality.validation_results as "
-                        f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
-        # What the quality page shows: load counts and quarantine reasons (counts only, no line text),
-        # and the intermediaries' names for the fee tables.
-        con.execute(
-            "create table quality.load_audit as select source_name, batch_date, count(*) as files, "
-            "sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined, "
-            "count(file_error) as file_errors from warehouse.staging.stg_pipeline__load_audit group by all")
-        con.execute(
-            "create table quality.quarantine_reasons as select source_name, batch_date, reason, count(*) as rows "
-            "from warehouse.staging.stg_pipeline__quarantine group by all")
+        _quality_tables(con, settings.lake_dir)
         con.execute("create schema reference")
         con.execute("create table reference.intermediaries as "
                     "select intermediary_code, intermediary_name from warehouse.reference.intermediaries")
@@ -64,6 +53,64 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         con.execute("detach warehouse")
     os.replace(staging, target)
     log.info("published marts as of %s to %s", as_of, target)
+    publish_quality(settings)
+    return target
+
+
+def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+    """The `quality` schema officials see: every check's history, and load counts and quarantine
+    reasons per source and batch day (counts only, never the lines)."""
+    con.execute("create schema if not exists quality")
+    history = lake_dir / "quality_results"
+    if any(history.glob("*/*.parquet")):
+        con.execute(f"create table quality.validation_results as "
+                    f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
+    else:
+        con.execute("create table quality.validation_results (validated_at timestamptz, suite varchar, "
+                    "table_name varchar, interval varchar, expectation_type varchar, column_name varchar, "
+                    "severity varchar, rule varchar, success boolean, element_count bigint, "
+                    "unexpected_count bigint, observed_value varchar, docs_url varchar)")
+    audit, quarantine = lake_dir / "load_audit", lake_dir / "quarantine"
+    con.execute(
+        "create table quality.load_audit (source_name varchar, batch_date date, files bigint, rows_read bigint, "
+        "rows_loaded bigint, rows_quarantined bigint, file_errors bigint)")
+    if any(audit.glob("*/*/data.parquet")):
+        con.execute(
+            f"insert into quality.load_audit select source, batch_date, count(*), sum(rows_read), sum(rows_loaded), "
+            f"sum(rows_quarantined), count(file_error) "
+            f"from read_parquet('{audit}/*/*/data.parquet', hive_partitioning = false) group by all order by all")
+    con.execute("create table quality.quarantine_reasons (source_name varchar, batch_date date, reason varchar, "
+                "rows bigint)")
+    if any(quarantine.glob("*/*/data.parquet")):
+        con.execute(
+            f"insert into quality.quarantine_reasons select source, batch_date, reason, count(*) "
+            f"from read_parquet('{quarantine}/*/*/data.parquet', hive_partitioning = false) "
+            f"group by all order by all")
+
+
+def quality_path(settings: Settings) -> Path:
+    return settings.published_path.with_name(QUALITY_FILE)
+
+
+def publish_quality(settings: Settings) -> Path:
+    """Publish the quality tables alone, after every validation: the dashboard shows the latest gate
+    results, including those of a run that published no marts because a critical check failed.
+
+    Validations of parallel tasks call this at once: a lock serialises them, and each builds its
+    file beside the old one and renames it over (readers see a whole file, never half of one).
+    """
+    target = quality_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(".quality.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        staging = target.with_name(f"building-{os.getpid()}-{target.name}")
+        staging.unlink(missing_ok=True)
+        with duckdb.connect(str(staging)) as con:
+            _quality_tables(con, settings.lake_dir)
+            con.execute("create schema meta")
+            con.execute("create table meta.quality_publication as select ?::timestamptz as published_at",
+                        [dt.datetime.now(dt.UTC)])
+        os.replace(staging, target)
     return target
 
 

@@ -51,15 +51,17 @@ def ingest(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
 
 
 def gate(frame: Any, table: str, interval: str, settings: Settings) -> dict[str, Any]:
-    """Validate, keep the result (JSON report, lake history, Data Docs), alert operators on any
-    failure, and raise QualityGateFailed when a critical expectation failed."""
+    """Validate, keep the result (JSON report, lake history, Data Docs, published quality tables),
+    alert operators on any failure, and raise QualityGateFailed when a critical expectation failed."""
     from dichvucong.alerts import from_summary, notify
+    from dichvucong.publish import publish_quality
     from dichvucong.quality import enforce, record, validate
     from dichvucong.quality.history import store
 
     summary = validate(frame, table, interval, settings.expectations_dir, docs_root=settings.reports_dir / "gx")
     record(summary, settings.reports_dir)
     store(summary, settings.lake_dir)
+    publish_quality(settings)  # the dashboard's quality page shows it, pass or fail
     alert = from_summary(summary, summary.docs_url)
     if alert is not None:
         notify(alert, settings)

@@ -29,7 +29,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dichvucong.dashboard import labels, render
-from dichvucong.dashboard.reader import NotPublished, Publication, PublishedMarts, Result, publication, run
+from dichvucong.dashboard.reader import (
+    NotPublished,
+    Publication,
+    PublishedMarts,
+    Result,
+    closed_gate,
+    publication,
+    run,
+)
 from dichvucong.dashboard.tables import MAX_POINTS, TABLES, Table
 
 log = logging.getLogger(__name__)
@@ -307,8 +315,12 @@ class Dashboard:
                 "export_xlsx": export + "&format=xlsx",
                 "export_json": export + "&format=json",
             })
+        gate = closed_gate(ctx.cur, ctx.publication.published_at)
+        banner = labels.ui("gate_closed", lang).format(
+            at=render.fmt(gate[0], "timestamp", lang), suite=gate[1],
+            published=render.fmt(ctx.publication.published_local, "timestamp", lang)) if gate else ""
         template = self.templates.get_template("page.html")
-        return HTMLResponse(template.render(
+        return HTMLResponse(template.render(banner=banner,
             page=page, title=title, subtitle=subtitle, sections=sections, ctx=ctx, ui=lambda k: labels.ui(k, lang),
             note=labels.ui(PAGE_NOTES[page], lang) if page in PAGE_NOTES else "",
             period_options=self._period_options(ctx, optional=page == "overdue"),

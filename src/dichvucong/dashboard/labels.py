@@ -63,10 +63,18 @@ UI: dict[str, tuple[str, str]] = {
         "applicant. Dossier ids only, never personal data.",
     ),
     "quality_note": (
-        "Kết quả kiểm tra của lần chạy đã công bố số liệu này. Lần chạy có kiểm tra nghiêm trọng không đạt thì "
-        "không công bố (số liệu trên trang vẫn là lần đạt gần nhất) và cảnh báo ngay cho người vận hành.",
-        "The checks of the run that published these numbers. A run whose critical check fails publishes "
-        "nothing (the pages keep the last good numbers) and alerts the operators at once.",
+        "Lần kiểm tra gần nhất của mỗi bộ, kể cả của lần chạy không được công bố. Lần chạy có kiểm tra nghiêm "
+        "trọng không đạt thì không công bố số liệu (các trang giữ số liệu đạt gần nhất) và cảnh báo ngay cho "
+        "người vận hành.",
+        "The latest validation of every suite, including those of a run that published nothing. A run whose "
+        "critical check fails publishes no numbers (the pages keep the last good ones) and alerts the "
+        "operators at once.",
+    ),
+    "gate_closed": (
+        "Lần chạy lúc {at} có kiểm tra nghiêm trọng không đạt ({suite}): số liệu trên trang vẫn là số liệu "
+        "công bố lúc {published}. Xem trang Chất lượng dữ liệu.",
+        "The run at {at} failed a critical check ({suite}): the numbers shown are still those published at "
+        "{published}. See the data quality page.",
     ),
     "overdue_by_agency": ("Theo cơ quan", "By agency"),
     "overdue_list": ("Danh sách hồ sơ quá hạn", "Overdue dossiers"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import shutil
@@ -18,9 +19,10 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+import yaml
 from openpyxl import load_workbook
 
-from dichvucong.config import Settings
+from dichvucong.config import REPO_ROOT, Settings
 from dichvucong.dashboard import labels
 from dichvucong.dashboard.app import Auth
 from dichvucong.dashboard.reader import PublishedMarts
@@ -205,7 +207,8 @@ def test_sql_injection_reaches_sql_only_as_a_value(served: Served, client: httpx
 
 def test_the_connection_cannot_write_or_read_other_files(served: Served) -> None:
     cur = PublishedMarts(served.published).cursor()
-    for statement in ("create table marts.x (a int)", "delete from marts.kpi_766",
+    for statement in ("create table marts.x (a int)", "create table x (a int)",
+                      "delete from marts.kpi_766", "set threads = 1",
                       f"attach '{served.home / 'warehouse' / 'warehouse.duckdb'}' as w",
                       f"select * from read_parquet('{served.home / 'lake'}/raw_dossiers/*/*.parquet')",
                       "set enable_external_access = true"):
@@ -346,3 +349,44 @@ def test_keeps_answering_while_the_pipeline_publishes(dashboard_home: Path, tmp_
     assert len(statuses) > 20
     assert dt.datetime.fromisoformat(last["published_at"]) == published_at, "the newest copy is served"
     assert len(seen) >= 2, "the answers followed the republications"
+
+
+def test_a_closed_gate_shows_at_once_while_the_marts_stay(dashboard_home: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose critical check fails publishes no marts, but its gate results reach the quality page,
+    and every page says the numbers are those of the last good publication."""
+    from dichvucong.quality import QualityGateFailed
+    from dichvucong.quality.frames import mart_frame
+    from dichvucong.tasks import gate
+
+    home = tmp_path / "home"
+    for part in ("published", "warehouse", "lake"):
+        shutil.copytree(dashboard_home / part, home / part)
+    strict = tmp_path / "expectations"
+    shutil.copytree(REPO_ROOT / "expectations", strict)
+    suite = yaml.safe_load((strict / "kpi_766.yml").read_text(encoding="utf-8"))
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_between", "kwargs": {"column": "points_total", "max_value": 1},
+        "severity": "critical", "rule": "test: a gate that must close"})
+    (strict / "kpi_766.yml").write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+    for name in list(os.environ):
+        if name.startswith("DVC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DVC_HOME", str(home))
+    monkeypatch.setenv("DVC_EXPECTATIONS_DIR", str(strict))
+    settings = Settings.from_env()
+    marts_digest = hashlib.sha256(settings.published_path.read_bytes()).hexdigest()
+    with serve(settings.published_path) as url, httpx.Client(base_url=url, timeout=30) as http:
+        points_before = http.get("/api/v1/province_points").json()["rows"]
+        assert 'id="gate-closed"' not in http.get("/").text
+        with pytest.raises(QualityGateFailed):
+            gate(mart_frame(settings.warehouse_path, "kpi_766"), "kpi_766", SMALL_END.isoformat(), settings)
+        page = http.get("/").text
+        assert 'id="gate-closed"' in page and "(kpi_766)" in page
+        gates = {r["suite"]: r for r in http.get("/api/v1/quality_gates").json()["rows"]}
+        assert gates["kpi_766"]["status"] == "failed" and gates["kpi_766"]["failed_critical"] == 1
+        assert gates["fct_dossiers"]["status"] == "passed"
+        failures = http.get("/api/v1/quality_failures").json()["rows"]
+        assert any(r["rule"] == "test: a gate that must close" and r["severity"] == "critical" for r in failures)
+        assert http.get("/api/v1/province_points").json()["rows"] == points_before
+    assert hashlib.sha256(settings.published_path.read_bytes()).hexdigest() == marts_digest
