@@ -15,6 +15,9 @@ each run covering one local day (Asia/Ho_Chi_Minh) of batches:
 A run's conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` widens it to a
 range of days (a backfill in one run). Produces the Assets `raw_catalog`,
 `raw_dossiers`, `raw_payments`, which trigger `build_marts`.
+
+With a provinces file (`DVC_PROVINCES_FILE`, see `dichvucong.provinces`), one
+set per province: `ingest_<source>__<slug>`, producing `raw_<source>__<slug>`.
 """
 
 from __future__ import annotations
@@ -28,21 +31,24 @@ from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from dichvucong.alerts import on_task_failure
-from dichvucong.assets import RAW_ASSETS
+from dichvucong.assets import province_assets
+from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
 
 
-def make_ingest_dag(source: str) -> Any:
+def make_ingest_dag(source: str, province: Province | None = None) -> Any:
+    asset = province_assets(province).raw[source]
+
     @dag(
-        dag_id=f"ingest_{source}",
+        dag_id=f"ingest_{source}{suffix(province)}",
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone="Asia/Ho_Chi_Minh"),
         start_date=pendulum.datetime(2022, 1, 1, tz="UTC"),
         # Backfills are explicit (a range run, or `airflow backfill create`), never implicit.
         catchup=False,
         max_active_runs=4,
-        tags=["ingestion", source],
+        tags=["ingestion", source, *([province.slug] if province else [])],
         default_args={"retries": 2, "retry_delay": RETRY_DELAY, "on_failure_callback": on_task_failure},
         doc_md=__doc__,
     )
@@ -55,21 +61,28 @@ def make_ingest_dag(source: str) -> Any:
             start, end = resolve_interval(
                 context["dag_run"].conf, context.get("data_interval_start"), context.get("data_interval_end")
             )
-            return ingest_source(source, start, end)
+            with activated(province):
+                return ingest_source(source, start, end)
 
         # A failed quality gate is not transient: no retry.
-        @task(task_id="validate", outlets=[RAW_ASSETS[source]], retries=0)
+        @task(task_id="validate", outlets=[asset], retries=0)
         def validate(report: dict[str, Any]) -> dict[str, Any]:
             from dichvucong.tasks import validate_landed
 
-            return validate_landed(source, dt.date.fromisoformat(report["start"]),
-                                   dt.date.fromisoformat(report["end"]))
+            with activated(province):
+                return validate_landed(source, dt.date.fromisoformat(report["start"]),
+                                       dt.date.fromisoformat(report["end"]))
 
         validate(land())
 
     return ingest()
 
 
-ingest_catalog = make_ingest_dag("catalog")
-ingest_dossiers = make_ingest_dag("dossiers")
-ingest_payments = make_ingest_dag("payments")
+PROVINCES = load_provinces()
+if not PROVINCES:
+    ingest_catalog = make_ingest_dag("catalog")
+    ingest_dossiers = make_ingest_dag("dossiers")
+    ingest_payments = make_ingest_dag("payments")
+for _province in PROVINCES:
+    for _source in ("catalog", "dossiers", "payments"):
+        globals()[f"ingest_{_source}{suffix(_province)}"] = make_ingest_dag(_source, _province)

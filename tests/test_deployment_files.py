@@ -23,8 +23,8 @@ def test_compose_runs_every_airflow_component_on_postgres() -> None:
         env = services[name]["environment"]
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
         assert "dvc-data:/var/lib/dichvucong" in services[name]["volumes"]
-    for name in ("postgres", "api-server", "scheduler"):
-        assert services[name]["healthcheck"]["test"]
+    for name in ("postgres", "redis", "api-server", "scheduler", "worker", "dashboard"):
+        assert services[name]["healthcheck"]["test"], name
 
 
 def test_images_are_pinned() -> None:
@@ -36,7 +36,7 @@ def test_images_are_pinned() -> None:
 
 def test_no_secret_is_written_in_the_compose_file_and_every_variable_is_documented() -> None:
     text = (REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8")
-    used = set(re.findall(r"\$\{(\w+)\}", text))
+    used = set(re.findall(r"(?<!\$)\$\{(\w+)\}", text))  # $${...} is the container's own variable
     assert used and used <= ENV_EXAMPLE, used - ENV_EXAMPLE
     for key in ("PASSWORD", "SECRET", "TOKEN"):
         for match in re.finditer(rf"\w*{key}\w*:\s*(\S+)", text):
@@ -52,6 +52,30 @@ def test_every_setting_the_code_reads_is_documented() -> None:
 
 def test_the_dashboard_reads_the_data_volume_read_only() -> None:
     dashboard = COMPOSE["services"]["dashboard"]
-    assert dashboard["command"][:2] == ["dichvucong", "dashboard"]
+    assert dashboard["entrypoint"] == ["dichvucong"] and dashboard["command"][0] == "dashboard"
     assert "dvc-data:/var/lib/dichvucong:ro" in dashboard["volumes"]
     assert "/healthz" in " ".join(dashboard["healthcheck"]["test"])
+
+
+def test_compose_runs_celery_workers_on_redis_for_every_configured_province() -> None:
+    services = COMPOSE["services"]
+    env = services["worker"]["environment"]
+    assert services["worker"]["command"] == "celery worker"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD}@redis:6379")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    assert env["DVC_PROVINCES_FILE"] == "/opt/dichvucong/config/provinces.yml"
+    assert "./config:/opt/dichvucong/config:ro" in services["worker"]["volumes"]
+    assert services["airflow-init"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["worker"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    assert "dichvucong airflow-pools" in services["airflow-init"]["command"]
+    assert "deploy" not in services["worker"] or "replicas" in services["worker"]["deploy"]
+
+
+def test_the_example_provinces_file_is_valid() -> None:
+    from dichvucong.provinces import load_provinces
+
+    provinces = load_provinces(REPO_ROOT / "config" / "provinces.yml")
+    assert len(provinces) >= 2 and len({p.slug for p in provinces}) == len(provinces)
+    text = (REPO_ROOT / "config" / "provinces.yml").read_text(encoding="utf-8")
+    assert "token:" not in text.replace("source_token_env:", ""), "tokens come from the environment"

@@ -31,6 +31,20 @@ def _date(text: str) -> dt.date:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from dichvucong.simulator import generate
 
+    if args.provinces:
+        from dichvucong.provinces import load_provinces
+
+        # Each configured province gets its own sources, of its own size and seed, in its landing area.
+        for index, province in enumerate(load_provinces(args.provinces)):
+            scale = float(province.simulate.get("scale", args.scale))
+            seed = int(province.simulate.get("seed", args.seed + index))
+            stats = generate(province.landing, args.start, args.end, seed=seed, scale=scale,
+                             dirt_rate=args.dirt_rate)
+            print(f"{province.slug}: {stats.dossiers:,} dossiers, {stats.sync_records:,} sync records, "
+                  f"{stats.payment_rows:,} payment rows (scale {scale}, seed {seed}) under {province.landing}")
+        return 0
+    if args.out is None:
+        raise SystemExit("simulate needs --out (or --provinces)")
     stats = generate(args.out, args.start, args.end, seed=args.seed, scale=args.scale, dirt_rate=args.dirt_rate)
     print(f"{stats.dossiers:,} dossiers, {stats.sync_records:,} sync records in {stats.dossier_files} files, "
           f"{stats.payment_rows:,} payment rows in {stats.payment_files} files, "
@@ -190,12 +204,39 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow_pools(args: argparse.Namespace) -> int:
+    """One warehouse pool of one slot per configured province (the single province's comes from bootstrap)."""
+    import subprocess
+
+    from dichvucong.assets import province_assets
+    from dichvucong.provinces import load_provinces
+
+    provinces: list[Any] = load_provinces(args.provinces) if args.provinces else load_provinces()
+    for province in provinces or [None]:
+        pool = province_assets(province).pool
+        subprocess.run(["airflow", "pools", "set", pool, "1", "Single writer of a DuckDB warehouse"],
+                       check=True, capture_output=True)
+        print(f"pool {pool}: 1 slot")
+    return 0
+
+
+def cmd_national(args: argparse.Namespace) -> int:
+    from dichvucong.national import build_national
+    from dichvucong.provinces import load_provinces
+
+    result = build_national(load_provinces(args.provinces) if args.provinces else load_provinces())
+    print(f"ranked {result['provinces_published']} of {result['provinces']} provinces: {result['national']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dichvucong", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     simulate = sub.add_parser("simulate", help="write synthetic source files for a date range")
-    simulate.add_argument("--out", type=Path, required=True, help="landing directory to write into")
+    simulate.add_argument("--out", type=Path, help="landing directory to write into")
+    simulate.add_argument("--provinces", type=Path,
+                          help="a provinces file: generate every province's sources into its landing area")
     simulate.add_argument("--start", type=_date, default=DEFAULT_START, help="first day (YYYY-MM-DD)")
     simulate.add_argument("--end", type=_date, default=DEFAULT_END, help="day after the last (YYYY-MM-DD)")
     simulate.add_argument("--seed", type=int, default=2022)
@@ -231,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     dashboard.add_argument("--port", type=int, default=int(os.environ.get("DVC_DASHBOARD_PORT", "8050")))
     dashboard.add_argument("--published", type=Path, help="published marts file (default: DVC_PUBLISHED_PATH)")
     dashboard.set_defaults(func=cmd_dashboard)
+
+    pools = sub.add_parser("airflow-pools", help="create the warehouse pool of every configured province")
+    pools.add_argument("--provinces", type=Path, help="provinces file (default: DVC_PROVINCES_FILE)")
+    pools.set_defaults(func=cmd_airflow_pools)
+
+    national = sub.add_parser("national", help="rank every configured province from its published marts")
+    national.add_argument("--provinces", type=Path, help="provinces file (default: DVC_PROVINCES_FILE)")
+    national.set_defaults(func=cmd_national)
 
     args = parser.parse_args(argv)
     if getattr(args, "end", None) and getattr(args, "start", None) and args.end <= args.start:

@@ -40,6 +40,8 @@ class Settings:
     source_token: str = ""
     http_page_size: int = 1000
     http_lookback_days: int = 3
+    province_code: str = "26"
+    province_name: str = "Tỉnh Vĩnh Phúc"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +64,8 @@ class Settings:
             source_token=os.environ.get("DVC_SOURCE_TOKEN", ""),
             http_page_size=int(os.environ.get("DVC_HTTP_PAGE_SIZE", "1000")),
             http_lookback_days=int(os.environ.get("DVC_HTTP_LOOKBACK_DAYS", "3")),
+            province_code=os.environ.get("DVC_PROVINCE_CODE", "26"),
+            province_name=os.environ.get("DVC_PROVINCE_NAME", "Tỉnh Vĩnh Phúc"),
         )
 
     def pseudonym_key(self) -> bytes:

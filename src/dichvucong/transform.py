@@ -225,6 +225,11 @@ def check_inputs(settings: Settings) -> None:
     ensure_table(settings.lake_dir)
 
 
+def province_vars(settings: Settings) -> dict[str, str]:
+    """The province a warehouse belongs to: its code is the province row's unit_code in the marts."""
+    return {"province_code": settings.province_code, "province_name": settings.province_name}
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "DVC_LAKE_DIR": str(settings.lake_dir),
@@ -274,7 +279,7 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     plan = plan_refresh(settings, as_of, full=full_refresh or select is not None)
     log.info("refresh plan: %s (%s); changed batches %s", plan.mode, plan.reason, plan.batches)
     args = ["build", "--vars", json.dumps({"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S"),
-                                           "refresh": plan.dbt_vars()})]
+                                           "refresh": plan.dbt_vars(), **province_vars(settings)})]
     if plan.mode == "full":
         args.append("--full-refresh")
     if select:

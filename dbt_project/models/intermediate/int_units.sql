@@ -22,7 +22,7 @@ names as (
     union all
     select 'district', district_code, district_name from districts
     union all
-    select 'province', '{{ var("province_code") }}', 'Tỉnh Vĩnh Phúc'
+    select 'province', '{{ var("province_code") }}', '{{ var("province_name") }}'
 ),
 
 units as (

@@ -1,0 +1,281 @@
+"""The production topology without containers: Airflow on the PostgreSQL
+metadata database, CeleryExecutor with the Redis broker, a real scheduler,
+dag-processor, api-server and two Celery workers, serving three provinces of
+different sizes from one provinces file.
+
+Each province's ingestion DAGs are backfilled over two days while the
+scheduler runs yesterday's interval, all provinces at once; every build is
+triggered by its Assets, the national ranking by any publication. No task may
+fail or retry, no task may hit a DuckDB lock, and every province's marts must
+be identical to those of an embedded-default run (the main job: dag.test,
+SQLite, no Celery) over the same files. Everything started is stopped, and the
+database and broker keys are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
+import pytest
+import redis
+import yaml
+
+from dichvucong.config import REPO_ROOT
+from dichvucong.provinces import load_provinces
+from dichvucong.simulator import generate
+from tests.conftest import main_job_env
+from tests.dags.test_scheduler import Stack, _free_port, _wait_for
+
+pytestmark = pytest.mark.scheduler
+PROVINCES = (("vinh_phuc", "26", "Tỉnh Vĩnh Phúc", 0.02, 31), ("bac_ninh", "27", "Tỉnh Bắc Ninh", 0.03, 32),
+             ("phu_tho", "25", "Tỉnh Phú Thọ", 0.012, 33))
+INGEST = ("ingest_catalog", "ingest_dossiers", "ingest_payments")
+MARTS = ("fct_dossiers", "fct_payments", "kpi_766", "agg_unit_period_indicators", "agg_fees_daily",
+         "agg_service_usage_daily", "agg_processing_time_monthly")
+TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+FIRST = TODAY - dt.timedelta(days=3)
+
+
+class PostgresStack(Stack):
+    """The Stack of the LocalExecutor test, its metadata read from PostgreSQL."""
+
+    def __init__(self, home: Path, env: dict[str, str], port: int, database: str) -> None:
+        super().__init__(home, env, port)
+        self.database = database
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with psycopg2.connect(host="127.0.0.1", user="postgres", dbname=self.database) as con, con.cursor() as cur:
+            cur.execute(sql, params)
+            names = [c.name for c in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def settled(self, dag_id: str, at_least: int) -> bool:
+        runs = self.query("select state from dag_run where dag_id = %s", (dag_id,))
+        return len(runs) >= at_least and all(r["state"] in ("success", "failed") for r in runs)
+
+    def pending(self, dag_id: str) -> int:
+        return len(self.query("select 1 from asset_dag_run_queue where target_dag_id = %s", (dag_id,)))
+
+
+def _admin(sql: str) -> None:
+    con = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(sql)
+    con.close()
+
+
+def _embedded_run(home: Path, landing: Path, code: str, name: str) -> subprocess.Popen[bytes]:
+    """The main job (embedded default: dag.test, SQLite) over a province's files, in the background."""
+    env = main_job_env(home, DVC_PROVINCE_CODE=code, DVC_PROVINCE_NAME=name)
+    home.mkdir(parents=True)
+    log = (home.parent / f"{home.name}.log").open("wb")
+    command = (f"airflow db migrate >/dev/null && exec dichvucong run --landing {landing} "
+               f"--start {FIRST} --end {TODAY}")
+    return subprocess.Popen(["bash", "-c", command], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack]:
+    home = tmp_path_factory.mktemp("celery")
+    config = {"home": str(home / "provinces"), "provinces": [
+        {"slug": slug, "code": code, "name": name, "simulate": {"scale": scale, "seed": seed}}
+        for slug, code, name, scale, seed in PROVINCES]}
+    provinces_file = home / "provinces.yml"
+    provinces_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    references = {}
+    for province in load_provinces(provinces_file):
+        generate(province.landing, FIRST, TODAY, seed=int(province.simulate["seed"]),
+                 scale=float(province.simulate["scale"]))
+        references[province.slug] = _embedded_run(home / f"embedded-{province.slug}", province.landing,
+                                                  province.code, province.name)
+
+    database = f"airflow_ci_{uuid.uuid4().hex[:10]}"
+    broker_db = 1 + uuid.uuid4().int % 15
+    _admin(f"create database {database}")
+    redis.Redis(host="127.0.0.1", port=6379, db=broker_db).flushdb()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DVC_", "AIRFLOW"))}
+    env |= {
+        "DVC_HOME": str(home / "provinces"), "DVC_PROVINCES_FILE": str(provinces_file),
+        "DVC_PSEUDONYM_KEY": "celery-test-key",
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "8",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}",
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:5432/{database}",
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API_AUTH__JWT_SECRET": "celery-test-secret-0123456789abcdef",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    }
+    (home / "airflow").mkdir()
+    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(["dichvucong", "airflow-pools"], env=env, check=True, capture_output=True)
+    s = PostgresStack(home, env, port, database)
+    commands = {
+        "api-server": ["airflow", "api-server"],
+        "dag-processor": ["airflow", "dag-processor"],
+        "scheduler": ["airflow", "scheduler"],
+        "worker-1": ["airflow", "celery", "worker", "--celery-hostname", "worker1@%h", "--skip-serve-logs"],
+        "worker-2": ["airflow", "celery", "worker", "--celery-hostname", "worker2@%h", "--skip-serve-logs"],
+    }
+    try:
+        for name, command in commands.items():
+            log = (home / f"{name}.log").open("wb")
+            s.processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                 stdin=subprocess.DEVNULL, start_new_session=True)
+        _wait_for(lambda: all(s.api("GET", "/api/v2/monitor/health")[c]["status"] == "healthy"
+                              for c in ("metadatabase", "scheduler", "dag_processor")), 180, "Airflow components")
+        wanted = {f"{dag}__{slug}" for dag in (*INGEST, "build_marts") for slug, *_ in PROVINCES}
+        _wait_for(lambda: {d["dag_id"] for d in s.api("GET", "/api/v2/dags?limit=100")["dags"]} >= wanted
+                  | {"national_ranking"}, 180, "the DAGs to be parsed")
+        s.references = references  # type: ignore[attr-defined]
+        yield s
+    finally:
+        for process in [*s.processes.values(), *references.values()]:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in [*s.processes.values(), *references.values()]:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        redis.Redis(host="127.0.0.1", port=6379, db=broker_db).flushdb()
+        _admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{database}'")
+        _admin(f"drop database if exists {database}")
+
+
+def _published_as_of(stack: PostgresStack) -> set[dt.date]:
+    dates = set()
+    for slug, *_ in PROVINCES:
+        path = stack.home / "provinces" / slug / "published" / "dichvucong.duckdb"
+        if not path.exists():
+            return set()
+        with duckdb.connect(str(path), read_only=True) as con:
+            dates.add(con.execute("select as_of from meta.publication").fetchall()[0][0].date())
+    return dates
+
+
+def _national_as_of(stack: PostgresStack) -> set[dt.date]:
+    path = stack.home / "provinces" / "national" / "national_ranking.duckdb"
+    if not path.exists():
+        return set()
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("select as_of from national.publications").fetchall()
+    return {r[0].date() for r in rows} if len(rows) == len(PROVINCES) else set()
+
+
+def _marts(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in MARTS}
+
+
+def test_three_provinces_on_celery_and_postgres_match_the_embedded_default(stack: PostgresStack) -> None:
+    started = time.monotonic()
+    dag_ids = [f"{dag}__{slug}" for slug, *_ in PROVINCES for dag in (*INGEST, "build_marts")]
+    for dag_id in [*dag_ids, "national_ranking"]:
+        stack.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    # The scheduler runs yesterday's interval by itself; a backfill of every ingestion DAG covers the two
+    # days before, every province at once (3 runs per DAG may run together).
+    for slug, *_ in PROVINCES:
+        for dag in INGEST:
+            stack.api("POST", "/api/v2/backfills", {
+                "dag_id": f"{dag}__{slug}", "max_active_runs": 3, "reprocess_behavior": "none",
+                "from_date": f"{FIRST}T00:00:00+07:00", "to_date": f"{TODAY - dt.timedelta(days=2)}T00:00:00+07:00"})
+    ingest_ids = [f"{dag}__{slug}" for slug, *_ in PROVINCES for dag in INGEST]
+    _wait_for(lambda: all(stack.settled(d, 3) for d in ingest_ids), 600, "the backfills and yesterday's runs",
+              interval=2)
+    builds = [f"build_marts__{slug}" for slug, *_ in PROVINCES]
+    _wait_for(lambda: all(stack.settled(d, 1) for d in builds), 600, "the Asset-triggered builds", interval=2)
+    # A build waits for an event of each of its three Assets: a source's last event can arrive after the
+    # build that took the others (it then waits for the next day's). After a backfill the operator builds
+    # once more where such an event waits, as here; every build must end with every landed day published.
+    manual = [d for d in builds if stack.pending(d)]
+    for dag_id in manual:
+        stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
+    _wait_for(lambda: all(stack.settled(d, 1) for d in builds) and _published_as_of(stack) == {TODAY}, 600,
+              "every province published as of today", interval=2)
+    _wait_for(lambda: stack.settled("national_ranking", 1) and _national_as_of(stack) == {TODAY}, 300,
+              "the national ranking of every province's last publication", interval=2)
+    wall = time.monotonic() - started
+
+    runs = stack.query("select dag_id, run_type, state, start_date, end_date from dag_run")
+    tis = stack.query("select dag_id, task_id, state, try_number, pool, hostname, start_date, end_date "
+                      "from task_instance")
+    assert all(r["state"] == "success" for r in runs), [r for r in runs if r["state"] != "success"]
+    assert all(t["state"] == "success" for t in tis), [t for t in tis if t["state"] != "success"]
+    retries = [t for t in tis if t["try_number"] != 1]
+    assert not retries, retries
+    assert {r["run_type"] for r in runs if r["dag_id"].startswith("ingest_")} == {"backfill", "scheduled"}
+    assert {r["run_type"] for r in runs if r["dag_id"].startswith("build_") and r["dag_id"] not in manual} == {
+        "asset_triggered"}
+    for slug, *_ in PROVINCES:
+        pools = {t["pool"] for t in tis if t["dag_id"] == f"build_marts__{slug}"
+                 and t["task_id"] in ("dbt_build", "validate_marts", "publish")}
+        assert pools == {f"duckdb_warehouse__{slug}"}
+    # Parallelism reached: the most task instances running at one time.
+    events = sorted([(t["start_date"], 1) for t in tis] + [(t["end_date"], -1) for t in tis])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    # Which worker ran what: each Celery worker logs the workloads it received.
+    received = {name: (stack.home / f"{name}.log").read_text(errors="replace").count(" received")
+                for name in ("worker-1", "worker-2")}
+    logs = "\n".join(p.read_text(errors="replace") for p in (stack.home / "airflow" / "logs").rglob("*.log"))
+    assert "Could not set lock" not in logs and "Conflicting lock" not in logs
+    print(f"\ncelery: {len(runs)} runs, {len(tis)} task instances in {wall:.0f} s; peak {peak} at once; "
+          f"manual builds after the backfill {manual}; "
+          f"workloads received per worker {received}; retries {len(retries)}")
+    assert peak >= 3, "provinces and days ran in parallel"
+    assert all(count > 0 for count in received.values()), received
+
+    # Every province's marts equal those of the embedded default over the same files.
+    for slug, code, *_ in PROVINCES:
+        reference = stack.references[slug]  # type: ignore[attr-defined]
+        assert reference.wait(900) == 0, (stack.home / f"embedded-{slug}.log").read_text()[-4000:]
+        published = stack.home / "provinces" / slug / "published" / "dichvucong.duckdb"
+        embedded = stack.home / f"embedded-{slug}" / "published" / "dichvucong.duckdb"
+        with duckdb.connect(str(published), read_only=True) as con:
+            assert con.execute("select as_of from meta.publication").fetchall()[0][0] == dt.datetime.combine(
+                TODAY, dt.time())
+            assert con.execute("select unit_code from marts.kpi_766 where unit_type = 'province' limit 1"
+                               ).fetchall()[0][0] == code
+        ours, theirs = _marts(published), _marts(embedded)
+        for table in MARTS:
+            assert ours[table] == theirs[table], f"{slug}: {table} differs from the embedded default"
+        assert len(ours["fct_dossiers"]) > 20
+
+    # The national layer ranks the three provinces on every period they published.
+    with duckdb.connect(str(stack.home / "provinces" / "national" / "national_ranking.duckdb"), read_only=True) as con:
+        ranked = con.execute(
+            "select province_slug, national_rank, provinces_ranked from national.kpi_766_provinces "
+            "where period_type = 'month' and period_start = ?", [FIRST.replace(day=1)]).fetchall()
+        published_count = con.execute("select count(*) from national.publications").fetchall()[0][0]
+    assert published_count == 3
+    assert {r[0] for r in ranked} == {slug for slug, *_ in PROVINCES}
+    ranks = sorted({r[1] for r in ranked})
+    assert ranks == list(range(1, len(ranks) + 1)), "dense ranks from 1"
+    assert all(r[2] == 3 for r in ranked)
