@@ -69,3 +69,27 @@ def test_dag_files_import_nothing_heavy() -> None:
                          env=os.environ.copy())
     last_line = (out.stdout.strip().splitlines() or [""])[-1]
     assert last_line == "", f"DAG files import {last_line} at parse time"
+
+
+def test_a_provinces_file_gives_each_province_its_own_dags_assets_and_pool(tmp_path, monkeypatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    config = tmp_path / "provinces.yml"
+    config.write_text(f"home: {tmp_path}\nprovinces:\n  - {{slug: vinh_phuc, code: '26', name: Tỉnh Vĩnh Phúc}}\n"
+                      "  - {slug: bac_ninh, code: '27', name: Tỉnh Bắc Ninh}\n", encoding="utf-8")
+    monkeypatch.setenv("DVC_PROVINCES_FILE", str(config))
+    bag = DagBag(str(DAGS))
+    assert not bag.import_errors
+    expected = {f"{dag}__{slug}" for dag in ("ingest_catalog", "ingest_dossiers", "ingest_payments", "build_marts")
+                for slug in ("vinh_phuc", "bac_ninh")}
+    assert set(bag.dag_ids) == expected | {"national_ranking"}
+    for slug in ("vinh_phuc", "bac_ninh"):
+        build = bag.get_dag(f"build_marts__{slug}")
+        assert {t.pool for t in build.tasks if t.task_id in ("dbt_build", "validate_marts", "publish")} == {
+            f"duckdb_warehouse__{slug}"}
+        assert [o.name for o in build.get_task("publish").outlets] == [f"published_marts__{slug}"]
+        validate = bag.get_dag(f"ingest_dossiers__{slug}").get_task("validate")
+        assert [o.name for o in validate.outlets] == [f"raw_dossiers__{slug}"]
+    national = bag.get_dag("national_ranking")
+    assert "published_marts__vinh_phuc" in str(national.timetable.asset_condition)
+    assert "published_marts__bac_ninh" in str(national.timetable.asset_condition)
