@@ -70,7 +70,29 @@ def main_job_run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory
     subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
     result = run_main_job(home, small_landing)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    # As the run left them, for tests that copy them: later tests rerun the job in `home`.
+    import shutil
+
+    for part in ("published", "warehouse", "lake"):
+        shutil.copytree(home / part, home.parent / f"{home.name}-as-run" / part)
     return home, result
+
+
+def closing_expectations(folder: Path) -> Path:
+    """A copy of the project's suites where kpi_766 has one more critical check that every real mart fails."""
+    import shutil
+
+    import yaml
+
+    from dichvucong.config import REPO_ROOT
+
+    shutil.copytree(REPO_ROOT / "expectations", folder)
+    suite = yaml.safe_load((folder / "kpi_766.yml").read_text(encoding="utf-8"))
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_between", "kwargs": {"column": "points_total", "max_value": 1},
+        "severity": "critical", "rule": "test: a gate that must close"})
+    (folder / "kpi_766.yml").write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+    return folder
 
 
 def personal_values(landing: Path) -> set[str]:

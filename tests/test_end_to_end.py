@@ -10,17 +10,14 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from dichvucong.config import REPO_ROOT
 from tests import reference_metrics as ref
-from tests.conftest import SMALL_END, SMALL_START, personal_values
+from tests.conftest import SMALL_END, SMALL_START, closing_expectations, personal_values
 from tests.conftest import main_job_env as _env
 from tests.conftest import run_main_job as _run
 
@@ -265,13 +262,7 @@ def test_a_failed_critical_gate_withholds_publication_and_a_rerun_changes_no_mar
     with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
         marts_before = {t: con.sql(f"select * from marts.{t} order by all").df()
                         for t in ("fct_dossiers", "fct_payments", "kpi_766")}
-    strict = tmp_path / "expectations"
-    shutil.copytree(REPO_ROOT / "expectations", strict)
-    suite = yaml.safe_load((strict / "kpi_766.yml").read_text(encoding="utf-8"))
-    suite["expectations"].append({
-        "type": "expect_column_values_to_be_between", "kwargs": {"column": "points_total", "max_value": 1},
-        "severity": "critical", "rule": "test: a gate that must close"})
-    (strict / "kpi_766.yml").write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+    strict = closing_expectations(tmp_path / "expectations")
 
     result = _run(home, small_landing, DVC_EXPECTATIONS_DIR=str(strict))
     assert result.returncode != 0

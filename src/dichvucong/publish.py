@@ -18,6 +18,7 @@ import duckdb
 
 from dichvucong.config import Settings
 from dichvucong.quality.frames import MART_TABLES
+from dichvucong.quality.history import SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,9 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
     if any(history.glob("*/*.parquet")):
         con.execute(f"create table quality.validation_results as "
                     f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
-    else:
-        con.execute("create table quality.validation_results (validated_at timestamptz, suite varchar, "
-                    "table_name varchar, interval varchar, expectation_type varchar, column_name varchar, "
-                    "severity varchar, rule varchar, success boolean, element_count bigint, "
-                    "unexpected_count bigint, observed_value varchar, docs_url varchar)")
+    else:  # no validation yet: the history's own schema, empty
+        empty = SCHEMA.empty_table()  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute("create table quality.validation_results as select * from empty")
     audit, quarantine = lake_dir / "load_audit", lake_dir / "quarantine"
     con.execute(
         "create table quality.load_audit (source_name varchar, batch_date date, files bigint, rows_read bigint, "

@@ -4,7 +4,6 @@ published marts of the main job's run (the copy lets tests republish freely)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -19,6 +18,7 @@ import pytest
 import uvicorn
 
 from dichvucong.dashboard.app import Auth, create_app
+from tests.dags.test_scheduler import _free_port
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,6 @@ class Served:
 
     def marts(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.published), read_only=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -64,8 +58,10 @@ def serve(published: Path, auth: Auth | None = None) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def dashboard_home(main_job_run: tuple[Path, subprocess.CompletedProcess[str]],
                    tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the main job's published marts, warehouse and lake (publish() reads the last two)."""
-    source, _ = main_job_run
+    """A copy of the main job's published marts, warehouse and lake as its run left them (publish() reads
+    the last two; the end-to-end tests rerun the job in its home, with a gate that closes)."""
+    home_of_run, _ = main_job_run
+    source = home_of_run.parent / f"{home_of_run.name}-as-run"
     home = tmp_path_factory.mktemp("dashboard")
     for part in ("published", "warehouse", "lake"):
         shutil.copytree(source / part, home / part)

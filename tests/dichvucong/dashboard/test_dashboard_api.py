@@ -19,16 +19,15 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-import yaml
 from openpyxl import load_workbook
 
-from dichvucong.config import REPO_ROOT, Settings
+from dichvucong.config import Settings
 from dichvucong.dashboard import labels
 from dichvucong.dashboard.app import Auth
 from dichvucong.dashboard.reader import PublishedMarts
 from dichvucong.dashboard.tables import TABLES
 from dichvucong.publish import publish
-from tests.conftest import SMALL_END, personal_values
+from tests.conftest import SMALL_END, closing_expectations, personal_values
 from tests.dichvucong.dashboard.conftest import Served, serve
 
 FEB = dt.date(2024, 2, 1)
@@ -362,13 +361,7 @@ def test_a_closed_gate_shows_at_once_while_the_marts_stay(dashboard_home: Path, 
     home = tmp_path / "home"
     for part in ("published", "warehouse", "lake"):
         shutil.copytree(dashboard_home / part, home / part)
-    strict = tmp_path / "expectations"
-    shutil.copytree(REPO_ROOT / "expectations", strict)
-    suite = yaml.safe_load((strict / "kpi_766.yml").read_text(encoding="utf-8"))
-    suite["expectations"].append({
-        "type": "expect_column_values_to_be_between", "kwargs": {"column": "points_total", "max_value": 1},
-        "severity": "critical", "rule": "test: a gate that must close"})
-    (strict / "kpi_766.yml").write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+    strict = closing_expectations(tmp_path / "expectations")
     for name in list(os.environ):
         if name.startswith("DVC_"):
             monkeypatch.delenv(name)
