@@ -18,10 +18,13 @@ if [ ! -f "$stamp" ]; then
     # This machine's pip configuration warns about every index folder it lacks: keep errors, drop that noise.
     quiet() { "$@" 2> >(grep -v "^WARNING: Location" >&2); }
     # uv installs the pinned tree in seconds where pip takes minutes; pip remains the fallback.
-    if quiet "$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION"; then
-        "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" -c "$REPO_ROOT/constraints.txt" \
-            -e "$REPO_ROOT[test]"
+    # uv trusts the system's certificates (--native-tls), as pip does here.
+    if quiet "$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION" \
+        && "$VENV/bin/uv" pip install --quiet --native-tls --python "$VENV/bin/python" \
+            -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"; then
+        :
     else
+        echo "uv could not install the tree: installing with pip" >&2
         quiet "$VENV/bin/python" -m pip install --quiet --upgrade pip
         quiet "$VENV/bin/python" -m pip install --quiet -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"
     fi
