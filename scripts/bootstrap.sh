@@ -18,9 +18,11 @@ if [ ! -f "$stamp" ]; then
     # This machine's pip configuration warns about every index folder it lacks: keep errors, drop that noise.
     quiet() { "$@" 2> >(grep -v "^WARNING: Location" >&2); }
     # uv installs the pinned tree in seconds where pip takes minutes; pip remains the fallback.
-    # uv trusts the system's certificates (--native-tls), as pip does here.
+    # uv trusts the system's certificates (--native-tls), as pip does here, and compiles the
+    # bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set (this machine kind sets it), every
+    # process would otherwise compile Airflow, GX and pandas from source on each import.
     if quiet "$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION" \
-        && "$VENV/bin/uv" pip install --quiet --native-tls --python "$VENV/bin/python" \
+        && "$VENV/bin/uv" pip install --quiet --native-tls --compile-bytecode --python "$VENV/bin/python" \
             -c "$REPO_ROOT/constraints.txt" -e "$REPO_ROOT[test]"; then
         :
     else

@@ -121,10 +121,10 @@ def partition_path(lake: Path, table: str, day: dt.date, source: str | None = No
     return base / f"batch_date={day.isoformat()}" / "data.parquet"
 
 
-def write_partition(path: Path, table: str, rows: list[dict[str, Any]]) -> int:
+def write_partition(path: Path, table: str, rows: list[dict[str, Any]] | pa.Table) -> int:
     """Replace one partition with `rows` (an empty list writes an empty, typed partition)."""
     schema = SCHEMAS[table]
-    arrow = pa.Table.from_pylist(rows, schema=schema)
+    arrow = rows.cast(schema) if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)

@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,8 +191,13 @@ def _dossier_row(record: Any, key: bytes) -> dict[str, Any]:
 
 def parse_dossier_file(data: bytes, key: bytes) -> ParsedFile:
     """One JSON Lines sync batch. Blank lines are not rows."""
+    return parse_dossier_lines(_decode_lines(data), key)
+
+
+def parse_dossier_lines(lines: Iterable[tuple[int, str | None, bytes]], key: bytes) -> ParsedFile:
+    """Numbered lines of a sync batch (text None where the bytes are not UTF-8)."""
     parsed = ParsedFile()
-    for number, text, raw in _decode_lines(data):
+    for number, text, raw in lines:
         if text is None:
             parsed.rows_read += 1
             parsed.quarantine(number, "not UTF-8", raw.decode("utf-8", errors="replace"))
