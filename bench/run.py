@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/dichvucong-bench"))
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouse")
+    parser.add_argument("--landing", type=Path,
+                        help="sources generated before (same scale, range and seed: `dichvucong simulate`), "
+                             "linked instead of generating them again")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     start, end, scale = SCALES[args.scale]
@@ -184,11 +187,24 @@ def main(argv: list[str] | None = None) -> int:
     stages: list[Stage] = []
     print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, home {home}", flush=True)
     with stage(stages, "generate sources (not work)") as record:
-        stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale)
-        record.rows = stats.sync_records
-        record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
-                        "payment_rows": stats.payment_rows}
+        if args.landing:
+            home.mkdir(parents=True)
+            (home / "landing").symlink_to(args.landing.resolve())
+            record.extra = {"linked": str(args.landing)}
+        else:
+            stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale)
+            record.rows = stats.sync_records
+            record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
+                            "payment_rows": stats.payment_rows}
     pipeline_stages(stages, "", start, end)
+    if args.landing:  # what the linked sources held, counted from the full run's landing
+        import duckdb
+
+        rows = {s.name: s.rows for s in stages}
+        dossiers = duckdb.sql(f"select count(distinct MaHoSo) from read_parquet("
+                              f"'{home}/lake/raw_dossiers/*/data.parquet', hive_partitioning = false)")
+        stages[0].extra |= {"dossiers": int(dossiers.fetchall()[0][0]), "sync_records": rows["land dossiers"],
+                            "payment_rows": rows["land payments"]}
     full = [s for s in stages if not s.name.startswith(("generate", "day:", "floor"))]
     disk = {"landing": disk_mb(home / "landing"), "lake": disk_mb(home / "lake"),
             "warehouse": disk_mb(home / "warehouse"), "published": disk_mb(home / "published")}

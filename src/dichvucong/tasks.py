@@ -75,7 +75,7 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     A catalog is delivered only when it changes: an interval without a
     snapshot has nothing to validate, and the previous snapshot stays in force.
     """
-    from dichvucong.quality.frames import raw_frame, volume_frame
+    from dichvucong.quality.frames import raw_frame, raw_table, volume_frame
 
     settings = Settings.from_env()
     table = lake.SOURCE_TABLES[source]
@@ -98,7 +98,8 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
             results.append(gate(frame, table, label, settings))
         return {"table": table, "rows": sum(r["rows"] for r in results), "snapshots": len(snapshots),
                 "warnings": sum(r["warnings"] for r in results), "docs": [r["docs"] for r in results]}
-    result = gate(raw_frame(settings.lake_dir, table, days), table, interval, settings)
+    with raw_table(settings.lake_dir, table, days) as landed:
+        result = gate(landed, table, interval, settings)
     volume = gate(volume_frame(settings.lake_dir, source, days), "raw_volume", f"{source}_{interval}", settings)
     result["volume_warnings"] = volume["warnings"]
     return result
@@ -168,7 +169,7 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
 def validate_marts(interval: str) -> dict[str, Any]:
     """Every mart's suite and the kpi_766 invariants; every one runs before a critical failure raises."""
     from dichvucong.quality import QualityGateFailed
-    from dichvucong.quality.frames import MART_TABLES, kpi_invariants_frame, mart_frame
+    from dichvucong.quality.frames import MART_TABLES, kpi_invariants_frame, mart_table
 
     settings = Settings.from_env()
     results, failed = [], []
@@ -176,7 +177,7 @@ def validate_marts(interval: str) -> dict[str, Any]:
         if table == "kpi_766_invariants":
             frame = kpi_invariants_frame(settings.warehouse_path)
         else:
-            frame = mart_frame(settings.warehouse_path, table)
+            frame = mart_table(settings.warehouse_path, table)
         try:
             results.append(gate(frame, table, interval, settings))
         except QualityGateFailed as exc:

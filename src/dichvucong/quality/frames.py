@@ -1,54 +1,97 @@
-"""The rows each suite validates, as pandas DataFrames: only the interval just
-landed for raw tables (never all history), and the published marts."""
+"""The rows each suite validates: only the interval just landed for raw tables
+(never all history), and the marts. Large tables are validated in DuckDB where
+they are (`DuckDBTable`); small derived frames (volume, freshness, invariants,
+catalog snapshots) as pandas DataFrames."""
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from dichvucong.landing import lake
+from dichvucong.quality.suites import DuckDBTable
 
 MART_TABLES = ("fct_dossiers", "fct_payments", "kpi_766")
+
+
+_DOSSIER_COLUMNS = """
+    * exclude (DanhSachLePhi, DanhSachBoSung),
+    coalesce(list_sum(list_transform(DanhSachLePhi, lambda x: x.Gia)), 0)::bigint as fee_total_vnd,
+    coalesce(len(DanhSachBoSung), 0) as supplement_rounds
+"""
+
+
+@contextmanager
+def raw_table(lake_dir: Path, table: str, days: list[dt.date]) -> Iterator[DuckDBTable]:
+    """The landed partitions of `days` as a table of a scratch DuckDB file (a view over the
+    Parquet partitions; payments materialised with whether their dossier is known to the
+    dossier source). Same columns as `raw_frame`; removed on exit."""
+    paths = [p for d in days if (p := lake.partition_path(lake_dir, table, d)).exists()]
+    with tempfile.TemporaryDirectory(prefix="dvc-validate-") as scratch:
+        database = Path(scratch) / "raw.duckdb"
+        with duckdb.connect(str(database)) as con:
+            if paths:
+                listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+                source = f"read_parquet([{listed}], hive_partitioning = false)"
+            else:
+                empty = lake.SCHEMAS[table].empty_table()  # noqa: F841 (read by DuckDB below)
+                con.execute("create table landed_empty as select * from empty")
+                source = "landed_empty"
+            if table == "raw_dossiers":
+                con.execute(f"create view raw_dossiers as select {_DOSSIER_COLUMNS} from {source}")
+            elif table == "raw_payments":
+                dossiers = lake_dir / "raw_dossiers"
+                known = (f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
+                         if any(dossiers.glob("batch_date=*/data.parquet")) else None)
+                con.execute(f"create table raw_payments as {_payments_sql(source, known)}")
+            else:
+                con.execute(f"create view {table} as select * from {source}")
+        yield DuckDBTable(database, table)
+
+
+def _payments_sql(landed: str, dossiers: str | None) -> str:
+    """Payments with whether their dossier is known: a semi-join, only the payments' dossier
+    codes are looked up among the landed dossiers."""
+    if dossiers is None:
+        return f"select *, false as dossier_is_known from {landed}"
+    return f"""
+        with landed as (select * from {landed}),
+        wanted as (select distinct trim(MaHoSo) as code from landed where MaHoSo is not null),
+        known as (
+            select distinct trim(d.MaHoSo) as code
+            from {dossiers} as d
+            semi join wanted as w on trim(d.MaHoSo) = w.code
+        )
+        select l.*, coalesce(trim(l.MaHoSo) in (select code from known), false) as dossier_is_known
+        from landed as l
+    """
+
+
+def mart_table(warehouse: Path, table: str) -> DuckDBTable:
+    if table not in MART_TABLES:
+        raise ValueError(f"not a published mart: {table}")
+    return DuckDBTable(warehouse, table, schema="marts", read_only=True)
 
 
 def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
     """The landed partitions of `days`; nested dossier lists become their total and count;
     payments say whether their dossier is known to the dossier source (landed so far)."""
-    arrow = lake.read_partitions(lake_dir, table, days)
-    if table == "raw_payments":
-        # A semi-join in DuckDB: only the payments' dossier codes are looked up in the lake.
-        with duckdb.connect() as con:
-            con.register("landed", arrow)
-            if not any((lake_dir / "raw_dossiers").glob("batch_date=*/data.parquet")):
-                return con.sql("select *, false as dossier_is_known from landed").df()
-            return con.sql(
-                f"""
-                with wanted as (select distinct trim(MaHoSo) as code from landed where MaHoSo is not null),
-                known as (
-                    select distinct trim(d.MaHoSo) as code
-                    from read_parquet('{lake_dir}/raw_dossiers/*/data.parquet') as d
-                    semi join wanted as w on trim(d.MaHoSo) = w.code
-                )
-                select l.*, coalesce(trim(l.MaHoSo) in (select code from known), false) as dossier_is_known
-                from landed as l
-                """
-            ).df()
-    if table != "raw_dossiers":
-        return arrow.to_pandas()
+    arrow = lake.read_partitions(lake_dir, table, days)  # noqa: F841 (read by DuckDB below)
     with duckdb.connect() as con:
-        con.register("landed", arrow)
-        return con.sql(
-            """
-            select
-                * exclude (DanhSachLePhi, DanhSachBoSung),
-                coalesce(list_sum(list_transform(DanhSachLePhi, lambda x: x.Gia)), 0)::bigint as fee_total_vnd,
-                coalesce(len(DanhSachBoSung), 0) as supplement_rounds
-            from landed
-            """
-        ).df()
+        if table == "raw_payments":
+            dossiers = lake_dir / "raw_dossiers"
+            known = (f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
+                     if any(dossiers.glob("batch_date=*/data.parquet")) else None)
+            return con.sql(_payments_sql("arrow", known)).df()
+        if table == "raw_dossiers":
+            return con.sql(f"select {_DOSSIER_COLUMNS} from arrow").df()
+    return arrow.to_pandas()
 
 
 def mart_frame(warehouse: Path, table: str) -> Any:

@@ -1,5 +1,7 @@
 """Great Expectations suites built in code from `expectations/<table>.yml`,
-and run on a DataFrame of the rows being loaded or published.
+and run on the rows being loaded or published: a DuckDB table or view (GX's
+SQL datasource, the expectations run as queries in DuckDB), or a small pandas
+DataFrame.
 
 The suites are data (one YAML file per table, readable by operators); this
 module turns them into GX 1.x objects in an ephemeral context, validates, and
@@ -31,6 +33,41 @@ log = logging.getLogger(__name__)
 
 REFERENCE_DIR = REPO_ROOT / "data" / "reference"
 _PLACEHOLDER = re.compile(r"^\$\{(\w+)\}$")
+
+
+@dataclass(frozen=True)
+class DuckDBTable:
+    """A table or view of a DuckDB file, validated in place through GX's SQL datasource."""
+
+    database: Path
+    table: str
+    schema: str = "main"
+    read_only: bool = False
+
+    def row_count(self) -> int:
+        import duckdb
+
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return int(con.execute(f'select count(*) from "{self.schema}"."{self.table}"').fetchall()[0][0])
+
+
+def _read_rows_before_close() -> None:
+    """GX 1.24's SQL engine returns a query's result after closing its connection; DuckDB
+    rolls its transaction back on close and the unread rows are lost, so every expectation
+    fails with `list index out of range` (GX issues #10738, #11579). The result is read
+    into memory before the connection closes (GX's metric queries return aggregates or a
+    bounded sample of unexpected rows)."""
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    if getattr(SqlAlchemyExecutionEngine.execute_query, "_reads_before_close", False):
+        return
+
+    def execute_query(self: Any, query: Any) -> Any:
+        with self.get_connection() as connection:
+            return self._execute_query_with_recovery(connection, query).freeze()()
+
+    execute_query._reads_before_close = True  # type: ignore[attr-defined]
+    SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
 
 
 class QualityGateFailed(RuntimeError):
@@ -129,7 +166,8 @@ def _gx_context(docs_root: Path | None) -> Iterator[Any]:
 
 def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
              docs_root: Path | None = None) -> ValidationSummary:
-    """Validate a pandas DataFrame against the table's suite; never raises for failures.
+    """Validate a `DuckDBTable` or a pandas DataFrame against the table's suite; never raises
+    for failures.
 
     With `docs_root`, the result is stored in a GX file context there and its
     Data Docs page is built; the summary carries the page's URL.
@@ -142,12 +180,26 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
 
     spec = load_suite_spec(expectations_dir, table)
     docs_url = None
+    in_duckdb = isinstance(frame, DuckDBTable)
+    rows = frame.row_count() if in_duckdb else len(frame)
     with _gx_context(docs_root) as context:
-        batch = (
-            context.data_sources.add_or_update_pandas(f"{table}_source")
-            .add_dataframe_asset(table)
-            .add_batch_definition_whole_dataframe(f"{table}_batch")
-        )
+        if in_duckdb:
+            _read_rows_before_close()
+            batch = (
+                context.data_sources.add_or_update_sql(
+                    f"{table}_duckdb", connection_string=f"duckdb:///{frame.database}",
+                    kwargs={"connect_args": {"read_only": frame.read_only, "config": {
+                        "memory_limit": os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1500MB")}}})
+                # A query asset: GX's column reflection ignores a table asset's schema.
+                .add_query_asset(table, query=f'select * from "{frame.schema}"."{frame.table}"')
+                .add_batch_definition_whole_table(f"{table}_batch")
+            )
+        else:
+            batch = (
+                context.data_sources.add_or_update_pandas(f"{table}_source")
+                .add_dataframe_asset(table)
+                .add_batch_definition_whole_dataframe(f"{table}_batch")
+            )
         suite = gx.ExpectationSuite(name=table)
         for item in spec["expectations"]:
             expectation_class = getattr(gxe, _class_name(item["type"]))
@@ -163,8 +215,14 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
             gx.Checkpoint(name=f"{table}_checkpoint", validation_definitions=[definition], actions=actions,
                           result_format="SUMMARY")
         )
-        outcome_all = checkpoint.run(batch_parameters={"dataframe": frame},
+        outcome_all = checkpoint.run(batch_parameters=None if in_duckdb else {"dataframe": frame},
                                      run_id=RunIdentifier(run_name=interval))
+        if in_duckdb:
+            # Close GX's DuckDB connections now: an open one in this process keeps the file
+            # from being opened with another configuration (e.g. read-write, to publish).
+            datasource = context.data_sources.get(f"{table}_duckdb")
+            datasource.get_execution_engine().engine.dispose()
+            datasource.get_engine().dispose()
         identifier, run = next(iter(outcome_all.run_results.items()))
         if docs_root is not None:
             urls = context.get_docs_sites_urls(resource_identifier=identifier)
@@ -191,7 +249,7 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
         ))
     critical = sum(1 for r in results if not r.success and r.severity == "critical")
     warnings = sum(1 for r in results if not r.success and r.severity == "warning")
-    return ValidationSummary(table, interval, len(frame), critical == 0, critical, warnings, results, docs_url,
+    return ValidationSummary(table, interval, rows, critical == 0, critical, warnings, results, docs_url,
                              dt.datetime.now(dt.UTC).isoformat())
 
 

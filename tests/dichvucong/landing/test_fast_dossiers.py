@@ -15,7 +15,6 @@ import pytest
 from dichvucong.landing.fast_dossiers import _OUTPUT, DossierTyper, hmac_pads
 from dichvucong.landing.parsers import parse_dossier_file
 from dichvucong.simulator import generate
-
 from tests.dichvucong.landing.test_parsers import GOOD, KEY, _line
 
 ODD_LINES = [
@@ -28,7 +27,8 @@ ODD_LINES = [
     _line(SoGiayTo="026 090.001-234"), _line(SoGiayTo="０２６"), _line(SoGiayTo="abc\u00e9"), _line(SoGiayTo=""),
     _line(SoGiayTo=" . - "), _line(SoGiayTo=26090001234), _line(SoGiayTo=None), _line(SoGiayTo="ab\tc"),
     _line(NgayNopHoSo="20240230083000"), _line(NgayNopHoSo="20241305083000"), _line(NgayNopHoSo="2024010508300"),
-    _line(NgayNopHoSo=20240105083000), _line(NgayNopHoSo=""), _line(NgayNopHoSo=None), _line(NgayNopHoSo="00000105083000"),
+    _line(NgayNopHoSo=20240105083000), _line(NgayNopHoSo=""), _line(NgayNopHoSo=None),
+    _line(NgayNopHoSo="00000105083000"),
     _line(NgayTra="20240105246000"), _line(NgayTra="20240105235960"), _line(NgayTra="２０２４０１０５０８３０００"),
     _line(NgayTiepNhan=None), _line(NgayCapNhat=""),
     _line(DanhSachLePhi=None), _line(DanhSachLePhi={}), _line(DanhSachLePhi=""), _line(DanhSachLePhi="x"),
