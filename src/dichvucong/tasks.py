@@ -51,22 +51,39 @@ def ingest(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
 
 
 def gate(frame: Any, table: str, interval: str, settings: Settings) -> dict[str, Any]:
-    """Validate, keep the result (JSON report, lake history, Data Docs, published quality tables),
-    alert operators on any failure, and raise QualityGateFailed when a critical expectation failed."""
+    """Validate one table and act on the result (`finish`)."""
+    from dichvucong.quality import validate
+
+    return finish([validate(frame, table, interval, settings.expectations_dir)], settings)[0]
+
+
+def finish(summaries: list[Any], settings: Settings) -> list[dict[str, Any]]:
+    """Act on a task's validations: keep the results (JSON report, lake history, Data Docs built
+    once for all of them, published quality tables), alert operators on any failure, and raise
+    QualityGateFailed for the first one where a critical expectation failed, after all are kept."""
     from dichvucong.alerts import from_summary, notify
     from dichvucong.publish import publish_quality
-    from dichvucong.quality import enforce, record, validate
+    from dichvucong.quality import QualityGateFailed, enforce, record
     from dichvucong.quality.history import store
+    from dichvucong.quality.suites import build_docs
 
-    summary = validate(frame, table, interval, settings.expectations_dir, docs_root=settings.reports_dir / "gx")
-    record(summary, settings.reports_dir)
-    store(summary, settings.lake_dir)
+    build_docs(summaries, settings.reports_dir / "gx")
+    for summary in summaries:
+        record(summary, settings.reports_dir)
+        store(summary, settings.lake_dir)
     publish_quality(settings)  # the dashboard's quality page shows it, pass or fail
-    alert = from_summary(summary, summary.docs_url)
-    if alert is not None:
-        notify(alert, settings)
-    enforce(summary)
-    return {"table": table, "rows": summary.rows, "warnings": summary.warnings, "docs": summary.docs_url}
+    failed: list[QualityGateFailed] = []
+    for summary in summaries:
+        alert = from_summary(summary, summary.docs_url)
+        if alert is not None:
+            notify(alert, settings)
+        try:
+            enforce(summary)
+        except QualityGateFailed as exc:
+            failed.append(exc)
+    if failed:
+        raise failed[0]
+    return [{"table": s.table, "rows": s.rows, "warnings": s.warnings, "docs": s.docs_url} for s in summaries]
 
 
 def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -75,12 +92,14 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     A catalog is delivered only when it changes: an interval without a
     snapshot has nothing to validate, and the previous snapshot stays in force.
     """
+    from dichvucong.quality import validate
     from dichvucong.quality.frames import raw_frame, raw_table, volume_frame
 
     settings = Settings.from_env()
     table = lake.SOURCE_TABLES[source]
     days = days_in(start, end)
     interval = f"{start}_{end}"
+    expectations = settings.expectations_dir
     if source == "catalog":
         # Each snapshot is a full catalog. The suite's checks are per row or per snapshot
         # (unique per MaTTHC and batch day) except "at least one row": the snapshots with rows
@@ -89,19 +108,22 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
         snapshots = [d for d in days if lake.partition_path(settings.lake_dir, table, d).exists()]
         if not snapshots:
             log.info("no catalog snapshot in %s to %s: nothing to validate", start, end)
-        frame = raw_frame(settings.lake_dir, table, snapshots) if snapshots else None
-        present = set(frame["_batch_date"]) if frame is not None else set()
-        empty = [d for d in snapshots if d not in present]
-        results = [gate(raw_frame(settings.lake_dir, table, [d]), table, d.isoformat(), settings) for d in empty]
-        if frame is not None and len(frame):
+            return {"table": table, "rows": 0, "snapshots": 0, "warnings": 0, "docs": []}
+        frame = raw_frame(settings.lake_dir, table, snapshots)
+        present = set(frame["_batch_date"])
+        summaries = [validate(raw_frame(settings.lake_dir, table, [d]), table, d.isoformat(), expectations)
+                     for d in snapshots if d not in present]
+        if len(frame):
             label = snapshots[0].isoformat() if len(snapshots) == 1 else f"{snapshots[0]}_{snapshots[-1]}"
-            results.append(gate(frame, table, label, settings))
+            summaries.append(validate(frame, table, label, expectations))
+        results = finish(summaries, settings)
         return {"table": table, "rows": sum(r["rows"] for r in results), "snapshots": len(snapshots),
                 "warnings": sum(r["warnings"] for r in results), "docs": [r["docs"] for r in results]}
     with raw_table(settings.lake_dir, table, days) as landed:
-        result = gate(landed, table, interval, settings)
-    volume = gate(volume_frame(settings.lake_dir, source, days), "raw_volume", f"{source}_{interval}", settings)
-    result["volume_warnings"] = volume["warnings"]
+        raw = validate(landed, table, interval, expectations)
+    volume = validate(volume_frame(settings.lake_dir, source, days), "raw_volume", f"{source}_{interval}", expectations)
+    result, volume_result = finish([raw, volume], settings)
+    result["volume_warnings"] = volume_result["warnings"]
     return result
 
 
@@ -168,23 +190,15 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
 
 def validate_marts(interval: str) -> dict[str, Any]:
     """Every mart's suite and the kpi_766 invariants; every one runs before a critical failure raises."""
-    from dichvucong.quality import QualityGateFailed
+    from dichvucong.quality import validate
     from dichvucong.quality.frames import MART_TABLES, kpi_invariants_frame, mart_table
 
     settings = Settings.from_env()
-    results, failed = [], []
-    for table in (*MART_TABLES, "kpi_766_invariants"):
-        if table == "kpi_766_invariants":
-            frame = kpi_invariants_frame(settings.warehouse_path)
-        else:
-            frame = mart_table(settings.warehouse_path, table)
-        try:
-            results.append(gate(frame, table, interval, settings))
-        except QualityGateFailed as exc:
-            failed.append(exc)
-    if failed:
-        raise failed[0]
-    return {"marts": results}
+    summaries = [validate(mart_table(settings.warehouse_path, table), table, interval, settings.expectations_dir)
+                 for table in MART_TABLES]
+    summaries.append(validate(kpi_invariants_frame(settings.warehouse_path), "kpi_766_invariants", interval,
+                              settings.expectations_dir))
+    return {"marts": finish(summaries, settings)}
 
 
 def publish_marts(as_of: str, run_id: str) -> dict[str, Any]:

@@ -98,9 +98,12 @@ class ValidationSummary:
     results: list[ExpectationResult] = field(default_factory=list)
     docs_url: str | None = None
     validated_at: str = ""
+    # GX's suite, result identifier and result, for the Data Docs (not part of the summary).
+    gx_result: Any = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: value for name, value in vars(self).items() if name not in ("gx_result", "results")} | {
+            "results": [asdict(r) for r in self.results]}
 
 
 def _reference_values(name: str) -> list[str]:
@@ -166,23 +169,21 @@ def _gx_context(docs_root: Path | None) -> Iterator[Any]:
 
 def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
              docs_root: Path | None = None) -> ValidationSummary:
-    """Validate a `DuckDBTable` or a pandas DataFrame against the table's suite; never raises
-    for failures.
+    """Validate a `DuckDBTable` or a pandas DataFrame against the table's suite, in an
+    ephemeral GX context; never raises for failures.
 
-    With `docs_root`, the result is stored in a GX file context there and its
-    Data Docs page is built; the summary carries the page's URL.
+    With `docs_root`, the result is also stored there and its Data Docs page built
+    (`build_docs`, which does it for several results at once).
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     import great_expectations.expectations as gxe
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
     spec = load_suite_spec(expectations_dir, table)
-    docs_url = None
     in_duckdb = isinstance(frame, DuckDBTable)
     rows = frame.row_count() if in_duckdb else len(frame)
-    with _gx_context(docs_root) as context:
+    with _gx_context(None) as context:
         if in_duckdb:
             _read_rows_before_close()
             batch = (
@@ -210,9 +211,8 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"{table}_validation", data=batch, suite=suite)
         )
-        actions: list[Any] = [UpdateDataDocsAction(name="data_docs")] if docs_root is not None else []
         checkpoint = context.checkpoints.add_or_update(
-            gx.Checkpoint(name=f"{table}_checkpoint", validation_definitions=[definition], actions=actions,
+            gx.Checkpoint(name=f"{table}_checkpoint", validation_definitions=[definition], actions=[],
                           result_format="SUMMARY")
         )
         outcome_all = checkpoint.run(batch_parameters=None if in_duckdb else {"dataframe": frame},
@@ -224,9 +224,6 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
             datasource.get_execution_engine().engine.dispose()
             datasource.get_engine().dispose()
         identifier, run = next(iter(outcome_all.run_results.items()))
-        if docs_root is not None:
-            urls = context.get_docs_sites_urls(resource_identifier=identifier)
-            docs_url = next((u["site_url"] for u in urls if u.get("site_url")), None)
 
     results = []
     for outcome in run.results:
@@ -249,8 +246,30 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
         ))
     critical = sum(1 for r in results if not r.success and r.severity == "critical")
     warnings = sum(1 for r in results if not r.success and r.severity == "warning")
-    return ValidationSummary(table, interval, rows, critical == 0, critical, warnings, results, docs_url,
-                             dt.datetime.now(dt.UTC).isoformat())
+    summary = ValidationSummary(table, interval, rows, critical == 0, critical, warnings, results, None,
+                                dt.datetime.now(dt.UTC).isoformat())
+    summary.gx_result = (suite, identifier, run)
+    if docs_root is not None:
+        build_docs([summary], docs_root)
+    return summary
+
+
+def build_docs(summaries: list[ValidationSummary], docs_root: Path) -> None:
+    """Store the summaries' GX results in the file context under `docs_root` and build their
+    Data Docs pages and the index, once for all of them; sets each summary's `docs_url`."""
+    with _gx_context(docs_root) as context:
+        identifiers = []
+        for summary in summaries:
+            suite, identifier, run = summary.gx_result
+            context.suites.add_or_update(suite)  # the index lists the suites
+            context.validation_results_store.store_validation_results(
+                suite_validation_result=run, suite_validation_result_identifier=identifier,
+                expectation_suite_identifier=identifier.expectation_suite_identifier)
+            identifiers.append(identifier)
+        context.build_data_docs(resource_identifiers=identifiers)
+        for summary, identifier in zip(summaries, identifiers, strict=True):
+            urls = context.get_docs_sites_urls(resource_identifier=identifier)
+            summary.docs_url = next((u["site_url"] for u in urls if u.get("site_url")), None)
 
 
 def record(summary: ValidationSummary, reports_dir: Path) -> Path:
