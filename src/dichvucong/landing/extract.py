@@ -93,8 +93,6 @@ def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, ke
     return land_days(source, [day], reader, lake_dir, key)
 
 
-# Dossier files are typed in DuckDB a batch of days at a time, up to this many bytes.
-_BATCH_BYTES = 16 * 2**20
 
 
 def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: Path,
@@ -111,7 +109,7 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
             add(_write_day(source, day, [(name, data, _parse(source, data, key), None)
                                          for name, data in reader.files_for(source, day)], lake_dir))
         return totals
-    from dichvucong.landing.fast_dossiers import DossierTyper
+    from dichvucong.landing.fast_dossiers import BATCH_BYTES, DossierTyper
 
     with DossierTyper(key) as typer:
         pending: list[tuple[dt.date, list[tuple[str, bytes]]]] = []
@@ -120,7 +118,7 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
             files = list(reader.files_for(source, day))
             pending.append((day, files))
             size += sum(len(data) for _, data in files)
-            if size < _BATCH_BYTES and index < len(days) - 1:
+            if size < BATCH_BYTES and index < len(days) - 1:
                 continue
             typed = iter(typer.parse_many([data for _, batch in pending for _, data in batch]))
             for batch_day, batch in pending:

@@ -29,6 +29,7 @@ same HMAC-SHA-256, computed in SQL from the key's inner and outer pads.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 
 import duckdb
 import numpy as np
@@ -168,6 +169,11 @@ from (
 order by f, n
 """
 
+# Files typed in one query, up to this many bytes: a query's planning costs about as much as
+# typing a thousand lines, and its memory grows with its lines.
+BATCH_BYTES = 16 * 2**20
+_MEMORY_LIMIT = "512MB"
+
 _OUTPUT = pa.schema([f for f in lake.SCHEMAS["raw_dossiers"] if f.name not in ("_source_file", "_batch_date")])
 
 
@@ -183,13 +189,18 @@ class DossierTyper:
     """One DuckDB connection that types dossier files, line for line as `parse_dossier_file` would."""
 
     def __init__(self, key: bytes) -> None:
-        self._con = duckdb.connect(config={"threads": 1})
+        # One thread (landing runs a process per core) and bounded memory: a batch's typed
+        # lines spill to a temporary folder rather than grow the process.
+        self._scratch = tempfile.TemporaryDirectory(prefix="dvc-typing-")
+        self._con = duckdb.connect(config={"threads": 1, "memory_limit": _MEMORY_LIMIT,
+                                           "temp_directory": self._scratch.name})
         self._con.execute(_MACROS)
         self._ipad, self._opad = hmac_pads(key)
         self._key = key
 
     def close(self) -> None:
         self._con.close()
+        self._scratch.cleanup()
 
     def __enter__(self) -> DossierTyper:
         return self
@@ -202,6 +213,17 @@ class DossierTyper:
         return self.parse_many([data])[0]
 
     def parse_many(self, files: list[bytes]) -> list[tuple[pa.Table, ParsedFile]]:
+        """`parse_group` over groups of files of at most `BATCH_BYTES` (a larger file alone)."""
+        out: list[tuple[pa.Table, ParsedFile]] = []
+        group: list[bytes] = []
+        for data in files:
+            if group and sum(map(len, group)) + len(data) > BATCH_BYTES:
+                out += self.parse_group(group)
+                group = []
+            group.append(data)
+        return out + (self.parse_group(group) if group else [])
+
+    def parse_group(self, files: list[bytes]) -> list[tuple[pa.Table, ParsedFile]]:
         """Per file, the typed rows (lake schema without lineage, in line order) and what the
         Python parser made of the other lines: its rows are in the table too, its quarantine in
         the ParsedFile, whose rows_read counts every line of the file. The files are typed in
