@@ -31,7 +31,6 @@ from dichvucong.landing.parsers import ParsedFile, parse_catalog_file, parse_dos
 log = logging.getLogger(__name__)
 
 SOURCES = ("catalog", "dossiers", "payments")
-_LINEAGE = ("_source_file", "_batch_date")
 
 
 class AccountingError(RuntimeError):
@@ -93,8 +92,6 @@ def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, ke
     return land_days(source, [day], reader, lake_dir, key)
 
 
-
-
 def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: Path,
               key: bytes) -> dict[str, int]:
     """Land consecutive batch days; returns the summed counts."""
@@ -140,10 +137,10 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes, ParsedFi
     quarantined: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
     loaded = 0
+    parsed_schema = lake.parsed_schema(table)
     for name, data, parsed, typed in files:
         if typed is None:
-            typed = pa.Table.from_pylist(
-                parsed.rows, schema=pa.schema([f for f in lake.SCHEMAS[table] if f.name not in _LINEAGE]))
+            typed = pa.Table.from_pylist(parsed.rows, schema=parsed_schema)
         if parsed.rows_read != typed.num_rows + len(parsed.quarantined):
             raise AccountingError(
                 f"{source} {name}: read {parsed.rows_read} != loaded {typed.num_rows}"

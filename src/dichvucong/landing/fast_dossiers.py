@@ -21,7 +21,7 @@ shape the Python parser accepts:
 Every other line (a float code, a number where text is expected, a
 non-ASCII ID number, invalid JSON...) goes through the Python parser, which
 loads or quarantines it with its reason, so the result is the Python
-parser's, line for line (`tests/dichvucong/test_fast_dossiers.py` checks it
+parser's, line for line (`tests/dichvucong/landing/test_fast_dossiers.py` checks it
 on generated files and on a corpus of odd lines). The applicant key is the
 same HMAC-SHA-256, computed in SQL from the key's inner and outer pads.
 """
@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from dichvucong.landing import lake
-from dichvucong.landing.parsers import ParsedFile, parse_dossier_lines
+from dichvucong.landing.parsers import ParsedFile, parse_dossier_file, parse_dossier_lines
 
 _PATHS = ("MaHoSo", "MaTTHC", "MaCoQuan", "MaDiaBan", "KenhThucHien", "LoaiDoiTuong", "SoGiayTo",
           "TrangThaiHoSo", "DuocThanhToanTrucTuyen", "CoKetQuaDienTu", "DaSoHoa", "NgayNopHoSo",
@@ -174,7 +174,7 @@ order by f, n
 BATCH_BYTES = 16 * 2**20
 _MEMORY_LIMIT = "512MB"
 
-_OUTPUT = pa.schema([f for f in lake.SCHEMAS["raw_dossiers"] if f.name not in ("_source_file", "_batch_date")])
+_OUTPUT = lake.parsed_schema("raw_dossiers")
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -208,19 +208,17 @@ class DossierTyper:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def parse(self, data: bytes) -> tuple[pa.Table, ParsedFile]:
-        """One file: see `parse_many`."""
-        return self.parse_many([data])[0]
-
     def parse_many(self, files: list[bytes]) -> list[tuple[pa.Table, ParsedFile]]:
         """`parse_group` over groups of files of at most `BATCH_BYTES` (a larger file alone)."""
         out: list[tuple[pa.Table, ParsedFile]] = []
         group: list[bytes] = []
+        size = 0
         for data in files:
-            if group and sum(map(len, group)) + len(data) > BATCH_BYTES:
+            if group and size + len(data) > BATCH_BYTES:
                 out += self.parse_group(group)
-                group = []
+                group, size = [], 0
             group.append(data)
+            size += len(data)
         return out + (self.parse_group(group) if group else [])
 
     def parse_group(self, files: list[bytes]) -> list[tuple[pa.Table, ParsedFile]]:
@@ -260,8 +258,6 @@ class DossierTyper:
         for f, data in enumerate(files):
             table = fast.slice(bounds[f], bounds[f + 1] - bounds[f]).drop_columns(["_file"]).cast(_OUTPUT)
             if texts[f] is None:
-                from dichvucong.landing.parsers import parse_dossier_file
-
                 parsed = parse_dossier_file(data, self._key)
             else:
                 typed = set(numbers[bounds[f]:bounds[f + 1]].tolist())

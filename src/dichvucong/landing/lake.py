@@ -116,6 +116,12 @@ SCHEMAS: dict[str, pa.Schema] = {
 SOURCE_TABLES = {"dossiers": "raw_dossiers", "payments": "raw_payments", "catalog": "raw_catalog"}
 
 
+def parsed_schema(table: str) -> pa.Schema:
+    """A lake table's schema as a parser types its rows (line number included), before landing
+    adds the file name and batch day."""
+    return pa.schema([f for f in SCHEMAS[table] if f.name not in ("_source_file", "_batch_date")])
+
+
 def partition_path(lake: Path, table: str, day: dt.date, source: str | None = None) -> Path:
     base = lake / table / source if source else lake / table
     return base / f"batch_date={day.isoformat()}" / "data.parquet"

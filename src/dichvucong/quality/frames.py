@@ -46,13 +46,18 @@ def raw_table(lake_dir: Path, table: str, days: list[dt.date]) -> Iterator[DuckD
             if table == "raw_dossiers":
                 con.execute(f"create view raw_dossiers as select {_DOSSIER_COLUMNS} from {source}")
             elif table == "raw_payments":
-                dossiers = lake_dir / "raw_dossiers"
-                known = (f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
-                         if any(dossiers.glob("batch_date=*/data.parquet")) else None)
-                con.execute(f"create table raw_payments as {_payments_sql(source, known)}")
+                con.execute(f"create table raw_payments as {_payments_sql(source, _landed_dossiers(lake_dir))}")
             else:
                 con.execute(f"create view {table} as select * from {source}")
         yield DuckDBTable(database, table)
+
+
+def _landed_dossiers(lake_dir: Path) -> str | None:
+    """Every landed dossier partition as a DuckDB source, None before the first one."""
+    dossiers = lake_dir / "raw_dossiers"
+    if not any(dossiers.glob("batch_date=*/data.parquet")):
+        return None
+    return f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
 
 
 def _payments_sql(landed: str, dossiers: str | None) -> str:
@@ -85,10 +90,7 @@ def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
     arrow = lake.read_partitions(lake_dir, table, days)  # noqa: F841 (read by DuckDB below)
     with duckdb.connect() as con:
         if table == "raw_payments":
-            dossiers = lake_dir / "raw_dossiers"
-            known = (f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
-                     if any(dossiers.glob("batch_date=*/data.parquet")) else None)
-            return con.sql(_payments_sql("arrow", known)).df()
+            return con.sql(_payments_sql("arrow", _landed_dossiers(lake_dir))).df()
         if table == "raw_dossiers":
             return con.sql(f"select {_DOSSIER_COLUMNS} from arrow").df()
     return arrow.to_pandas()
