@@ -48,6 +48,7 @@
     The scope filter of a model, on its own key column:
       kind='dossier': the dossiers int_refresh_dossiers lists;
       kind='synced_dossier': the dossiers with a sync record in a changed batch;
+      kind='batch': the sync records of a changed batch;
       kind='period':  the (period_type, period_start) pairs int_refresh_periods lists;
       kind='day' / 'month': the dates starting those day / month periods.
 -#}
@@ -59,6 +60,8 @@
             select dossier_id from {{ ref('stg_onestop__dossier_syncs') }}
             where batch_date in {{ refresh_batches('dossier') }}
         )
+    {%- elif kind == 'batch' -%}
+        {{ column or 'batch_date' }} in {{ refresh_batches('dossier') }}
     {%- elif kind == 'period' -%}
         (period_type, period_start) in (select period_type, period_start from {{ ref('int_refresh_periods') }})
     {%- elif kind in ('day', 'month') -%}

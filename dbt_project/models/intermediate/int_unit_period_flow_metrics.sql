@@ -1,34 +1,24 @@
 -- One row per (unit, period) with dossiers submitted, received or ended in it:
--- the event counts and processing-time statistics of metrics.md.
+-- the event counts and processing-time statistics of metrics.md, summed from
+-- the days' rows of int_unit_day_flow_metrics (counts and sums add up; the
+-- quantiles come from the days' histograms added together).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{{ refresh_delete_scope('period') }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-with unit_dossiers as (
-    select
-        unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
-        is_on_time, is_early, has_e_result, status_code, processing_working_days, deadline_working_days,
-        submitted_at, received_at, ended_at, is_received, is_ended
-    from {{ ref('int_dossier_units') }}
+with unit_days as (
+    select * from {{ ref('int_unit_day_flow_metrics') }}
 ),
 
-events as (
-    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
-    union all
-    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
-    union all
-    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
-),
-
--- Each event in its period of every type (in a scoped refresh, only the periods in scope).
+-- Each day's row in its period of every type (in a scoped refresh, only the periods in scope).
 periodised as (
     {% for period_type in var('period_types') %}
-    select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', event_at)::date as period_start
-    from events
+    select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', activity_date)::date as period_start
+    from unit_days
     {% if refresh_is_scoped() %}
-    where date_trunc('{{ period_type }}', event_at)::date in (
+    where date_trunc('{{ period_type }}', activity_date)::date in (
         select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ period_type }}'
     )
     {% endif %}
@@ -42,29 +32,24 @@ counts as (
         unit_code,
         period_type,
         period_start,
-        count(*) filter (where event_kind = 'submitted') as dossiers_submitted,
-        count(*) filter (where event_kind = 'received') as dossiers_received,
-        count(*) filter (where event_kind = 'received' and channel = 'online') as dossiers_received_online,
-        count(*) filter (where event_kind = 'received' and due_at is null) as dossiers_without_due_at,
-        count(*) filter (where event_kind = 'received' and is_digitised) as dossiers_received_digitised,
-        count(*) filter (where event_kind = 'received' and fee_expected_vnd > 0) as fee_bearing_dossiers,
-        count(*) filter (
-            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code in (1, 2)
-        ) as fee_bearing_dossiers_paid_online,
-        count(*) filter (
-            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code = 1
-        ) as fee_bearing_dossiers_paid_on_platform,
-        coalesce(sum(fee_expected_vnd) filter (where event_kind = 'received'), 0)::bigint as fees_expected_vnd,
-        count(*) filter (where event_kind = 'ended') as dossiers_ended,
-        count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
-        count(*) filter (where event_kind = 'ended' and is_early) as ended_early,
-        count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late,
-        count(*) filter (where event_kind = 'ended' and has_e_result) as dossiers_ended_with_e_result,
-        count(*) filter (where event_kind = 'ended' and status_code in (9, 10)) as dossiers_completed,
-        avg(processing_working_days) filter (where event_kind = 'ended') as avg_processing_working_days,
-        {{ exact_mean_of_ratio('processing_working_days', 'deadline_working_days',
-                               "event_kind = 'ended' and deadline_working_days > 0 "
-                               "and processing_working_days is not null") }} as deadline_use
+        sum(dossiers_submitted)::bigint as dossiers_submitted,
+        sum(dossiers_received)::bigint as dossiers_received,
+        sum(dossiers_received_online)::bigint as dossiers_received_online,
+        sum(dossiers_without_due_at)::bigint as dossiers_without_due_at,
+        sum(dossiers_received_digitised)::bigint as dossiers_received_digitised,
+        sum(fee_bearing_dossiers)::bigint as fee_bearing_dossiers,
+        sum(fee_bearing_dossiers_paid_online)::bigint as fee_bearing_dossiers_paid_online,
+        sum(fee_bearing_dossiers_paid_on_platform)::bigint as fee_bearing_dossiers_paid_on_platform,
+        sum(fees_expected_vnd)::bigint as fees_expected_vnd,
+        sum(dossiers_ended)::bigint as dossiers_ended,
+        sum(ended_on_time)::bigint as ended_on_time,
+        sum(ended_early)::bigint as ended_early,
+        sum(ended_late)::bigint as ended_late,
+        sum(dossiers_ended_with_e_result)::bigint as dossiers_ended_with_e_result,
+        sum(dossiers_completed)::bigint as dossiers_completed,
+        sum(processing_working_days_sum) / nullif(sum(processing_working_days_count), 0)
+            as avg_processing_working_days,
+        (sum(deadline_use_sum) / nullif(sum(deadline_use_count), 0))::double as deadline_use
     from periodised
     group by unit_type, unit_code, period_type, period_start
 ),
@@ -73,9 +58,8 @@ counts as (
 -- over the sorted values), from a histogram: processing days are small integers, and a
 -- histogram aggregates in bounded memory where quantile_cont keeps every value.
 histogram as (
-    select unit_type, unit_code, period_type, period_start, processing_working_days as days, count(*) as dossiers
-    from periodised
-    where event_kind = 'ended' and processing_working_days is not null
+    select unit_type, unit_code, period_type, period_start, bucket.days, sum(bucket.dossiers) as dossiers
+    from periodised, unnest(processing_days_histogram) as h(bucket)
     group by all
 ),
 

@@ -1,6 +1,17 @@
 -- One row per dossier sync record, renamed and typed; codes cleaned (NFC, trimmed).
+-- A table, not a view: every later model and test reads it, and a table is read
+-- far faster than the lake's Parquet. Incremental: a refresh replaces the changed
+-- batch days only (the lake partitions are one per batch day, and DuckDB reads
+-- only the matching partitions' row groups).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('batch') }}",
+) }}
+
 with source as (
     select * from {{ source('onestop', 'raw_dossiers') }}
+    {{ refresh_scope('batch', '_batch_date') }}
 ),
 
 renamed as (

@@ -1,0 +1,96 @@
+-- One row per (unit, day) with dossiers submitted, received or ended on that day:
+-- the additive parts of the flow metrics (counts, sums, and the histogram of
+-- processing days), which int_unit_period_flow_metrics rolls up to every period.
+-- A refresh recomputes only the days in scope, so a week, month, quarter or year
+-- is summed from its days' rows instead of from its dossiers again.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ refresh_delete_scope('day', 'activity_date') }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
+with unit_dossiers as (
+    select
+        unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
+        is_on_time, is_early, has_e_result, status_code, processing_working_days, deadline_working_days,
+        submitted_at, received_at, ended_at, is_received, is_ended
+    from {{ ref('int_dossier_units') }}
+),
+
+events as (
+    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
+    union all
+    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
+    union all
+    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
+),
+
+dated as (
+    select *, date_trunc('day', event_at)::date as activity_date
+    from events
+    {{ refresh_scope('day', "date_trunc('day', event_at)::date") }}
+),
+
+counts as (
+    select
+        unit_type,
+        unit_code,
+        activity_date,
+        count(*) filter (where event_kind = 'submitted') as dossiers_submitted,
+        count(*) filter (where event_kind = 'received') as dossiers_received,
+        count(*) filter (where event_kind = 'received' and channel = 'online') as dossiers_received_online,
+        count(*) filter (where event_kind = 'received' and due_at is null) as dossiers_without_due_at,
+        count(*) filter (where event_kind = 'received' and is_digitised) as dossiers_received_digitised,
+        count(*) filter (where event_kind = 'received' and fee_expected_vnd > 0) as fee_bearing_dossiers,
+        count(*) filter (
+            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code in (1, 2)
+        ) as fee_bearing_dossiers_paid_online,
+        count(*) filter (
+            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code = 1
+        ) as fee_bearing_dossiers_paid_on_platform,
+        coalesce(sum(fee_expected_vnd) filter (where event_kind = 'received'), 0)::bigint as fees_expected_vnd,
+        count(*) filter (where event_kind = 'ended') as dossiers_ended,
+        count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
+        count(*) filter (where event_kind = 'ended' and is_early) as ended_early,
+        count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late,
+        count(*) filter (where event_kind = 'ended' and has_e_result) as dossiers_ended_with_e_result,
+        count(*) filter (where event_kind = 'ended' and status_code in (9, 10)) as dossiers_completed,
+        coalesce(sum(processing_working_days) filter (where event_kind = 'ended'), 0)::bigint
+            as processing_working_days_sum,
+        count(processing_working_days) filter (where event_kind = 'ended') as processing_working_days_count,
+        -- The exact mean of a ratio (macros/exact_mean.sql) in two additive parts.
+        {% set deadline_condition = "event_kind = 'ended' and deadline_working_days > 0 "
+                                    "and processing_working_days is not null" %}
+        coalesce(sum(
+            case when {{ deadline_condition }}
+                then (processing_working_days::double / nullif(deadline_working_days, 0))::decimal(38, 12) end
+        ), 0)::decimal(38, 12) as deadline_use_sum,
+        count(*) filter (where {{ deadline_condition }}) as deadline_use_count
+    from dated
+    group by unit_type, unit_code, activity_date
+),
+
+histogram as (
+    select
+        unit_type,
+        unit_code,
+        activity_date,
+        list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
+    from (
+        select unit_type, unit_code, activity_date, processing_working_days as days, count(*) as dossiers
+        from dated
+        where event_kind = 'ended' and processing_working_days is not null
+        group by all
+    )
+    group by all
+),
+
+final as (
+    select
+        c.*,
+        coalesce(h.processing_days_histogram, []) as processing_days_histogram
+    from counts as c
+    left join histogram as h using (unit_type, unit_code, activity_date)
+)
+
+select * from final
