@@ -1,21 +1,42 @@
 {#-
-    Incremental refresh. The build task (dichvucong.transform) passes var('refresh'):
+    Incremental refresh. The build task (dichvucong.transform) writes its plan
+    into the warehouse (meta.build_plan) before it runs dbt:
 
         {"mode": "incremental",
+         "as_of": "YYYY-MM-DD HH:MM:SS",             -- the build's as-of time
          "previous_as_of": "YYYY-MM-DD HH:MM:SS",    -- as-of time of the last successful build
          "dossier_batches": ["YYYY-MM-DD", ...],     -- lake partitions changed since that build
          "payment_batches": ["YYYY-MM-DD", ...]}
 
-    or {"mode": "full"} (or nothing) for a full refresh, which it also runs with
-    --full-refresh. Incremental models recompute a scope and replace it: a
-    pre-hook deletes the scope's rows, the model's select appends them again.
-    The scope is derived from the changed batches alone (never from what a
-    model wrote last time), so a build that failed halfway is repaired by the
-    next one, which sees the same batches as changed.
+    or {"mode": "full", "as_of": ...} for a full refresh, which it also runs with
+    --full-refresh. The plan is read when dbt executes, not passed as a var: vars
+    that change at every build make dbt re-parse the whole project every time.
+    A hand-run build can pass var('refresh') (and var('as_of')) instead.
+    Incremental models recompute a scope and replace it: a pre-hook deletes the
+    scope's rows, the model's select appends them again. The scope is derived
+    from the changed batches alone (never from what a model wrote last time), so
+    a build that failed halfway is repaired by the next one, which sees the same
+    batches as changed.
 -#}
 
+{#- The build plan: var('refresh') when given, else meta.build_plan; {} while dbt parses or without a plan. -#}
+{% macro refresh_plan() -%}
+    {%- if var('refresh') is not none -%}
+        {{ return(var('refresh')) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema='meta', identifier='build_plan') -%}
+    {%- if relation is none -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set rows = run_query('select plan from ' ~ relation).columns[0].values() -%}
+    {{ return(fromjson(rows[0]) if rows else {}) }}
+{%- endmacro %}
+
 {% macro refresh_mode() -%}
-    {{ return((var('refresh') or {}).get('mode', 'full')) }}
+    {{ return(refresh_plan().get('mode', 'full')) }}
 {%- endmacro %}
 
 {#- True in an incremental model that refreshes only a scope (not on --full-refresh or a first build). -#}
@@ -30,7 +51,7 @@
 
 {#- The changed lake partitions of a source ('dossier' or 'payment') as an SQL list of dates. -#}
 {% macro refresh_batches(source) -%}
-    {%- set days = (var('refresh') or {}).get(source ~ '_batches', []) -%}
+    {%- set days = refresh_plan().get(source ~ '_batches', []) -%}
     {%- if days -%}
         ({% for day in days %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
     {%- else -%}
@@ -40,7 +61,7 @@
 
 {#- The as-of time of the last successful build, a timestamp literal (null when unknown). -#}
 {% macro refresh_previous_as_of() -%}
-    {%- set value = (var('refresh') or {}).get('previous_as_of') -%}
+    {%- set value = refresh_plan().get('previous_as_of') -%}
     {%- if value -%}timestamp '{{ value }}'{%- else -%}null::timestamp{%- endif -%}
 {%- endmacro %}
 
