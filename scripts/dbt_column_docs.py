@@ -5,7 +5,7 @@ Run after a build when a model gained columns (the test suite fails until then):
     python scripts/dbt_column_docs.py [WAREHOUSE]
 
 Columns are read from the warehouse (default: $DVC_WAREHOUSE_PATH or
-data/warehouse/warehouse.duckdb). A column already listed keeps its entry; a
+data/warehouse/warehouse.duckdb) and the marts file beside it. A column already listed keeps its entry; a
 column without a description gets "{{ doc('col_<name>') }}", whose block lives in
 dbt_project/models/docs/_column_docs.md (write it there by hand).
 """
@@ -26,7 +26,10 @@ MODELS = ROOT / "dbt_project" / "models"
 def main(argv: list[str]) -> int:
     default = os.environ.get("DVC_WAREHOUSE_PATH", ROOT / "data/warehouse/warehouse.duckdb")
     warehouse = Path(argv[0] if argv else default)
+    marts = warehouse.with_name(f"{warehouse.stem}.marts.duckdb")  # Settings.marts_path
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        if marts.exists():
+            con.execute(f"attach '{marts}' as marts (read_only)")
         rows = con.execute(
             "select table_name, list(column_name order by column_index) from duckdb_columns() "
             "where schema_name in ('staging', 'intermediate', 'marts', 'quality') group by 1"

@@ -259,7 +259,7 @@ def test_a_failed_critical_gate_withholds_publication_and_a_rerun_changes_no_mar
     home, _ = run
     published_file = home / "published" / "dichvucong.duckdb"
     before = _digest(published_file)
-    with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "warehouse" / "warehouse.marts.duckdb"), read_only=True) as con:
         marts_before = {t: con.sql(f"select * from marts.{t} order by all").df()
                         for t in ("fct_dossiers", "fct_payments", "kpi_766")}
     strict = closing_expectations(tmp_path / "expectations")
@@ -269,7 +269,7 @@ def test_a_failed_critical_gate_withholds_publication_and_a_rerun_changes_no_mar
     assert "QualityGateFailed" in result.stdout + result.stderr
     assert _digest(published_file) == before, "officials keep the last good marts"
     # The rerun landed the same interval and rebuilt the warehouse: every mart is identical.
-    with duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "warehouse" / "warehouse.marts.duckdb"), read_only=True) as con:
         for table, frame in marts_before.items():
             assert con.sql(f"select * from marts.{table} order by all").df().equals(frame), table
 

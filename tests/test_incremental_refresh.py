@@ -132,7 +132,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     shutil.copytree(small_landing, landing)
     monkeypatch.setenv("DVC_LANDING_DIR", str(landing))
     settings = Settings.from_env()
-    warehouse = settings.warehouse_path
+    warehouse, marts = settings.warehouse_path, settings.marts_path
 
     _ingest(SMALL_START, CUT)
     first = transform.build(settings, dt.datetime.combine(CUT, dt.time()))
@@ -168,7 +168,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
             recomputed = _scalar(warehouse, "select count(*) from intermediate.int_refresh_dossiers")
             synced = _scalar(warehouse, "select count(*) from intermediate.int_refresh_dossiers "
                                         "where list_contains(reasons, 'synced')")
-            total = _scalar(warehouse, "select count(*) from marts.fct_dossiers")
+            total = _scalar(marts, "select count(*) from marts.fct_dossiers")
             assert 0 < synced < total / 4 and recomputed < total
             scoped_ids = _scalar(warehouse, "select list(dossier_id) from intermediate.int_refresh_dossiers")
             assert {late["due_moved"], late["second_round"], late["moved_agency"], late["newcomer"]} <= set(scoped_ids)
@@ -180,16 +180,17 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
             assert report.changed_batches == 2
         day += dt.timedelta(days=1)
 
-    assert _scalar(warehouse, "select on_time_rate is not null from marts.kpi_766 limit 1") is not None
+    assert _scalar(marts, "select on_time_rate is not null from marts.kpi_766 limit 1") is not None
     second_round_on_time = _scalar(
-        warehouse, f"select is_on_time from marts.fct_dossiers where dossier_id = '{late['second_round']}'")
+        marts, f"select is_on_time from marts.fct_dossiers where dossier_id = '{late['second_round']}'")
     assert second_round_on_time is False  # metrics.md: a second supplement round makes a dossier late
 
-    incremental = tmp_path / "incremental.duckdb"
+    incremental, incremental_marts = tmp_path / "incremental.duckdb", tmp_path / "incremental.marts.duckdb"
     shutil.copy(warehouse, incremental)
+    shutil.copy(marts, incremental_marts)
     full = transform.build(settings, dt.datetime.combine(SMALL_END, dt.time()), full_refresh=True)
     assert full.mode == "full"
-    differences = tables_differences(incremental, warehouse)
+    differences = tables_differences(incremental, warehouse) | tables_differences(incremental_marts, marts)
     assert "marts.kpi_766" in differences and "marts.fct_dossiers" in differences
     assert all(rows > 0 for _, _, rows in differences.values())
     unequal = {name: diff for name, diff in differences.items() if diff[:2] != (0, 0)}

@@ -27,7 +27,7 @@ def _ingest(start: dt.date, end: dt.date) -> None:
 
 
 def _marts(settings: Settings) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         return {t: con.execute(f"select * from marts.{t} order by all").fetchall()
                 for t in ("fct_dossiers", "fct_payments")}
 
@@ -73,7 +73,7 @@ def test_late_pending_and_redelivered_data(dvc_home: Path, small_landing: Path, 
     _ingest(D, D + dt.timedelta(days=8))
     build(settings, dt.datetime.combine(D + dt.timedelta(days=8), dt.time()))
     before = _marts(settings)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         status, = con.execute("select status_code from marts.fct_dossiers where dossier_id = ?",
                               [finished["MaHoSo"]]).fetchall()[0]
         pending = con.execute("select status, settlement_date from marts.fct_payments "
@@ -89,7 +89,7 @@ def test_late_pending_and_redelivered_data(dvc_home: Path, small_landing: Path, 
     # Then only the new days: the late update, the settled payment and the repeated file arrive.
     _ingest(D + dt.timedelta(days=8), D + dt.timedelta(days=10))
     build(settings, dt.datetime.combine(D + dt.timedelta(days=10), dt.time()))
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         row = con.execute("select status_code, ended_at, fee_paid_vnd from marts.fct_dossiers where dossier_id = ?",
                           [finished["MaHoSo"]]).fetchall()[0]
         payment = con.execute("select status, settlement_date, duplicate_rows from marts.fct_payments "

@@ -111,7 +111,8 @@ def reset_lake_and_warehouse(settings: Any) -> None:
 
     for name in ("raw_catalog", "raw_dossiers", "raw_payments", "load_audit", "quarantine", "_http_manifest"):
         shutil.rmtree(settings.lake_dir / name, ignore_errors=True)
-    for path in (settings.warehouse_path, settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")):
+    for path in (settings.warehouse_path, settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal"),
+                 settings.marts_path, settings.marts_path.with_name(settings.marts_path.name + ".wal")):
         path.unlink(missing_ok=True)
 
 

@@ -68,6 +68,11 @@ class Settings:
             province_name=os.environ.get("DVC_PROVINCE_NAME", "Tỉnh Vĩnh Phúc"),
         )
 
+    @property
+    def marts_path(self) -> Path:
+        """The file dbt builds the marts into, beside the warehouse: publication copies it whole."""
+        return self.warehouse_path.with_name(f"{self.warehouse_path.stem}.marts.duckdb")
+
     def pseudonym_key(self) -> bytes:
         """The HMAC key for applicant pseudonyms.
 

@@ -1,9 +1,12 @@
 """Publication: the copy of the marts that officials, dashboards and exports read.
 
-The published file holds the `marts` schema only (no staging, no pseudonymous
-keys) and a `meta.publication` row with its as-of time. It is built beside the
-old copy and renamed over it, so readers see either the last good marts or the
-new ones, never a half-written file, and never hold the warehouse's lock.
+The published file holds the `marts` schema (no staging, no pseudonymous keys),
+the quality tables, the intermediaries' names and a `meta.publication` row with
+its as-of time. dbt builds the marts into their own file (Settings.marts_path),
+so publication starts from a copy of that file — the cost of copying bytes,
+not of re-writing every row. It is built beside the old copy and renamed over
+it, so readers see either the last good marts or the new ones, never a
+half-written file, and never hold the warehouse's lock.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,19 +33,16 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
     target = settings.published_path
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f"building-{target.name}")
-    staging.unlink(missing_ok=True)
+    _copy_marts(settings.marts_path, staging)
     with duckdb.connect(str(staging)) as con:
-        con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
-        con.execute("create schema marts")
-        con.execute("create schema meta")
         tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = 'marts' "
-            "order by 1").fetchall()]
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'marts' order by 1").fetchall()]
         missing = set(MART_TABLES) - set(tables)
         if missing:
-            raise RuntimeError(f"the warehouse lacks published marts {sorted(missing)}")
-        for table in tables:
-            con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
+            raise RuntimeError(f"the marts file lacks published marts {sorted(missing)}")
+        con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
+        con.execute("create schema meta")
         _quality_tables(con, settings.lake_dir)
         con.execute("create schema reference")
         con.execute("create table reference.intermediaries as "
@@ -52,10 +53,28 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
             [as_of, dt.datetime.now(dt.UTC), run_id],
         )
         con.execute("detach warehouse")
+        con.execute("checkpoint")
     os.replace(staging, target)
     log.info("published marts as of %s to %s", as_of, target)
     publish_quality(settings)
     return target
+
+
+def _copy_marts(marts_file: Path, staging: Path) -> None:
+    """Copy the file dbt built the marts into (with its write-ahead log, if one was left).
+
+    A read-only connection is held during the copy: DuckDB then lets no process write the
+    file, so the copy is never of a build in progress. The copy replays the log when opened.
+    """
+    if not marts_file.exists():
+        raise RuntimeError(f"no marts have been built yet ({marts_file})")
+    for path in (staging, staging.with_name(staging.name + ".wal")):
+        path.unlink(missing_ok=True)
+    with duckdb.connect(str(marts_file), read_only=True):
+        shutil.copyfile(marts_file, staging)
+        wal = marts_file.with_name(marts_file.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
 
 
 def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:

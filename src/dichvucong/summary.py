@@ -88,7 +88,7 @@ def build_summary(settings: Settings) -> str:
     lines.append("Landing: " + "; ".join(
         f"{s} read {r:,}, loaded {ld:,}, quarantined {q:,}" for s, r, ld, q in quarantine))
     lines.append("")
-    lines.append(f"Warehouse:      {settings.warehouse_path}")
+    lines.append(f"Warehouse:      {settings.warehouse_path}  (marts built into {settings.marts_path.name})")
     lines.append(f"Published marts: {settings.published_path}  (schema marts)")
     lines.append(f"Reports:        {settings.reports_dir}  (exports/, quality/, summary.txt)")
     host = os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1")

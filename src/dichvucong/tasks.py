@@ -194,9 +194,9 @@ def validate_marts(interval: str) -> dict[str, Any]:
     from dichvucong.quality.frames import MART_TABLES, kpi_invariants_frame, mart_table
 
     settings = Settings.from_env()
-    summaries = [validate(mart_table(settings.warehouse_path, table), table, interval, settings.expectations_dir)
+    summaries = [validate(mart_table(settings.marts_path, table), table, interval, settings.expectations_dir)
                  for table in MART_TABLES]
-    summaries.append(validate(kpi_invariants_frame(settings.warehouse_path), "kpi_766_invariants", interval,
+    summaries.append(validate(kpi_invariants_frame(settings.marts_path), "kpi_766_invariants", interval,
                               settings.expectations_dir))
     return {"marts": finish(summaries, settings)}
 

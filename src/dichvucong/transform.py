@@ -253,6 +253,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "DVC_LAKE_DIR": str(settings.lake_dir),
         "DVC_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "DVC_MARTS_PATH": str(settings.marts_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
     }

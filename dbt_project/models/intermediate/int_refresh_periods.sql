@@ -6,7 +6,7 @@
 --   * periods whose backlog a changed dossier enters or leaves (its span of change);
 --   * every period when a unit appears that the published indicators do not have yet.
 {% set scoped = refresh_mode() == 'incremental' %}
-{% set mart = adapter.get_relation(database=this.database, schema='marts', identifier='agg_unit_period_indicators') %}
+{% set mart = adapter.get_relation(database='marts', schema='marts', identifier='agg_unit_period_indicators') %}
 with periods as (
     select * from {{ ref('int_periods') }}
 ),

@@ -78,10 +78,11 @@ def _payments_sql(landed: str, dossiers: str | None) -> str:
     """
 
 
-def mart_table(warehouse: Path, table: str) -> DuckDBTable:
+def mart_table(marts_file: Path, table: str) -> DuckDBTable:
+    """A mart in the file dbt builds the marts into (Settings.marts_path), read in place."""
     if table not in MART_TABLES:
         raise ValueError(f"not a published mart: {table}")
-    return DuckDBTable(warehouse, table, schema="marts", read_only=True)
+    return DuckDBTable(marts_file, table, schema="marts", read_only=True)
 
 
 def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
@@ -96,10 +97,10 @@ def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
     return arrow.to_pandas()
 
 
-def mart_frame(warehouse: Path, table: str) -> Any:
+def mart_frame(marts_file: Path, table: str) -> Any:
     if table not in MART_TABLES:
         raise ValueError(f"not a published mart: {table}")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(marts_file), read_only=True) as con:
         return con.sql(f"select * from marts.{table}").df()
 
 
@@ -139,10 +140,10 @@ def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
     return pd.DataFrame(rows)
 
 
-def kpi_invariants_frame(warehouse: Path) -> Any:
+def kpi_invariants_frame(marts_file: Path) -> Any:
     """Invariants of kpi_766 per unit type and period: the province's counts equal the
     sum of its districts' (plus dossiers with no district), and ranks are dense."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(marts_file), read_only=True) as con:
         return con.execute(
             """
             with k as (select * from marts.kpi_766),

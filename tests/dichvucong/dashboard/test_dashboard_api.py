@@ -334,9 +334,11 @@ def test_keeps_answering_while_the_pipeline_publishes(dashboard_home: Path, tmp_
         for attempt in range(4):
             run_ids.append(f"republish-{attempt}")
             publish(settings, dt.datetime.combine(SMALL_END, dt.time()), run_ids[-1])
-            # The warehouse is free for the pipeline's single writer: another process opens it read-write.
-            subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
-                            str(settings.warehouse_path)], check=True, timeout=60)
+            # The warehouse and the marts file are free for the pipeline's single writer: another
+            # process opens each read-write.
+            for built in (settings.warehouse_path, settings.marts_path):
+                subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+                                str(built)], check=True, timeout=60)
         stop.set()
         for worker in workers:
             worker.join(timeout=60)
@@ -373,7 +375,7 @@ def test_a_closed_gate_shows_at_once_while_the_marts_stay(dashboard_home: Path, 
         points_before = http.get("/api/v1/province_points").json()["rows"]
         assert 'id="gate-closed"' not in http.get("/").text
         with pytest.raises(QualityGateFailed):
-            gate(mart_frame(settings.warehouse_path, "kpi_766"), "kpi_766", SMALL_END.isoformat(), settings)
+            gate(mart_frame(settings.marts_path, "kpi_766"), "kpi_766", SMALL_END.isoformat(), settings)
         page = http.get("/").text
         assert 'id="gate-closed"' in page and "(kpi_766)" in page
         gates = {r["suite"]: r for r in http.get("/api/v1/quality_gates").json()["rows"]}
