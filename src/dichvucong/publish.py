@@ -27,6 +27,7 @@ from dichvucong.quality.history import SCHEMA
 log = logging.getLogger(__name__)
 
 QUALITY_FILE = "quality.duckdb"
+QUALITY_TABLES = ("validation_results", "load_audit", "quarantine_reasons")
 
 
 def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
@@ -41,9 +42,15 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         missing = set(MART_TABLES) - set(tables)
         if missing:
             raise RuntimeError(f"the marts file lacks published marts {sorted(missing)}")
+        # The quality tables as published for the dashboard a moment ago (built once, copied here).
+        quality = publish_quality(settings)
+        con.execute(f"attach '{quality}' as quality_file (read_only)")
+        con.execute("create schema quality")
+        for table in QUALITY_TABLES:
+            con.execute(f"create table quality.{table} as select * from quality_file.quality.{table}")
+        con.execute("detach quality_file")
         con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
         con.execute("create schema meta")
-        _quality_tables(con, settings.lake_dir)
         con.execute("create schema reference")
         con.execute("create table reference.intermediaries as "
                     "select intermediary_code, intermediary_name from warehouse.reference.intermediaries")
@@ -56,7 +63,6 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         con.execute("checkpoint")
     os.replace(staging, target)
     log.info("published marts as of %s to %s", as_of, target)
-    publish_quality(settings)
     return target
 
 

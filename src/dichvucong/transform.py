@@ -301,6 +301,11 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     args = ["build", "--vars", json.dumps(province_vars(settings))]
     if plan.mode == "full":
         args.append("--full-refresh")
+    else:
+        # What only a full refresh can change is left as the last build made it: the reference
+        # seeds and the unit tests (their fixtures are code: both are in the project hash) and the
+        # models tagged full_refresh_only (the catalog's versions: a changed snapshot is a full refresh).
+        args += ["--exclude", "resource_type:seed", "test_type:unit", "tag:full_refresh_only"]
     if select:
         args += ["--select", select]
     started = dt.datetime.now()

@@ -11,7 +11,8 @@ import datetime as dt
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    import pandas as pd
+    # A pyarrow table, not a pandas frame: importing pandas cost more than building the calendar.
+    import pyarrow as pa
 
     from dichvucong.workdays import holiday_name, is_working_day
 
@@ -26,14 +27,22 @@ def model(dbt, session):
     start = dt.date(low.year - 1, 1, 1)
     end = dt.date(high.year + 1, 12, 31)
 
-    rows = []
+    days, working, indexes, names, weekdays = [], [], [], [], []
     index = 0
     day = start
     while day <= end:
-        working = is_working_day(day)
-        index += working
-        rows.append((day, working, index, holiday_name(day), day.isoweekday()))
+        is_working = is_working_day(day)
+        index += is_working
+        days.append(day)
+        working.append(is_working)
+        indexes.append(index)
+        names.append(holiday_name(day))
+        weekdays.append(day.isoweekday())
         day += dt.timedelta(days=1)
-    return pd.DataFrame(
-        rows, columns=["calendar_date", "is_working_day", "working_day_index", "holiday_name", "iso_weekday"]
-    )
+    return pa.table({
+        "calendar_date": pa.array(days, pa.date32()),
+        "is_working_day": pa.array(working, pa.bool_()),
+        "working_day_index": pa.array(indexes, pa.int64()),
+        "holiday_name": pa.array(names, pa.string()),
+        "iso_weekday": pa.array(weekdays, pa.int64()),
+    })

@@ -4,15 +4,16 @@
 -- latest record outside the changed batches, so a refresh that failed halfway
 -- finds the same scope again.
 {% set scoped = refresh_mode() == 'incremental' %}
-with syncs as (
+-- Not materialized: each use reads only what it needs (a fraction of the records) from the table.
+with syncs as not materialized (
     select * from {{ ref('stg_onestop__dossier_syncs') }}
 ),
 
-latest as (
+latest as not materialized (
     select * from {{ ref('int_dossiers_latest') }}
 ),
 
-payments as (
+payments as not materialized (
     select * from {{ ref('stg_payment_platform__transactions') }}
 ),
 

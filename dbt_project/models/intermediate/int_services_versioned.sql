@@ -2,6 +2,9 @@
 -- A version is valid on [valid_from, valid_to): a change applies from the day
 -- of the snapshot that first shows it, never retroactively. A service missing
 -- from a snapshot is closed on that snapshot's day.
+-- Built from the catalog alone: a changed snapshot makes the build a full refresh
+-- (dichvucong.transform), so an incremental build leaves this table as it is.
+{{ config(tags=['full_refresh_only']) }}
 with snapshots as (
     select * from {{ ref('stg_onestop__catalog_snapshots') }}
 ),

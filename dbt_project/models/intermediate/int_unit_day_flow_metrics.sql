@@ -9,12 +9,19 @@
     pre_hook="{{ refresh_delete_scope('day', 'activity_date') }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
+{% set scoped_days %}(select period_start from {{ ref('int_refresh_periods') }} where period_type = 'day'){% endset %}
 with unit_dossiers as (
     select
         unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
         is_on_time, is_early, has_e_result, status_code, processing_working_days, deadline_working_days,
         submitted_at, received_at, ended_at, is_received, is_ended
     from {{ ref('int_dossier_units') }}
+    {% if refresh_is_scoped() %}
+    -- Only dossiers with an event on a day in scope: no other dossier reaches a recomputed row.
+    where date_trunc('day', submitted_at)::date in {{ scoped_days }}
+        or date_trunc('day', received_at)::date in {{ scoped_days }}
+        or date_trunc('day', ended_at)::date in {{ scoped_days }}
+    {% endif %}
 ),
 
 events as (

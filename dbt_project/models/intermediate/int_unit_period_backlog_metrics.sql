@@ -13,17 +13,22 @@ with unit_dossiers as (
     select * from {{ ref('int_dossier_units') }}
 ),
 
+periods as (
+    select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
+),
+
 dossiers as (
     select dossier_id, received_at, ended_at, is_ended, due_at
     from {{ ref('int_dossiers_lifecycle') }}
     where is_received and received_at is not null
         -- An ended dossier with no end time cannot be placed in time.
         and not (is_ended and ended_at is null)
-),
-
-periods as (
-    select * from {{ ref('int_periods') }}
-    {{ refresh_scope('period') }}
+        {% if refresh_is_scoped() %}
+        -- Only dossiers in progress at the end of some period in scope.
+        and received_at < (select max(judged_at) from periods)
+        and (ended_at is null or ended_at >= (select min(judged_at) from periods))
+        {% endif %}
 ),
 
 supplements as (

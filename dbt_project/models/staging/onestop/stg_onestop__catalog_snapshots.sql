@@ -1,4 +1,6 @@
 -- One row per service per catalog snapshot; text NFC-normalised and trimmed so one name is one group.
+-- A changed snapshot makes the build a full refresh: an incremental build skips this view and its tests.
+{{ config(tags=['full_refresh_only']) }}
 with source as (
     select * from {{ source('onestop', 'raw_catalog') }}
 ),
