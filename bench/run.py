@@ -132,7 +132,7 @@ def floor(stages: list[Stage], home: Path, as_of: dt.date) -> dict[str, Any]:
     with stage(stages, "floor: one DuckDB query") as record:
         con = duckdb.connect()
         con.execute("set enable_progress_bar = false")
-        con.execute(f"set memory_limit = '{os.environ.get('DVC_DUCKDB_MEMORY_LIMIT', '1500MB')}'")
+        con.execute(f"set memory_limit = '{os.environ.get('DVC_DUCKDB_MEMORY_LIMIT', '1GB')}'")
         con.execute(f"create table floor as {sql}")
         record.rows = int(con.execute("select count(*) from floor").fetchall()[0][0])
     published = home / "published" / "dichvucong.duckdb"

@@ -220,6 +220,9 @@ def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
 
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse_path)) as con:
+        # The marts once lived in the warehouse; they are built into Settings.marts_path now, and a
+        # stale copy left here would answer `marts.…` queries with old numbers.
+        con.execute("drop schema if exists marts cascade")
         con.execute("create schema if not exists meta")
         con.execute("create or replace table meta.build_plan (plan varchar, written_at timestamptz)")
         if plan is not None:

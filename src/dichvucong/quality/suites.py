@@ -190,7 +190,7 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
                 context.data_sources.add_or_update_sql(
                     f"{table}_duckdb", connection_string=f"duckdb:///{frame.database}",
                     kwargs={"connect_args": {"read_only": frame.read_only, "config": {
-                        "memory_limit": os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1500MB")}}})
+                        "memory_limit": os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1GB")}}})
                 # A query asset: GX's column reflection ignores a table asset's schema.
                 .add_query_asset(table, query=f'select * from "{frame.schema}"."{frame.table}"')
                 .add_batch_definition_whole_table(f"{table}_batch")
