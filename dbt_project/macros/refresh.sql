@@ -71,7 +71,10 @@
       kind='synced_dossier': the dossiers with a sync record in a changed batch;
       kind='batch': the sync records of a changed batch;
       kind='period':  the (period_type, period_start) pairs int_refresh_periods lists;
-      kind='day' / 'month': the dates starting those day / month periods.
+      kind='day' / 'month': the dates starting those day / month periods;
+      kind='event_day': the day periods in scope, and every day outside the
+        calendar of periods (after the as-of time, say), which a full refresh
+        also counts and no scope lists.
 -#}
 {% macro refresh_scope_filter(kind, column=none) -%}
     {%- if kind == 'dossier' -%}
@@ -85,6 +88,13 @@
         {{ column or 'batch_date' }} in {{ refresh_batches('dossier') }}
     {%- elif kind == 'period' -%}
         (period_type, period_start) in (select period_type, period_start from {{ ref('int_refresh_periods') }})
+    {%- elif kind == 'event_day' -%}
+        (
+            {{ column }} in (select period_start from {{ ref('int_refresh_periods') }} where period_type = 'day')
+            or {{ column }} not between
+                (select min(period_start) from {{ ref('int_periods') }} where period_type = 'day')
+                and (select max(period_start) from {{ ref('int_periods') }} where period_type = 'day')
+        )
     {%- elif kind in ('day', 'month') -%}
         {{ column }} in (select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ kind }}')
     {%- else -%}

@@ -6,10 +6,10 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('day', 'activity_date') }}",
+    pre_hook="{{ refresh_delete_scope('event_day', 'activity_date') }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-{% set scoped_days %}(select period_start from {{ ref('int_refresh_periods') }} where period_type = 'day'){% endset %}
+-- depends_on: {{ ref('int_periods') }}
 with unit_dossiers as (
     select
         unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
@@ -18,9 +18,9 @@ with unit_dossiers as (
     from {{ ref('int_dossier_units') }}
     {% if refresh_is_scoped() %}
     -- Only dossiers with an event on a day in scope: no other dossier reaches a recomputed row.
-    where date_trunc('day', submitted_at)::date in {{ scoped_days }}
-        or date_trunc('day', received_at)::date in {{ scoped_days }}
-        or date_trunc('day', ended_at)::date in {{ scoped_days }}
+    where {{ refresh_scope_filter('event_day', "date_trunc('day', submitted_at)::date") }}
+        or {{ refresh_scope_filter('event_day', "date_trunc('day', received_at)::date") }}
+        or {{ refresh_scope_filter('event_day', "date_trunc('day', ended_at)::date") }}
     {% endif %}
 ),
 
@@ -35,7 +35,7 @@ events as (
 dated as (
     select *, date_trunc('day', event_at)::date as activity_date
     from events
-    {{ refresh_scope('day', "date_trunc('day', event_at)::date") }}
+    {{ refresh_scope('event_day', "date_trunc('day', event_at)::date") }}
 ),
 
 counts as (
