@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from dichvucong.config import marts_path_for
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "dbt_project" / "models"
 
@@ -26,7 +28,7 @@ MODELS = ROOT / "dbt_project" / "models"
 def main(argv: list[str]) -> int:
     default = os.environ.get("DVC_WAREHOUSE_PATH", ROOT / "data/warehouse/warehouse.duckdb")
     warehouse = Path(argv[0] if argv else default)
-    marts = warehouse.with_name(f"{warehouse.stem}.marts.duckdb")  # Settings.marts_path
+    marts = marts_path_for(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         if marts.exists():
             con.execute(f"attach '{marts}' as marts (read_only)")

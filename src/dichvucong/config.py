@@ -22,6 +22,11 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def marts_path_for(warehouse: Path) -> Path:
+    """The file dbt builds the marts into, beside the warehouse: publication copies it whole."""
+    return warehouse.with_name(f"{warehouse.stem}.marts.duckdb")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the pipeline reads and writes, and how it reaches its sources."""
@@ -70,8 +75,7 @@ class Settings:
 
     @property
     def marts_path(self) -> Path:
-        """The file dbt builds the marts into, beside the warehouse: publication copies it whole."""
-        return self.warehouse_path.with_name(f"{self.warehouse_path.stem}.marts.duckdb")
+        return marts_path_for(self.warehouse_path)
 
     def pseudonym_key(self) -> bytes:
         """The HMAC key for applicant pseudonyms.
