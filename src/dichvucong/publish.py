@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from dichvucong.config import Settings
 from dichvucong.quality.frames import MART_TABLES
@@ -47,7 +48,7 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
         con.execute(f"attach '{quality}' as quality_file (read_only)")
         con.execute("create schema quality")
         for table in QUALITY_TABLES:
-            con.execute(f"create table quality.{table} as select * from quality_file.quality.{table}")
+            con.execute(f"create table quality.{table} as select * from quality_file.quality.{table} order by all")
         con.execute("detach quality_file")
         con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
         con.execute("create schema meta")
@@ -83,37 +84,103 @@ def _copy_marts(marts_file: Path, staging: Path) -> None:
             shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
 
 
-def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+# The lake files the quality tables are built from. The load and quarantine tables hold one
+# group of rows per (source, batch day), each from one partition file; validation results are
+# one file per validation, written once.
+_QUALITY_FILES = ("quality_results/*/*.parquet", "load_audit/*/*/data.parquet", "quarantine/*/*/data.parquet")
+_QUALITY_DDL = """
+create schema if not exists quality;
+create table quality.validation_results as select * from validation_schema;
+create table quality.load_audit (source_name varchar, batch_date date, files bigint, rows_read bigint,
+    rows_loaded bigint, rows_quarantined bigint, file_errors bigint);
+create table quality.quarantine_reasons (source_name varchar, batch_date date, reason varchar, rows bigint);
+create schema if not exists meta;
+create table meta.quality_files (path varchar primary key, bytes bigint, mtime_ns bigint);
+"""
+
+
+def _lake_files(lake_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every file the quality tables are built from: path under the lake, size, modification time."""
+    found = {}
+    for pattern in _QUALITY_FILES:
+        for path in lake_dir.glob(pattern):
+            stat = path.stat()
+            found[path.relative_to(lake_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental: bool) -> None:
     """The `quality` schema officials see: every check's history, and load counts and quarantine
-    reasons per source and batch day (counts only, never the lines)."""
-    con.execute("create schema if not exists quality")
-    history = lake_dir / "quality_results"
-    if any(history.glob("*/*.parquet")):
-        con.execute(f"create table quality.validation_results as "
-                    f"select * from read_parquet('{history}/*/*.parquet') order by validated_at")
-    else:  # no validation yet: the history's own schema, empty
-        empty = SCHEMA.empty_table()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute("create table quality.validation_results as select * from empty")
-    audit, quarantine = lake_dir / "load_audit", lake_dir / "quarantine"
-    con.execute(
-        "create table quality.load_audit (source_name varchar, batch_date date, files bigint, rows_read bigint, "
-        "rows_loaded bigint, rows_quarantined bigint, file_errors bigint)")
-    if any(audit.glob("*/*/data.parquet")):
-        con.execute(
-            f"insert into quality.load_audit select source, batch_date, count(*), sum(rows_read), sum(rows_loaded), "
-            f"sum(rows_quarantined), count(file_error) "
-            f"from read_parquet('{audit}/*/*/data.parquet', hive_partitioning = false) group by all order by all")
-    con.execute("create table quality.quarantine_reasons (source_name varchar, batch_date date, reason varchar, "
-                "rows bigint)")
-    if any(quarantine.glob("*/*/data.parquet")):
-        con.execute(
-            f"insert into quality.quarantine_reasons select source, batch_date, reason, count(*) "
-            f"from read_parquet('{quarantine}/*/*/data.parquet', hive_partitioning = false) "
-            f"group by all order by all")
+    reasons per source and batch day (counts only, never the lines).
+
+    `incremental`: `con` holds the tables as built last time, with the files they were built from
+    (`meta.quality_files`); only the files added, rewritten or removed since are read, so the cost
+    follows what changed, not the lake's history. Otherwise the tables are built from every file.
+    """
+    files = _lake_files(lake_dir)
+    if incremental:
+        known = {row[0]: (row[1], row[2]) for row in con.execute(
+            "select path, bytes, mtime_ns from meta.quality_files").fetchall()}
+    else:
+        validation_schema = SCHEMA.empty_table()  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute(_QUALITY_DDL)
+        known = {}
+    new = sorted(path for path, stat in files.items() if known.get(path) != stat)
+    gone = sorted(known.keys() - files.keys())
+    touched = set(new) | set(gone)
+    if not touched:
+        return
+
+    def of(kind: str, paths: list[str]) -> list[str]:
+        return [str(lake_dir / p) for p in paths if p.startswith(kind + "/")]
+
+    results = of("quality_results", new)
+    if any(p.startswith("quality_results/") and p in known for p in touched):
+        # A validation's file rewritten or removed (not done by the pipeline): read them all again.
+        con.execute("delete from quality.validation_results")
+        results = of("quality_results", list(files))
+    if results:
+        con.execute(f"insert into quality.validation_results select * from read_parquet({results}) "
+                    f"order by validated_at")
+    for kind, table, aggregate, group in (
+            ("load_audit", "load_audit",
+             "count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), count(file_error)",
+             "source, batch_date"),
+            ("quarantine", "quarantine_reasons", "count(*)", "source, batch_date, reason")):
+        # A partition's rows are replaced: (source, batch day) from its path, .../<source>/batch_date=<day>/...
+        days = sorted({(parts[1], parts[2].removeprefix("batch_date="))
+                       for p in touched if (parts := p.split("/"))[0] == kind})
+        if not days:
+            continue
+        con.execute(f"delete from quality.{table} where (source_name, batch_date::varchar) in "
+                    f"(select unnest(?::struct(s varchar, d varchar)[], recursive := true))",
+                    [[{"s": source, "d": day} for source, day in days]])
+        present = of(kind, new)
+        if present:
+            con.execute(f"insert into quality.{table} select {group}, {aggregate} "
+                        f"from read_parquet({present}, hive_partitioning = false) group by all order by all")
+    con.execute("delete from meta.quality_files")
+    frame = pa.table({"path": list(files), "bytes": [v[0] for v in files.values()],  # noqa: F841
+                      "mtime_ns": [v[1] for v in files.values()]})
+    con.execute("insert into meta.quality_files select * from frame")
 
 
 def quality_path(settings: Settings) -> Path:
     return settings.published_path.with_name(QUALITY_FILE)
+
+
+def _quality_file_current(path: Path) -> bool:
+    """Whether `path` is a quality file this code can update in place (else it is built anew)."""
+    if not path.exists():
+        return False
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            found = {row[0] for row in con.execute(
+                "select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+    except duckdb.Error:
+        return False
+    return {"meta.quality_files", "quality.validation_results", "quality.load_audit",
+            "quality.quarantine_reasons"} <= found
 
 
 def publish_quality(settings: Settings) -> Path:
@@ -129,11 +196,13 @@ def publish_quality(settings: Settings) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         staging = target.with_name(f"building-{os.getpid()}-{target.name}")
         staging.unlink(missing_ok=True)
+        incremental = _quality_file_current(target)
+        if incremental:  # start from the last publication, then read only what changed since
+            shutil.copyfile(target, staging)
         with duckdb.connect(str(staging)) as con:
-            _quality_tables(con, settings.lake_dir)
-            con.execute("create schema meta")
-            con.execute("create table meta.quality_publication as select ?::timestamptz as published_at",
-                        [dt.datetime.now(dt.UTC)])
+            _quality_tables(con, settings.lake_dir, incremental)
+            con.execute("create or replace table meta.quality_publication as "
+                        "select ?::timestamptz as published_at", [dt.datetime.now(dt.UTC)])
         os.replace(staging, target)
     return target
 
