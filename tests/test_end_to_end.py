@@ -250,6 +250,19 @@ def test_no_personal_data_reaches_marts_exports_reports_or_logs(run, published, 
     assert not leaked, leaked[:5]
 
 
+def test_exports_hold_every_published_row(run, published) -> None:
+    home, _ = run
+    exports = home / "reports" / "exports"
+    with duckdb.connect() as con:
+        for table, pattern in (("fct_dossiers", "fct_dossiers/fct_dossiers_*.csv"),
+                               ("fct_payments", "fct_payments.csv"), ("kpi_766", "kpi_766.csv")):
+            exported = con.execute(f"select count(*) from read_csv('{exports}/{pattern}', header = true)").fetchall()
+            assert exported[0][0] == published.execute(f"select count(*) from marts.{table}").fetchall()[0][0] > 0
+        months = con.execute(f"select count(*) from glob('{exports}/fct_dossiers/*.csv')").fetchall()[0][0]
+    assert months == published.execute(
+        "select count(distinct date_trunc('month', submitted_at)) from marts.fct_dossiers").fetchall()[0][0]
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

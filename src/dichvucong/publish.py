@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -207,11 +208,54 @@ def publish_quality(settings: Settings) -> Path:
     return target
 
 
+# fct_dossiers is exported one file per month of submission (a year of a province is 440,000 rows,
+# a month of a nation more than a spreadsheet's 1,048,576). A month's file is rewritten only when
+# its rows changed, so a day's publication writes the months the day touched, not the history.
+MONTHLY_EXPORTS = {"fct_dossiers": "submitted_at"}
+_EXPORT_MANIFEST = ".fingerprints.json"
+
+
 def export_csv(settings: Settings) -> Path:
-    """CSV exports of the published marts (no personal data is in them by construction)."""
+    """CSV exports of the published marts (no personal data is in them by construction): one file per
+    mart, `fct_dossiers` one per month of submission (`fct_dossiers/fct_dossiers_YYYY-MM.csv`;
+    `_undated` for dossiers without a submission time). A file is written only when its rows'
+    fingerprint (count and hash) differs from the one of the file in place."""
     folder = settings.reports_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / _EXPORT_MANIFEST
+    try:
+        known: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    written: dict[str, str] = {}
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         for table in MART_TABLES:
-            con.execute(f"copy marts.{table} to '{folder / (table + '.csv')}' (header, delimiter ',')")
+            column = MONTHLY_EXPORTS.get(table)
+            month = f"strftime({column}, '%Y-%m')" if column else "null"
+            fingerprints = con.execute(
+                f"select {month} as month, count(*), sum(hash(t)::hugeint)::varchar from marts.{table} as t "
+                f"group by all").fetchall()
+            if column is None:
+                parts = {f"{table}.csv": ("true", [], f"{r[1]}:{r[2]}") for r in fingerprints}
+                parts = parts or {f"{table}.csv": ("true", [], "0:")}
+            else:
+                parts = {f"{table}/{table}_{m or '_undated'}.csv":
+                         (f"{month} = ?" if m else f"{column} is null", [m] if m else [], f"{n}:{h}")
+                         for m, n, h in fingerprints}
+                (folder / table).mkdir(exist_ok=True)
+                for old in (folder / table).glob(f"{table}_*.csv"):
+                    if f"{table}/{old.name}" not in parts:
+                        old.unlink()  # a month no longer in the mart
+            for name, (where, params, fingerprint) in sorted(parts.items()):
+                written[name] = fingerprint
+                target = folder / name
+                if known.get(name) == fingerprint and target.exists():
+                    continue
+                staging = target.with_name(f".building-{target.name}")
+                order = "order by dossier_id" if table == "fct_dossiers" else ""
+                con.execute(f"copy (select * from marts.{table} where {where} {order}) to '{staging}' "
+                            f"(header, delimiter ',')", params)
+                os.replace(staging, target)
+    (folder / "fct_dossiers.csv").unlink(missing_ok=True)  # the single file of earlier versions
+    manifest_path.write_text(json.dumps(written, indent=1, sort_keys=True), encoding="utf-8")
     return folder

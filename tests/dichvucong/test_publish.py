@@ -1,4 +1,4 @@
-"""Publication's quality tables: updated from what changed in the lake, equal to a build from scratch."""
+"""Publication: the quality tables and the CSV exports follow what changed, equal to a build from scratch."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from dichvucong import tasks
 from dichvucong.config import Settings
 from dichvucong.landing import lake
-from dichvucong.publish import QUALITY_TABLES, publish_quality
+from dichvucong.publish import QUALITY_TABLES, export_csv, publish_quality
 
 DAY = dt.date(2024, 2, 6)
 
@@ -63,3 +63,34 @@ def test_quality_tables_follow_relanded_new_and_withdrawn_days(
                for row in after["quarantine_reasons"])
     # Nothing changed since: the next publication reads nothing and keeps the same tables.
     assert _tables(publish_quality(settings)) == after
+
+
+def test_exports_rewrite_only_the_months_that_changed(dvc_home: Path) -> None:
+    settings = Settings.from_env()
+    settings.published_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.published_path)) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_dossiers as select * from (values
+            ('HS-1', timestamp '2024-01-05 08:00:00', 1), ('HS-2', timestamp '2024-01-20 08:00:00', 2),
+            ('HS-3', timestamp '2024-02-01 08:00:00', 3), ('HS-4', null, 4)) as t(dossier_id, submitted_at, n)""")
+        con.execute("create table marts.fct_payments as select 'T1' as transaction_id, 50000 as amount_vnd")
+        con.execute("create table marts.kpi_766 as select 'province' as unit_type where false")
+    folder = export_csv(settings)
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.csv"))
+    assert names == ["fct_dossiers/fct_dossiers_2024-01.csv", "fct_dossiers/fct_dossiers_2024-02.csv",
+                     "fct_dossiers/fct_dossiers__undated.csv", "fct_payments.csv", "kpi_766.csv"]
+    january = folder / "fct_dossiers" / "fct_dossiers_2024-01.csv"
+    assert january.read_text().splitlines() == [
+        "dossier_id,submitted_at,n", "HS-1,2024-01-05 08:00:00,1", "HS-2,2024-01-20 08:00:00,2"]
+    assert (folder / "kpi_766.csv").read_text().strip() == "unit_type"
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.rglob("*.csv")}
+
+    with duckdb.connect(str(settings.published_path)) as con:
+        con.execute("update marts.fct_dossiers set n = 20 where dossier_id = 'HS-2'")
+        con.execute("delete from marts.fct_dossiers where dossier_id = 'HS-3'")
+    export_csv(settings)
+    assert "HS-2,2024-01-20 08:00:00,20" in january.read_text()
+    assert not (folder / "fct_dossiers" / "fct_dossiers_2024-02.csv").exists()  # the month left the mart
+    unchanged = {p.name: p.stat().st_mtime_ns for p in folder.rglob("*.csv") if p.name != january.name}
+    assert unchanged == {name: stamp for name, stamp in stamps.items() if name in unchanged}
+    assert set(unchanged) == {"fct_dossiers__undated.csv", "fct_payments.csv", "kpi_766.csv"}
