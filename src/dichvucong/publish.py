@@ -235,6 +235,7 @@ def export_csv(settings: Settings) -> Path:
             fingerprints = con.execute(
                 f"select {month} as month, count(*), sum(hash(t)::hugeint)::varchar from marts.{table} as t "
                 f"group by all").fetchall()
+            parts: dict[str, tuple[str, list[str], str]]  # file: filter, its parameters, fingerprint
             if column is None:
                 parts = {f"{table}.csv": ("true", [], f"{r[1]}:{r[2]}") for r in fingerprints}
                 parts = parts or {f"{table}.csv": ("true", [], "0:")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from dichvucong.config import LOCAL_TZ, Settings
@@ -127,33 +128,61 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     return result
 
 
-def check_landing_accounts() -> dict[str, Any]:
+def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
     """Every audit row must match its partition: rows loaded = rows in the raw
     partition, rows quarantined = rows in the quarantine partition, and
-    rows read = loaded + quarantined."""
+    rows read = loaded + quarantined.
+
+    The check covers the batch days the next build reads anew: those whose raw
+    partition was written, or withdrawn, since the last successful build (which
+    records the partitions it read). A day a build already read was checked
+    before that build and has not been written since. With no build yet, or
+    `every_day`, every landed day is checked.
+    """
     import duckdb
+
+    from dichvucong.transform import read_built_partitions
 
     settings = Settings.from_env()
     lake_dir = settings.lake_dir
+    built: dict[tuple[str, str], tuple[int, int]] = {}
+    if not every_day:
+        try:
+            built = read_built_partitions(settings)
+        except duckdb.Error as exc:  # the warehouse is being written: check every day
+            log.info("checking every landed day: the last build's partitions are not readable (%s)", exc)
     checks = []
     with duckdb.connect() as con:
         for source, table in lake.SOURCE_TABLES.items():
-            if not any((lake_dir / table).glob("batch_date=*/data.parquet")):
+            landed = {p.parent.name.removeprefix("batch_date="): p
+                      for p in (lake_dir / table).glob("batch_date=*/data.parquet")}
+            if not landed:
                 continue
+            days = sorted(landed) if not built else sorted(
+                {day for day, path in landed.items() if built.get((table, day)) != _stat(path)}
+                | {day for (name, day) in built if name == table and day not in landed})
+            audit = _existing(lake_dir, "load_audit", days, source)
+            if not audit:
+                checks.append({"source": source, "days": 0, "rows_read": 0, "rows_loaded": 0,
+                               "rows_quarantined": 0})
+                continue
+            data = _existing(lake_dir, table, days)
+            held = _existing(lake_dir, "quarantine", days, source)
+            none = "(select null::date as batch_date, 0 as n where false)"
             rows = con.sql(f"""
                 with audit as (
                     select batch_date, sum(rows_read) as read, sum(rows_loaded) as loaded,
                            sum(rows_quarantined) as quarantined
-                    from read_parquet('{lake_dir}/load_audit/{source}/*/data.parquet')
+                    from read_parquet({audit})
                     group by batch_date
                 ),
                 data as (
                     select _batch_date as batch_date, count(*) as n
-                    from read_parquet('{lake_dir}/{table}/*/data.parquet') group by 1
+                    from {f"read_parquet({data})" if data else none} group by 1
                 ),
                 held as (
                     select batch_date, count(*) as n
-                    from read_parquet('{lake_dir}/quarantine/{source}/*/data.parquet') group by 1
+                    from {f"read_parquet({held})" if held else none} group by 1
                 )
                 select a.batch_date, a.read, a.loaded, a.quarantined, coalesce(d.n, 0), coalesce(h.n, 0)
                 from audit a
@@ -165,7 +194,17 @@ def check_landing_accounts() -> dict[str, Any]:
                 raise LandingAccountingError(f"{source}: audit and lake disagree on {len(bad)} day(s), first {bad[0]}")
             checks.append({"source": source, "days": len(rows), "rows_read": sum(r[1] for r in rows),
                            "rows_loaded": sum(r[2] for r in rows), "rows_quarantined": sum(r[3] for r in rows)})
-    return {"sources": checks}
+    return {"sources": checks, "scope": "every landed day" if not built else "days written since the last build"}
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _existing(lake_dir: Path, table: str, days: list[str], source: str | None = None) -> list[str]:
+    paths = (lake.partition_path(lake_dir, table, dt.date.fromisoformat(day), source) for day in days)
+    return [str(path) for path in paths if path.exists()]
 
 
 def check_freshness(as_of: str | None = None) -> dict[str, Any]:
