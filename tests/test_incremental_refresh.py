@@ -11,10 +11,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from dichvucong import tasks, transform
 from dichvucong.config import Settings
+from dichvucong.landing import lake
 
 from .conftest import SMALL_END, SMALL_START
 
@@ -195,3 +198,14 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     assert all(rows > 0 for _, _, rows in differences.values())
     unequal = {name: diff for name, diff in differences.items() if diff[:2] != (0, 0)}
     assert not unequal, f"incremental and full refresh differ (only-incremental, only-full, rows): {unequal}"
+
+    # The dbt tests of an incremental build read the changed batches: a bad row in one fails the build.
+    bad_day = SMALL_END
+    rows = pq.read_table(lake.partition_path(settings.lake_dir, "raw_dossiers", bad_day - dt.timedelta(days=1)))
+    bad = rows.slice(0, 1).set_column(rows.schema.get_field_index("MaHoSo"), "MaHoSo", pa.nulls(1, pa.string()))
+    bad = bad.set_column(bad.schema.get_field_index("_batch_date"), "_batch_date", pa.array([bad_day], pa.date32()))
+    lake.write_partition(lake.partition_path(settings.lake_dir, "raw_dossiers", bad_day), "raw_dossiers", bad)
+    with pytest.raises(transform.TransformError, match="not_null_onestop_raw_dossiers_MaHoSo"):
+        transform.build(settings, dt.datetime.combine(bad_day + dt.timedelta(days=1), dt.time()))
+    compiled = next((settings.home / "dbt" / "target" / "run").rglob("source_not_null_onestop_raw_dossiers_MaHoSo.sql"))
+    assert f"batch_date in (date '{bad_day}')" in compiled.read_text()

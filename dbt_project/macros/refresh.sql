@@ -49,11 +49,12 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
-{#- The changed lake partitions of a source ('dossier' or 'payment') as an SQL list of dates. -#}
-{% macro refresh_batches(source) -%}
-    {%- set days = refresh_plan().get(source ~ '_batches', []) -%}
+{#- The changed lake partitions of sources ('dossier', 'payment') as an SQL list of dates. -#}
+{% macro refresh_batches(source, other=none) -%}
+    {%- set plan = refresh_plan() -%}
+    {%- set days = plan.get(source ~ '_batches', []) + (plan.get(other ~ '_batches', []) if other else []) -%}
     {%- if days -%}
-        ({% for day in days %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        ({% for day in days | unique | sort %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
     {%- else -%}
         (null::date)
     {%- endif -%}
@@ -74,39 +75,48 @@
       kind='day' / 'month': the dates starting those day / month periods;
       kind='event_day': the day periods in scope, and every day outside the
         calendar of periods (after the as-of time, say), which a full refresh
-        also counts and no scope lists.
+        also counts and no scope lists;
+      kind='lake_batch': the rows of a changed dossier or payment batch (a view
+        or source over the lake: only its tests are scoped, see below).
 -#}
 {% macro refresh_scope_filter(kind, column=none) -%}
     {%- if kind == 'dossier' -%}
-        {{ column or 'dossier_id' }} in (select dossier_id from {{ ref('int_refresh_dossiers') }})
+        {{ column or 'dossier_id' }} in (select dossier_id from {{ refresh_ref('int_refresh_dossiers') }})
     {%- elif kind == 'synced_dossier' -%}
         {{ column or 'dossier_id' }} in (
-            select dossier_id from {{ ref('stg_onestop__dossier_syncs') }}
+            select dossier_id from {{ refresh_ref('stg_onestop__dossier_syncs') }}
             where batch_date in {{ refresh_batches('dossier') }}
         )
     {%- elif kind == 'batch' -%}
         {{ column or 'batch_date' }} in {{ refresh_batches('dossier') }}
     {%- elif kind == 'period' -%}
-        (period_type, period_start) in (select period_type, period_start from {{ ref('int_refresh_periods') }})
+        (period_type, period_start) in (select period_type, period_start from {{ refresh_ref('int_refresh_periods') }})
     {%- elif kind == 'event_day' -%}
         (
-            {{ column }} in (select period_start from {{ ref('int_refresh_periods') }} where period_type = 'day')
+            {{ column }} in (select period_start from {{ refresh_ref('int_refresh_periods') }} where period_type = 'day')
             or {{ column }} not between
-                (select min(period_start) from {{ ref('int_periods') }} where period_type = 'day')
-                and (select max(period_start) from {{ ref('int_periods') }} where period_type = 'day')
+                (select min(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
+                and (select max(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
         )
+    {%- elif kind == 'lake_batch' -%}
+        {{ column or 'batch_date' }} in {{ refresh_batches('dossier', 'payment') }}
     {%- elif kind in ('day', 'month') -%}
-        {{ column }} in (select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ kind }}')
+        {{ column }} in (select period_start from {{ refresh_ref('int_refresh_periods') }} where period_type = '{{ kind }}')
     {%- else -%}
         {{ exceptions.raise_compiler_error("refresh_scope_filter: unknown kind " ~ kind) }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of an incremental model: delete the scope that its select recomputes (everything when not scoped). -#}
-{% macro refresh_delete_scope(kind, column=none) -%}
+{#- Pre-hook of an incremental model: delete the scope that its select recomputes (everything when not
+    scoped). The scope is the model's meta.refresh_scope, [kind] or [kind, column], which its tests use too. -#}
+{% macro refresh_delete_scope() -%}
     {%- if refresh_model_exists() -%}
         {%- if refresh_is_scoped() -%}
-            delete from {{ this }} where {{ refresh_scope_filter(kind, column) }}
+            {%- set scope = config.get('meta', {}).get('refresh_scope') -%}
+            {%- if not scope -%}
+                {{ exceptions.raise_compiler_error(this ~ ': an incremental model needs meta.refresh_scope') }}
+            {%- endif -%}
+            delete from {{ this }} where {{ refresh_scope_filter(scope[0], scope[1] if scope | length > 1 else none) }}
         {%- else -%}
             delete from {{ this }}
         {%- endif -%}
@@ -118,4 +128,50 @@
     {%- if refresh_is_scoped() -%}
         {{ keyword }} {{ refresh_scope_filter(kind, column) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A model the scope filters read: ref() in a model (its dependency), the built relation in a test, which
+    may not ref() what it does not depend on. -#}
+{% macro refresh_ref(name) -%}
+    {%- if model.resource_type == 'test' -%}
+        {{ return(graph.nodes['model.' ~ project_name ~ '.' ~ name].relation_name) }}
+    {%- endif -%}
+    {{ return(ref(name)) }}
+{%- endmacro %}
+
+{#-
+    Tests in an incremental build check the rows the build wrote. A test of a
+    node whose meta.refresh_scope names a scope (the incremental models, and
+    the sources and views over the lake, kind 'lake_batch') reads the node's
+    rows in that scope only, when the test judges rows one by one (not_null,
+    accepted_values, expression_is_true) or is `unique` on a key the scope
+    replaces whole (every scoped model's key holds its scope's column). The
+    rows outside the scope were tested by the build that wrote them and have
+    not changed since. A full refresh tests every row.
+-#}
+{% macro refresh_test_scope() -%}
+    {%- if not execute or refresh_mode() != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set kind = model.test_metadata.name if model.test_metadata else none -%}
+    {%- if kind not in ('not_null', 'accepted_values', 'expression_is_true', 'unique') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set tested_id = model.attached_node or (model.depends_on.nodes | first) -%}
+    {%- set tested = graph.nodes.get(tested_id) or graph.sources.get(tested_id) -%}
+    {%- set meta = ((tested.config or {}).get('meta') or tested.get('meta') or {}) if tested else {} -%}
+    {%- set scope = meta.get('refresh_scope') -%}
+    {%- if not scope -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(refresh_scope_filter(scope[0], scope[1] if scope | length > 1 else none)) }}
+{%- endmacro %}
+
+{#- dbt's test subquery (`where` config), narrowed to the refresh scope in an incremental build. -#}
+{% macro duckdb__get_where_subquery(relation) -%}
+    {%- set conditions = [config.get('where', ''), refresh_test_scope()] | select | list -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
 {%- endmacro %}

@@ -3,7 +3,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('dossier') }}",
+    meta={'refresh_scope': ['dossier']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (

@@ -4,7 +4,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('synced_dossier') }}",
+    meta={'refresh_scope': ['synced_dossier']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 
 with syncs as (

@@ -6,7 +6,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('event_day', 'activity_date') }}",
+    meta={'refresh_scope': ['event_day', 'activity_date']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('int_periods') }}

@@ -3,7 +3,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('month', 'month_start') }}",
+    meta={'refresh_scope': ['month', 'month_start']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (

@@ -3,7 +3,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('day', 'activity_date') }}",
+    meta={'refresh_scope': ['day', 'activity_date']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (

@@ -5,7 +5,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('period') }}",
+    meta={'refresh_scope': ['period']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 select * from {{ ref('int_unit_period_indicators') }}

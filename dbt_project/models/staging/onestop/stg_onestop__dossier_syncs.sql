@@ -6,7 +6,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ refresh_delete_scope('batch') }}",
+    meta={'refresh_scope': ['batch']},
+    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 
 with source as (
