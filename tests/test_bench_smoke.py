@@ -17,7 +17,7 @@ def test_bench_smoke_run_reports_every_stage(tmp_path: Path) -> None:
     env = os.environ | {"DVC_PSEUDONYM_KEY": "bench-test-key"}
     completed = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--scale", "province-month", "--out", str(tmp_path / "home"),
-         "--results", str(results)],
+         "--results", str(results), "--day-runs", "2"],
         env=env, capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     summary = json.loads((results / "province-month.json").read_text())
@@ -28,6 +28,8 @@ def test_bench_smoke_run_reports_every_stage(tmp_path: Path) -> None:
     assert "airflow: dag.test() overhead" in names
     builds = {s["name"]: s["extra"] for s in summary["stages"] if s["name"].endswith("dbt build")}
     assert builds["dbt build"]["mode"] == "full" and builds["day: dbt build"]["mode"] == "incremental"
+    # The second one-day run starts from the full run's state again: it sees the same changed batches.
+    assert len(summary["day_work_seconds_runs"]) == 2 and summary["day_changed_batches_runs"] == [2, 2]
     assert summary["generated"]["dossiers"] > 0 and summary["full_peak_rss_mb"] > 0
     assert 0 < summary["validation_share"] < 1
     check = summary["floor_check"]
