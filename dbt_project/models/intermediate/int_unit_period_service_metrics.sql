@@ -41,22 +41,36 @@ used_in_period as (
         on u.received_at >= p.period_start::timestamp and u.received_at < p.period_end::timestamp
 ),
 
+-- A district and the province are measured against the same online services: those are counted
+-- once per period, and a unit's used services only where it has any (no unit x service rows).
+online_services as (
+    select distinct period_type, period_start, service_code from online_in_period
+),
+
+online_counts as (
+    select period_type, period_start, count(*) as services_online from online_services group by all
+),
+
+used_counts as (
+    select u.unit_type, u.unit_code, u.period_type, u.period_start, count(*) as services_used
+    from used_in_period as u
+    inner join online_services as o using (period_type, period_start, service_code)
+    group by all
+),
+
 province_and_districts as (
     select
         units.unit_type,
         units.unit_code,
         o.period_type,
         o.period_start,
-        count(distinct o.service_code) as services_online,
-        count(distinct o.service_code) filter (where used.service_code is not null)
-            as services_with_online_dossiers_count
+        o.services_online,
+        coalesce(used.services_used, 0) as services_with_online_dossiers_count
     from (select distinct unit_type, unit_code from {{ ref('int_units') }} where unit_type in ('province', 'district')) as units
-    cross join (select distinct period_type, period_start, service_code from online_in_period) as o
-    left join used_in_period as used
+    cross join online_counts as o
+    left join used_counts as used
         on used.unit_type = units.unit_type and used.unit_code = units.unit_code
         and used.period_type = o.period_type and used.period_start = o.period_start
-        and used.service_code = o.service_code
-    group by all
 ),
 
 catalog_units as (
