@@ -127,26 +127,38 @@ def pipeline_stages(stages: list[Stage], prefix: str, start: dt.date, end: dt.da
 STATE = ("lake", "warehouse", "published", "reports", "dbt")
 
 
-def one_day_runs(home: Path, end: dt.date, runs: int) -> list[list[Stage]]:
+SAVED = "_after_full_run"
+
+
+def save_state(home: Path) -> None:
+    for name in STATE:
+        if (home / name).exists():
+            shutil.copytree(home / name, home / SAVED / name, symlinks=True)
+
+
+def restore_state(home: Path) -> None:
+    for name in STATE:
+        shutil.rmtree(home / name, ignore_errors=True)
+        if (home / SAVED / name).exists():
+            shutil.copytree(home / SAVED / name, home / name, symlinks=True)
+
+
+def one_day_runs(home: Path, end: dt.date, runs: int, keep: bool = False) -> list[list[Stage]]:
     """The next day's run, `runs` times, each from the state the full run left (restored between
-    runs): one run's time moves with the machine by more than the history changes it."""
-    saved = home / "_after_full_run"
-    if runs > 1:
-        for name in STATE:
-            if (home / name).exists():
-                shutil.copytree(home / name, saved / name, symlinks=True)
+    runs): one run's time moves with the machine by more than the history changes it. With
+    `keep`, that state stays under <home>/_after_full_run (bench/day_ratio.py reruns from it)."""
+    if runs > 1 or keep:
+        save_state(home)
     results = []
     for index in range(runs):
         if index:
-            for name in STATE:
-                shutil.rmtree(home / name, ignore_errors=True)
-                if (saved / name).exists():
-                    shutil.copytree(saved / name, home / name, symlinks=True)
+            restore_state(home)
         run: list[Stage] = []
         pipeline_stages(run, "day: ", end, end + dt.timedelta(days=1))
         print(f"  one-day run {index + 1}/{runs}: {sum(s.seconds for s in run):.1f} s", flush=True)
         results.append(run)
-    shutil.rmtree(saved, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(home / SAVED, ignore_errors=True)
     return results
 
 
@@ -239,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     disk = {"landing": disk_mb(home / "landing"), "lake": disk_mb(home / "lake"),
             "warehouse": disk_mb(home / "warehouse"), "published": disk_mb(home / "published")}
     floor_check = floor(stages, home, end)
-    day_runs = one_day_runs(home, end, args.day_runs)
+    day_runs = one_day_runs(home, end, args.day_runs, keep=args.keep)
     day = sorted(day_runs, key=lambda run: sum(s.seconds for s in run))[len(day_runs) // 2]  # the median run
     stages += day
     if os.environ.get("BENCH_AIRFLOW", "1") == "1":
