@@ -71,6 +71,7 @@
       kind='dossier': the dossiers int_refresh_dossiers lists;
       kind='synced_dossier': the dossiers with a sync record in a changed batch;
       kind='batch': the sync records of a changed batch;
+      kind='payment_batch': the payment lines of a changed batch;
       kind='period':  the (period_type, period_start) pairs int_refresh_periods lists;
       kind='day' / 'month': the dates starting those day / month periods;
       kind='event_day': the day periods in scope, and every day outside the
@@ -98,6 +99,8 @@
                 (select min(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
                 and (select max(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
         )
+    {%- elif kind == 'payment_batch' -%}
+        {{ column or 'batch_date' }} in {{ refresh_batches('payment') }}
     {%- elif kind == 'lake_batch' -%}
         {{ column or 'batch_date' }} in {{ refresh_batches('dossier', 'payment') }}
     {%- elif kind in ('day', 'month') -%}

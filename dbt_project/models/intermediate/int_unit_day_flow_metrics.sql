@@ -11,18 +11,29 @@
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('int_periods') }}
-with unit_dossiers as (
+with dossiers as (
     select
-        unit_type, unit_code, dossier_id, channel, due_at, is_digitised, fee_expected_vnd, paid_online_code,
-        is_on_time, is_early, has_e_result, status_code, processing_working_days, deadline_working_days,
-        submitted_at, received_at, ended_at, is_received, is_ended
-    from {{ ref('int_dossier_units') }}
+        dossier_id, agency_code, district_code, service_code, field_code, channel, due_at, is_digitised,
+        fee_expected_vnd, paid_online_code, is_on_time, is_early, has_e_result, status_code,
+        processing_working_days, deadline_working_days, submitted_at, received_at, ended_at, is_received, is_ended
+    from {{ ref('int_dossiers_joined_to_payments') }}
     {% if refresh_is_scoped() %}
     -- Only dossiers with an event on a day in scope: no other dossier reaches a recomputed row.
     where {{ refresh_scope_filter('event_day', "date_trunc('day', submitted_at)::date") }}
         or {{ refresh_scope_filter('event_day', "date_trunc('day', received_at)::date") }}
         or {{ refresh_scope_filter('event_day', "date_trunc('day', ended_at)::date") }}
     {% endif %}
+),
+
+-- Each dossier's units (macros/unit_memberships.sql), after the dossiers are filtered.
+unit_dossiers as (
+    select
+        u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, d.dossier_id, d.channel, d.due_at,
+        d.is_digitised, d.fee_expected_vnd, d.paid_online_code, d.is_on_time, d.is_early, d.has_e_result,
+        d.status_code, d.processing_working_days, d.deadline_working_days, d.submitted_at, d.received_at,
+        d.ended_at, d.is_received, d.is_ended
+    from dossiers as d, {{ unit_memberships('d') }} as u(unit)
+    where u.unit.unit_code is not null
 ),
 
 events as (

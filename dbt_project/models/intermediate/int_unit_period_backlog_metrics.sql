@@ -10,17 +10,13 @@
     pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-with unit_dossiers as (
-    select * from {{ ref('int_dossier_units') }}
-),
-
-periods as (
+with periods as (
     select * from {{ ref('int_periods') }}
     {{ refresh_scope('period') }}
 ),
 
 dossiers as (
-    select dossier_id, received_at, ended_at, is_ended, due_at
+    select dossier_id, received_at, ended_at, is_ended, due_at, agency_code, district_code, service_code, field_code
     from {{ ref('int_dossiers_lifecycle') }}
     where is_received and received_at is not null
         -- An ended dossier with no end time cannot be placed in time.
@@ -37,7 +33,8 @@ supplements as (
 ),
 
 open_at_end as (
-    select d.dossier_id, d.due_at, p.period_type, p.period_start, p.judged_at
+    select d.dossier_id, d.due_at, d.agency_code, d.district_code, d.service_code, d.field_code,
+        p.period_type, p.period_start, p.judged_at
     from dossiers as d
     inner join periods as p
         on d.received_at < p.judged_at
@@ -68,15 +65,16 @@ flagged as (
 
 final as (
     select
-        u.unit_type,
-        u.unit_code,
+        u.unit.unit_type as unit_type,
+        u.unit.unit_code as unit_code,
         f.period_type,
         f.period_start,
         count(*) as in_progress_at_end,
         count(*) filter (where f.due_at is not null) as in_progress_with_due_at_end,
         count(*) filter (where f.is_overdue) as in_progress_overdue_at_end
-    from flagged as f
-    inner join unit_dossiers as u using (dossier_id)
+    -- Each dossier's units (macros/unit_memberships.sql), spread from the rows that need them.
+    from flagged as f, {{ unit_memberships('f') }} as u(unit)
+    where u.unit.unit_code is not null
     group by all
 )
 

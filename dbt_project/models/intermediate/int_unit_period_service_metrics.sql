@@ -21,10 +21,21 @@ periods as (
     {{ refresh_scope('period') }}
 ),
 
-unit_dossiers as (
-    select * from {{ ref('int_dossier_units') }}
+-- The dossiers first, then their units (macros/unit_memberships.sql): the filter then reads
+-- dossiers, not dossiers x units.
+online_dossiers as (
+    select * from {{ ref('int_dossiers_joined_to_payments') }}
     where is_received and received_at is not null and channel = 'online'
-        and unit_type in ('province', 'district')
+        {% if refresh_is_scoped() %}
+        and received_at >= (select min(period_start) from periods)::timestamp
+        and received_at < (select max(period_end) from periods)::timestamp
+        {% endif %}
+),
+
+unit_dossiers as (
+    select u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, d.service_code, d.received_at
+    from online_dossiers as d, {{ unit_memberships('d') }} as u(unit)
+    where u.unit.unit_type in ('province', 'district') and u.unit.unit_code is not null
 ),
 
 online_in_period as (

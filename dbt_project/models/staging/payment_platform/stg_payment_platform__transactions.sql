@@ -1,6 +1,17 @@
 -- One row per transaction line of a reconciliation file, renamed and typed; duplicates kept.
+-- A table, as the sync records: later models read DuckDB's storage, not a file per batch day
+-- of the lake. Incremental: a refresh replaces the changed payment batch days only (by the
+-- partition folder's batch_date, so DuckDB opens only their files).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    meta={'refresh_scope': ['payment_batch']},
+    pre_hook="{{ refresh_delete_scope() }}",
+) }}
+
 with source as (
     select * from {{ source('payment_platform', 'raw_payments') }}
+    {{ refresh_scope('payment_batch', 'batch_date') }}
 ),
 
 renamed as (
