@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day-runs", type=int, default=3,
                         help="one-day runs, each from the full run's state; the median is reported")
     args = parser.parse_args(argv)
+    if args.day_runs < 1:
+        parser.error("--day-runs must be at least 1")
     start, end, scale = SCALES[args.scale]
     home = args.out / args.scale
     shutil.rmtree(home, ignore_errors=True)

@@ -188,6 +188,10 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
         marts, f"select is_on_time from marts.fct_dossiers where dossier_id = '{late['second_round']}'")
     assert second_round_on_time is False  # metrics.md: a second supplement round makes a dossier late
 
+    # The last build was incremental: a model's tests read its refresh scope (meta.refresh_scope).
+    run = settings.home / "dbt" / "target" / "run"
+    assert "int_refresh_dossiers" in next(run.rglob("unique_fct_dossiers_dossier_id.sql")).read_text()
+
     incremental, incremental_marts = tmp_path / "incremental.duckdb", tmp_path / "incremental.marts.duckdb"
     shutil.copy(warehouse, incremental)
     shutil.copy(marts, incremental_marts)
@@ -205,7 +209,8 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     bad = rows.slice(0, 1).set_column(rows.schema.get_field_index("MaHoSo"), "MaHoSo", pa.nulls(1, pa.string()))
     bad = bad.set_column(bad.schema.get_field_index("_batch_date"), "_batch_date", pa.array([bad_day], pa.date32()))
     lake.write_partition(lake.partition_path(settings.lake_dir, "raw_dossiers", bad_day), "raw_dossiers", bad)
-    with pytest.raises(transform.TransformError, match="not_null_onestop_raw_dossiers_MaHoSo"):
+    with pytest.raises(transform.TransformError, match=r"not_null_onestop_raw_dossiers_MaHoSo\.\w+ \(fail"):
         transform.build(settings, dt.datetime.combine(bad_day + dt.timedelta(days=1), dt.time()))
-    compiled = next((settings.home / "dbt" / "target" / "run").rglob("source_not_null_onestop_raw_dossiers_MaHoSo.sql"))
-    assert f"batch_date in (date '{bad_day}')" in compiled.read_text()
+    source_test = next(run.rglob("source_not_null_onestop_raw_dossiers_MaHoSo.sql")).read_text()
+    assert f"batch_date in (date '{bad_day}')" in source_test
+

@@ -77,8 +77,8 @@
       kind='event_day': the day periods in scope, and every day outside the
         calendar of periods (after the as-of time, say), which a full refresh
         also counts and no scope lists;
-      kind='lake_batch': the rows of a changed dossier or payment batch (a view
-        or source over the lake: only its tests are scoped, see below).
+      kind='lake_batch': the rows of a changed dossier or payment batch (a
+        source over the lake: only its tests are scoped, see below).
 -#}
 {% macro refresh_scope_filter(kind, column=none) -%}
     {%- if kind == 'dossier' -%}
@@ -145,7 +145,7 @@
 {#-
     Tests in an incremental build check the rows the build wrote. A test of a
     node whose meta.refresh_scope names a scope (the incremental models, and
-    the sources and views over the lake, kind 'lake_batch') reads the node's
+    the sources over the lake, kind 'lake_batch') reads the node's
     rows in that scope only, when the test judges rows one by one (not_null,
     accepted_values, expression_is_true) or is `unique` on a key the scope
     replaces whole (every scoped model's key holds its scope's column). The
@@ -153,11 +153,11 @@
     not changed since. A full refresh tests every row.
 -#}
 {% macro refresh_test_scope() -%}
-    {%- if not execute or refresh_mode() != 'incremental' -%}
+    {%- set kind = model.test_metadata.name if model.test_metadata else none -%}
+    {%- if not execute or kind not in ('not_null', 'accepted_values', 'expression_is_true', 'unique') -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set kind = model.test_metadata.name if model.test_metadata else none -%}
-    {%- if kind not in ('not_null', 'accepted_values', 'expression_is_true', 'unique') -%}
+    {%- if refresh_mode() != 'incremental' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set tested_id = model.attached_node or (model.depends_on.nodes | first) -%}
@@ -174,7 +174,7 @@
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set conditions = [config.get('where', ''), refresh_test_scope()] | select | list -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' where (' ~ conditions | join(') and (') ~ ')) dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}

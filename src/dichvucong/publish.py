@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -96,17 +97,18 @@ create table quality.load_audit (source_name varchar, batch_date date, files big
     rows_loaded bigint, rows_quarantined bigint, file_errors bigint);
 create table quality.quarantine_reasons (source_name varchar, batch_date date, reason varchar, rows bigint);
 create schema if not exists meta;
-create table meta.quality_files (path varchar primary key, bytes bigint, mtime_ns bigint);
+create table meta.quality_files (path varchar primary key, bytes bigint, mtime_ns bigint, inode bigint);
 """
 
 
-def _lake_files(lake_dir: Path) -> dict[str, tuple[int, int]]:
-    """Every file the quality tables are built from: path under the lake, size, modification time."""
+def _lake_files(lake_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file the quality tables are built from: path under the lake, size, modification time
+    and inode (the lake replaces a file by renaming a new one over it)."""
     found = {}
     for pattern in _QUALITY_FILES:
         for path in lake_dir.glob(pattern):
             stat = path.stat()
-            found[path.relative_to(lake_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+            found[path.relative_to(lake_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return found
 
 
@@ -120,8 +122,8 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
     """
     files = _lake_files(lake_dir)
     if incremental:
-        known = {row[0]: (row[1], row[2]) for row in con.execute(
-            "select path, bytes, mtime_ns from meta.quality_files").fetchall()}
+        known = {row[0]: (row[1], row[2], row[3]) for row in con.execute(
+            "select path, bytes, mtime_ns, inode from meta.quality_files").fetchall()}
     else:
         validation_schema = SCHEMA.empty_table()  # noqa: F841 (read by DuckDB's replacement scan)
         con.execute(_QUALITY_DDL)
@@ -141,7 +143,7 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
         con.execute("delete from quality.validation_results")
         results = of("quality_results", list(files))
     if results:
-        con.execute(f"insert into quality.validation_results select * from read_parquet({results}) "
+        con.execute(f"insert into quality.validation_results by name select * from read_parquet({results}) "
                     f"order by validated_at")
     for kind, table, aggregate, group in (
             ("load_audit", "load_audit",
@@ -162,7 +164,7 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
                         f"from read_parquet({present}, hive_partitioning = false) group by all order by all")
     con.execute("delete from meta.quality_files")
     frame = pa.table({"path": list(files), "bytes": [v[0] for v in files.values()],  # noqa: F841
-                      "mtime_ns": [v[1] for v in files.values()]})
+                      "mtime_ns": [v[1] for v in files.values()], "inode": [v[2] for v in files.values()]})
     con.execute("insert into meta.quality_files select * from frame")
 
 
@@ -176,12 +178,15 @@ def _quality_file_current(path: Path) -> bool:
         return False
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            found = {row[0] for row in con.execute(
-                "select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+            columns = {(row[0], row[1]) for row in con.execute(
+                "select schema_name || '.' || table_name, column_name from duckdb_columns()").fetchall()}
     except duckdb.Error:
         return False
-    return {"meta.quality_files", "quality.validation_results", "quality.load_audit",
-            "quality.quarantine_reasons"} <= found
+    tables = {table for table, _ in columns}
+    return ({"meta.quality_files", "quality.load_audit", "quality.quarantine_reasons"} <= tables
+            and ("meta.quality_files", "inode") in columns
+            # the history's schema of this code (a new column: built anew)
+            and {c for t, c in columns if t == "quality.validation_results"} == set(SCHEMA.names))
 
 
 def publish_quality(settings: Settings) -> Path:
@@ -196,16 +201,29 @@ def publish_quality(settings: Settings) -> Path:
     with open(target.with_name(".quality.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         staging = target.with_name(f"building-{os.getpid()}-{target.name}")
-        staging.unlink(missing_ok=True)
-        incremental = _quality_file_current(target)
-        if incremental:  # start from the last publication, then read only what changed since
-            shutil.copyfile(target, staging)
-        with duckdb.connect(str(staging)) as con:
-            _quality_tables(con, settings.lake_dir, incremental)
-            con.execute("create or replace table meta.quality_publication as "
-                        "select ?::timestamptz as published_at", [dt.datetime.now(dt.UTC)])
-        os.replace(staging, target)
+        try:
+            if _quality_file_current(target):
+                try:  # from the last publication, reading only what changed since
+                    _build_quality_file(staging, settings.lake_dir, previous=target)
+                except duckdb.Error as exc:
+                    log.warning("quality tables rebuilt from every file: %s", exc)
+                    _build_quality_file(staging, settings.lake_dir)
+            else:
+                _build_quality_file(staging, settings.lake_dir)
+            os.replace(staging, target)
+        finally:
+            staging.unlink(missing_ok=True)
     return target
+
+
+def _build_quality_file(staging: Path, lake_dir: Path, previous: Path | None = None) -> None:
+    staging.unlink(missing_ok=True)
+    if previous is not None:
+        shutil.copyfile(previous, staging)
+    with duckdb.connect(str(staging)) as con:
+        _quality_tables(con, lake_dir, incremental=previous is not None)
+        con.execute("create or replace table meta.quality_publication as "
+                    "select ?::timestamptz as published_at", [dt.datetime.now(dt.UTC)])
 
 
 # fct_dossiers is exported one file per month of submission (a year of a province is 440,000 rows,
@@ -232,16 +250,20 @@ def export_csv(settings: Settings) -> Path:
         for table in MART_TABLES:
             column = MONTHLY_EXPORTS.get(table)
             month = f"strftime({column}, '%Y-%m')" if column else "null"
+            # A file's rows (count, sum of row hashes) and its layout (columns, types, the writer's
+            # version): a renamed column or a new DuckDB rewrites every file.
+            layout = hashlib.sha256(repr((con.execute(f"describe marts.{table}").fetchall(),
+                                          duckdb.__version__)).encode()).hexdigest()[:16]
             fingerprints = con.execute(
-                f"select {month} as month, count(*), sum(hash(t)::hugeint)::varchar from marts.{table} as t "
+                f"select {month} as month, count(*), sum(hash(*columns(*))::hugeint)::varchar from marts.{table} "
                 f"group by all").fetchall()
             parts: dict[str, tuple[str, list[str], str]]  # file: filter, its parameters, fingerprint
             if column is None:
-                parts = {f"{table}.csv": ("true", [], f"{r[1]}:{r[2]}") for r in fingerprints}
-                parts = parts or {f"{table}.csv": ("true", [], "0:")}
+                parts = {f"{table}.csv": ("true", [], f"{layout}:{r[1]}:{r[2]}") for r in fingerprints}
+                parts = parts or {f"{table}.csv": ("true", [], f"{layout}:0:")}
             else:
                 parts = {f"{table}/{table}_{m or '_undated'}.csv":
-                         (f"{month} = ?" if m else f"{column} is null", [m] if m else [], f"{n}:{h}")
+                         (f"{month} = ?" if m else f"{column} is null", [m] if m else [], f"{layout}:{n}:{h}")
                          for m, n, h in fingerprints}
                 (folder / table).mkdir(exist_ok=True)
                 for old in (folder / table).glob(f"{table}_*.csv"):

@@ -5,7 +5,9 @@ JSON-able dict for XCom (paths and counts, never data), and raises on failure.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -133,78 +135,94 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
     partition, rows quarantined = rows in the quarantine partition, and
     rows read = loaded + quarantined.
 
-    The check covers the batch days the next build reads anew: those whose raw
-    partition was written, or withdrawn, since the last successful build (which
-    records the partitions it read). A day a build already read was checked
-    before that build and has not been written since. With no build yet, or
-    `every_day`, every landed day is checked.
+    A day is checked when any of its three files (raw, audit, quarantine) was
+    written, or withdrawn, since the last check that passed: each check keeps
+    what it verified (`lake/_checks/landing_accounts.json`: size, mtime, inode
+    of every file), so a day costs once, whatever the lake's history. With no
+    record, or `every_day`, every landed day is checked.
     """
     import duckdb
 
-    from dichvucong.transform import read_built_partitions
-
     settings = Settings.from_env()
     lake_dir = settings.lake_dir
-    built: dict[tuple[str, str], tuple[int, int]] = {}
-    if not every_day:
-        try:
-            built = read_built_partitions(settings)
-        except duckdb.Error as exc:  # the warehouse is being written: check every day
-            log.info("checking every landed day: the last build's partitions are not readable (%s)", exc)
+    record_path = lake_dir / "_checks" / "landing_accounts.json"
+    known: dict[str, Any] = {} if every_day else _read_json(record_path)
+    verified: dict[str, Any] = {}
     checks = []
     with duckdb.connect() as con:
         for source, table in lake.SOURCE_TABLES.items():
-            landed = {p.parent.name.removeprefix("batch_date="): p
-                      for p in (lake_dir / table).glob("batch_date=*/data.parquet")}
-            if not landed:
+            folders = {"raw": lake_dir / table, "audit": lake_dir / "load_audit" / source,
+                       "quarantine": lake_dir / "quarantine" / source}
+            if not any(folders["raw"].glob("batch_date=*/data.parquet")):
                 continue
-            days = sorted(landed) if not built else sorted(
-                {day for day, path in landed.items() if built.get((table, day)) != _stat(path)}
-                | {day for (name, day) in built if name == table and day not in landed})
-            audit = _existing(lake_dir, "load_audit", days, source)
-            if not audit:
-                checks.append({"source": source, "days": 0, "rows_read": 0, "rows_loaded": 0,
-                               "rows_quarantined": 0})
-                continue
-            data = _existing(lake_dir, table, days)
-            held = _existing(lake_dir, "quarantine", days, source)
-            none = "(select null::date as batch_date, 0 as n where false)"
-            rows = con.sql(f"""
-                with audit as (
-                    select batch_date, sum(rows_read) as read, sum(rows_loaded) as loaded,
-                           sum(rows_quarantined) as quarantined
-                    from read_parquet({audit})
-                    group by batch_date
-                ),
-                data as (
-                    select _batch_date as batch_date, count(*) as n
-                    from {f"read_parquet({data})" if data else none} group by 1
-                ),
-                held as (
-                    select batch_date, count(*) as n
-                    from {f"read_parquet({held})" if held else none} group by 1
-                )
-                select a.batch_date, a.read, a.loaded, a.quarantined, coalesce(d.n, 0), coalesce(h.n, 0)
-                from audit a
-                left join data d using (batch_date)
-                left join held h using (batch_date)
-            """).fetchall()
+            # The days with an audit (landing writes it last) or a raw partition.
+            days = sorted({p.parent.name.removeprefix("batch_date=")
+                           for kind in ("raw", "audit") for p in folders[kind].glob("batch_date=*/data.parquet")})
+            files = {day: {kind: folder / f"batch_date={day}" / "data.parquet" for kind, folder in folders.items()}
+                     for day in days}
+            stamps = {day: {kind: _stamp(path) for kind, path in paths.items()} for day, paths in files.items()}
+            todo = [day for day in days if known.get(f"{source}/{day}") != stamps[day]]
+            rows = _account(con, [files[d] for d in todo]) if todo else []
             bad = [r for r in rows if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]]
             if bad:
                 raise LandingAccountingError(f"{source}: audit and lake disagree on {len(bad)} day(s), first {bad[0]}")
+            verified |= {f"{source}/{day}": stamps[day] for day in days}
             checks.append({"source": source, "days": len(rows), "rows_read": sum(r[1] for r in rows),
                            "rows_loaded": sum(r[2] for r in rows), "rows_quarantined": sum(r[3] for r in rows)})
-    return {"sources": checks, "scope": "every landed day" if not built else "days written since the last build"}
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = record_path.with_name(f".{record_path.name}.{os.getpid()}")
+    staging.write_text(json.dumps(verified, sort_keys=True), encoding="utf-8")
+    os.replace(staging, record_path)
+    return {"sources": checks, "scope": "every landed day" if not known else "days written since the last check"}
 
 
-def _stat(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
+def _account(con: Any, days: list[dict[str, Path]]) -> list[tuple[Any, ...]]:
+    """Per day with an audit: rows read, loaded and quarantined by the audit, and rows in the raw
+    and quarantine partitions."""
+    audit, data, held = ([str(day[kind]) for day in days if day[kind].exists()]
+                         for kind in ("audit", "raw", "quarantine"))
+    if not audit:
+        return []
+    empty = "(select null::date as {0} where false)"
+    return con.execute(f"""
+        with audit as (
+            select batch_date, sum(rows_read) as read, sum(rows_loaded) as loaded,
+                   sum(rows_quarantined) as quarantined
+            from read_parquet($audit, hive_partitioning = false)
+            group by batch_date
+        ),
+        data as (
+            select _batch_date as batch_date, count(*) as n
+            from {"read_parquet($data, hive_partitioning = false)" if data else empty.format("_batch_date")}
+            group by 1
+        ),
+        held as (
+            select batch_date, count(*) as n
+            from {"read_parquet($held, hive_partitioning = false)" if held else empty.format("batch_date")}
+            group by 1
+        )
+        select a.batch_date, a.read, a.loaded, a.quarantined, coalesce(d.n, 0), coalesce(h.n, 0)
+        from audit a
+        left join data d using (batch_date)
+        left join held h using (batch_date)
+    """, {"audit": audit} | ({"data": data} if data else {}) | ({"held": held} if held else {})).fetchall()
 
 
-def _existing(lake_dir: Path, table: str, days: list[str], source: str | None = None) -> list[str]:
-    paths = (lake.partition_path(lake_dir, table, dt.date.fromisoformat(day), source) for day in days)
-    return [str(path) for path in paths if path.exists()]
+def _stamp(path: Path) -> list[int] | None:
+    """Size, modification time and inode of a file (a rewrite replaces the inode), None when absent."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def check_freshness(as_of: str | None = None) -> dict[str, Any]:

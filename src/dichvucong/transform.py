@@ -147,12 +147,6 @@ def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[s
     return last, {(r[0], r[1]): Partition(*r) for r in rows}
 
 
-def read_built_partitions(settings: Settings) -> dict[tuple[str, str], tuple[int, int]]:
-    """(table, batch day) → (bytes, mtime_ns) of every lake partition the last successful build read."""
-    _, known = _read_state(settings)
-    return {key: (part.bytes, part.mtime_ns) for key, part in known.items()}
-
-
 def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> RefreshPlan:
     """Full or incremental, and for an incremental build the batch days that changed since the last build."""
     from dichvucong.landing import lake

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pendulum
+import pyarrow.parquet as pq
 import pytest
 
 from dichvucong import tasks
@@ -49,31 +50,35 @@ def test_landing_accounts_catch_a_partition_that_disagrees_with_its_audit(
         tasks.check_landing_accounts()
 
 
-def test_landing_accounts_after_a_build_check_the_days_written_since(
+def test_landing_accounts_check_the_days_written_since_the_last_check(
         dvc_home: Path, small_landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dichvucong.config import Settings
-    from dichvucong.transform import BuildReport, plan_refresh, record_refresh
-
     monkeypatch.setenv("DVC_LANDING_DIR", str(small_landing))
     day = dt.date(2024, 2, 6)
     tasks.ingest("payments", day, day + dt.timedelta(days=3))
-    assert tasks.check_landing_accounts()["sources"][0]["days"] == 3  # no build yet: every day
-    settings = Settings.from_env()
-    as_of = dt.datetime(2024, 2, 9)
-    # The state a successful build leaves: the partitions it read.
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    record_refresh(settings, plan_refresh(settings, as_of, full=True), as_of, BuildReport("", 0, 0, 0, 0.0))
-    checked = tasks.check_landing_accounts()
-    assert checked["scope"] == "days written since the last build" and checked["sources"][0]["days"] == 0
+    first = tasks.check_landing_accounts()
+    assert first["scope"] == "every landed day" and first["sources"][0]["days"] == 3
+    again = tasks.check_landing_accounts()
+    assert again["scope"] == "days written since the last check" and again["sources"][0]["days"] == 0
     tasks.ingest("payments", day + dt.timedelta(days=1), day + dt.timedelta(days=2))  # landed again
     assert tasks.check_landing_accounts()["sources"][0]["days"] == 1
     assert tasks.check_landing_accounts(every_day=True)["sources"][0]["days"] == 3
-    # A partition written behind its audit's back since the build is among the days checked.
-    lake.write_partition(lake.partition_path(dvc_home / "lake", "raw_payments", day + dt.timedelta(days=2)),
-                         "raw_payments", [])
+    # A partition written behind its audit's back since is among the days checked...
+    raw = lake.partition_path(dvc_home / "lake", "raw_payments", day + dt.timedelta(days=2))
+    lake.write_partition(raw, "raw_payments", [])
     with pytest.raises(tasks.LandingAccountingError, match="payments"):
         tasks.check_landing_accounts()
-    # So is one withdrawn since (its audit left behind).
-    lake.partition_path(dvc_home / "lake", "raw_payments", day + dt.timedelta(days=2)).unlink()
+    # ...and stays so until it is mended: a failed check records nothing.
+    with pytest.raises(tasks.LandingAccountingError, match="payments"):
+        tasks.check_landing_accounts()
+    # So is one withdrawn (its audit left behind), and an audit rewritten alone.
+    raw.unlink()
     with pytest.raises(tasks.LandingAccountingError, match="1 day"):
+        tasks.check_landing_accounts()
+    tasks.ingest("payments", day + dt.timedelta(days=2), day + dt.timedelta(days=3))
+    assert tasks.check_landing_accounts()["sources"][0]["days"] == 1
+    audit = lake.partition_path(dvc_home / "lake", "load_audit", day, "payments")
+    rows = pq.read_table(audit).to_pylist()
+    rows[0]["rows_read"] += 1
+    lake.write_partition(audit, "load_audit", rows)
+    with pytest.raises(tasks.LandingAccountingError, match="payments"):
         tasks.check_landing_accounts()
