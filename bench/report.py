@@ -14,7 +14,7 @@ ORDER = ["smoke", "province-month", "province-year", "province-year-2x", "provin
 
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else Path(__file__).with_name("results")
-    runs = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    runs = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json") if p.stem != "day_ratio"}
     names = [n for n in ORDER if n in runs]
     print("| scale | dossiers | sync records | full work | peak memory | validation share | floor | work / floor "
           "| one-day run | one-day dbt build | disk (landing / lake / warehouse) |")
@@ -28,6 +28,18 @@ def main(argv: list[str]) -> int:
               f"| {run['floor_seconds']} s | {run['full_to_floor_ratio']}x | {run['day_work_seconds']} s "
               f"| {day_build['seconds']:.1f} s "
               f"| {disk['landing']:.0f} / {disk['lake']:.0f} / {disk['warehouse']:.0f} MB |")
+    ratio_file = folder / "day_ratio.json"
+    if ratio_file.exists():  # bench/day_ratio.py: month and year one-day runs in alternation
+        ratio = json.loads(ratio_file.read_text())
+        print(f"\none-day run, month and year in alternation ({ratio['rounds']} rounds):\n")
+        print("| round | province-month | province-year | ratio |")
+        print("|---|---|---|---|")
+        seconds = ratio["one_day_seconds"]
+        for index, (month, year) in enumerate(zip(seconds["province-month"], seconds["province-year"], strict=True)):
+            print(f"| {index + 1} | {month:.1f} s | {year:.1f} s | {year / month:.2f} |")
+        medians = ratio["median_seconds"]
+        print(f"| median | {medians['province-month']:.1f} s | {medians['province-year']:.1f} s "
+              f"| **{ratio['ratio_of_medians']:.2f}** |")
     for name in names:
         run = runs[name]
         print(f"\n{name} — stages:\n")

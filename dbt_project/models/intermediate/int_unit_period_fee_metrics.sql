@@ -1,16 +1,31 @@
 -- One row per (unit, period): succeeded payments (refunds negative) by
 -- ThoiGianGiaoDich. The province counts orphans too; every other unit is
--- credited through the paid dossier.
-with payments as (
-    select * from {{ ref('int_payments_deduplicated') }} where status = 'succeeded'
+-- credited through the paid dossier. Incremental: the periods in scope hold the
+-- days of every changed payment (each version's) and of the payments of every
+-- changed dossier (int_refresh_periods).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    meta={'refresh_scope': ['period']},
+    pre_hook="{{ refresh_delete_scope() }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
+with periods as (
+    select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
+),
+
+payments as (
+    select * from {{ ref('int_payments_deduplicated') }}
+    where status = 'succeeded'
+    {% if refresh_is_scoped() %}
+        and paid_at >= (select min(period_start) from periods)::timestamp
+        and paid_at < (select max(period_end) from periods)::timestamp
+    {% endif %}
 ),
 
 dossiers as (
     select dossier_id, agency_code, district_code, service_code, field_code from {{ ref('int_dossiers_lifecycle') }}
-),
-
-periods as (
-    select * from {{ ref('int_periods') }}
 ),
 
 attributed as (
