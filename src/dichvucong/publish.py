@@ -143,8 +143,8 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
         con.execute("delete from quality.validation_results")
         results = of("quality_results", list(files))
     if results:
-        con.execute(f"insert into quality.validation_results by name select * from read_parquet({results}) "
-                    f"order by validated_at")
+        con.execute("insert into quality.validation_results by name select * from read_parquet(?) "
+                    "order by validated_at", [results])
     for kind, table, aggregate, group in (
             ("load_audit", "load_audit",
              "count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), count(file_error)",
@@ -161,7 +161,7 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
         present = of(kind, new)
         if present:
             con.execute(f"insert into quality.{table} select {group}, {aggregate} "
-                        f"from read_parquet({present}, hive_partitioning = false) group by all order by all")
+                        f"from read_parquet(?, hive_partitioning = false) group by all order by all", [present])
     con.execute("delete from meta.quality_files")
     frame = pa.table({"path": list(files), "bytes": [v[0] for v in files.values()],  # noqa: F841
                       "mtime_ns": [v[1] for v in files.values()], "inode": [v[2] for v in files.values()]})

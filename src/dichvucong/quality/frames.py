@@ -115,7 +115,7 @@ def volume_frame(lake_dir: Path, source: str, days: list[dt.date], weeks: int = 
             f"""
             with daily as (
                 select batch_date, sum(rows_loaded) as rows_loaded
-                from {f"read_parquet({audit})" if audit else "(select null::date as batch_date, 0 as rows_loaded)"}
+                from {"read_parquet(?)" if audit else "(select null::date as batch_date, 0 as rows_loaded)"}
                 group by 1
             ),
             checked as (select unnest(?::date[]) as batch_date)
@@ -127,7 +127,7 @@ def volume_frame(lake_dir: Path, source: str, days: list[dt.date], weeks: int = 
                    and dayofweek(p.batch_date) = dayofweek(c.batch_date)) as trailing_mean
             from checked c left join daily d using (batch_date)
             """,
-            [days],
+            [audit, days] if audit else [days],
         ).df().assign(volume_ratio=lambda f: f["rows_loaded"] / f["trailing_mean"].where(f["trailing_mean"] > 0))
 
 
