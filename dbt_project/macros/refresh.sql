@@ -119,7 +119,7 @@
             {%- if not scope -%}
                 {{ exceptions.raise_compiler_error(this ~ ': an incremental model needs meta.refresh_scope') }}
             {%- endif -%}
-            delete from {{ this }} where {{ refresh_scope_filter(scope[0], scope[1] if scope | length > 1 else none) }}
+            delete from {{ this }} where {{ refresh_declared_filter(scope) }}
         {%- else -%}
             delete from {{ this }}
         {%- endif -%}
@@ -157,16 +157,19 @@
     {%- if not execute or kind not in ('not_null', 'accepted_values', 'expression_is_true', 'unique') -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if refresh_mode() != 'incremental' -%}
-        {{ return('') }}
-    {%- endif -%}
     {%- set tested_id = model.attached_node or (model.depends_on.nodes | first) -%}
     {%- set tested = graph.nodes.get(tested_id) or graph.sources.get(tested_id) -%}
     {%- set meta = ((tested.config or {}).get('meta') or tested.get('meta') or {}) if tested else {} -%}
     {%- set scope = meta.get('refresh_scope') -%}
-    {%- if not scope -%}
+    {#- The build plan (a query of the warehouse) is read only for a test of a scoped node. -#}
+    {%- if not scope or refresh_mode() != 'incremental' -%}
         {{ return('') }}
     {%- endif -%}
+    {{ return(refresh_declared_filter(scope)) }}
+{%- endmacro %}
+
+{#- The filter of a scope as a node declares it in meta.refresh_scope: [kind] or [kind, column]. -#}
+{% macro refresh_declared_filter(scope) -%}
     {{ return(refresh_scope_filter(scope[0], scope[1] if scope | length > 1 else none)) }}
 {%- endmacro %}
 

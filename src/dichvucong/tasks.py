@@ -162,7 +162,8 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
                      for day in days}
             stamps = {day: {kind: _stamp(path) for kind, path in paths.items()} for day, paths in files.items()}
             todo = [day for day in days if known.get(f"{source}/{day}") != stamps[day]]
-            rows = _account(con, [files[d] for d in todo]) if todo else []
+            present = {kind: [str(files[d][kind]) for d in todo if stamps[d][kind] is not None] for kind in folders}
+            rows = _account(con, **present)
             bad = [r for r in rows if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]]
             if bad:
                 raise LandingAccountingError(f"{source}: audit and lake disagree on {len(bad)} day(s), first {bad[0]}")
@@ -176,11 +177,9 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
     return {"sources": checks, "scope": "every landed day" if not known else "days written since the last check"}
 
 
-def _account(con: Any, days: list[dict[str, Path]]) -> list[tuple[Any, ...]]:
-    """Per day with an audit: rows read, loaded and quarantined by the audit, and rows in the raw
-    and quarantine partitions."""
-    audit, data, held = ([str(day[kind]) for day in days if day[kind].exists()]
-                         for kind in ("audit", "raw", "quarantine"))
+def _account(con: Any, raw: list[str], audit: list[str], quarantine: list[str]) -> list[tuple[Any, ...]]:
+    """Per day with an audit among the files given: rows read, loaded and quarantined by the audit,
+    and rows in the raw and quarantine partitions."""
     if not audit:
         return []
     empty = "(select null::date as {0} where false)"
@@ -193,19 +192,20 @@ def _account(con: Any, days: list[dict[str, Path]]) -> list[tuple[Any, ...]]:
         ),
         data as (
             select _batch_date as batch_date, count(*) as n
-            from {"read_parquet($data, hive_partitioning = false)" if data else empty.format("_batch_date")}
+            from {"read_parquet($raw, hive_partitioning = false)" if raw else empty.format("_batch_date")}
             group by 1
         ),
         held as (
             select batch_date, count(*) as n
-            from {"read_parquet($held, hive_partitioning = false)" if held else empty.format("batch_date")}
+            from {"read_parquet($quarantine, hive_partitioning = false)" if quarantine else empty.format("batch_date")}
             group by 1
         )
         select a.batch_date, a.read, a.loaded, a.quarantined, coalesce(d.n, 0), coalesce(h.n, 0)
         from audit a
         left join data d using (batch_date)
         left join held h using (batch_date)
-    """, {"audit": audit} | ({"data": data} if data else {}) | ({"held": held} if held else {})).fetchall()
+    """, {name: files for name, files in (("audit", audit), ("raw", raw), ("quarantine", quarantine)) if files}
+    ).fetchall()
 
 
 def _stamp(path: Path) -> list[int] | None:
