@@ -153,11 +153,12 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
         for source, table in lake.SOURCE_TABLES.items():
             folders = {"raw": lake_dir / table, "audit": lake_dir / "load_audit" / source,
                        "quarantine": lake_dir / "quarantine" / source}
-            if not any(folders["raw"].glob("batch_date=*/data.parquet")):
-                continue
-            # The days with an audit (landing writes it last) or a raw partition.
+            # The days with any of the three: a partition with no audit is as wrong as an audit
+            # with no partition.
             days = sorted({p.parent.name.removeprefix("batch_date=")
-                           for kind in ("raw", "audit") for p in folders[kind].glob("batch_date=*/data.parquet")})
+                           for kind in folders for p in folders[kind].glob("batch_date=*/data.parquet")})
+            if not days:
+                continue
             files = {day: {kind: folder / f"batch_date={day}" / "data.parquet" for kind, folder in folders.items()}
                      for day in days}
             stamps = {day: {kind: _stamp(path) for kind, path in paths.items()} for day, paths in files.items()}
@@ -178,32 +179,40 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
 
 
 def _account(con: Any, raw: list[str], audit: list[str], quarantine: list[str]) -> list[tuple[Any, ...]]:
-    """Per day with an audit among the files given: rows read, loaded and quarantined by the audit,
-    and rows in the raw and quarantine partitions."""
-    if not audit:
+    """Per day found in any of the files given: rows read, loaded and quarantined by the audit,
+    and rows in the raw and quarantine partitions. Both ways: a day with rows in the lake and no
+    audit row comes out with zeros from the audit, and a day audited with no partition with zeros
+    from the lake, so that either disagrees."""
+    if not (audit or raw or quarantine):
         return []
-    empty = "(select null::date as {0} where false)"
+
+    def source(files: list[str], name: str, columns: str) -> str:
+        return f"read_parquet(${name}, hive_partitioning = false)" if files else f"(select {columns} where false)"
+
     return con.execute(f"""
         with audit as (
             select batch_date, sum(rows_read) as read, sum(rows_loaded) as loaded,
                    sum(rows_quarantined) as quarantined
-            from read_parquet($audit, hive_partitioning = false)
+            from {source(audit, "audit", "null::date as batch_date, 0 as rows_read, 0 as rows_loaded, "
+                                           "0 as rows_quarantined")}
             group by batch_date
         ),
         data as (
             select _batch_date as batch_date, count(*) as n
-            from {"read_parquet($raw, hive_partitioning = false)" if raw else empty.format("_batch_date")}
+            from {source(raw, "raw", "null::date as _batch_date")}
             group by 1
         ),
         held as (
             select batch_date, count(*) as n
-            from {"read_parquet($quarantine, hive_partitioning = false)" if quarantine else empty.format("batch_date")}
+            from {source(quarantine, "quarantine", "null::date as batch_date")}
             group by 1
         )
-        select a.batch_date, a.read, a.loaded, a.quarantined, coalesce(d.n, 0), coalesce(h.n, 0)
+        select batch_date, coalesce(a.read, 0), coalesce(a.loaded, 0), coalesce(a.quarantined, 0),
+               coalesce(d.n, 0), coalesce(h.n, 0)
         from audit a
-        left join data d using (batch_date)
-        left join held h using (batch_date)
+        full join data d using (batch_date)
+        full join held h using (batch_date)
+        order by batch_date
     """, {name: files for name, files in (("audit", audit), ("raw", raw), ("quarantine", quarantine)) if files}
     ).fetchall()
 

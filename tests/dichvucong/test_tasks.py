@@ -82,3 +82,23 @@ def test_landing_accounts_check_the_days_written_since_the_last_check(
     lake.write_partition(audit, "load_audit", rows)
     with pytest.raises(tasks.LandingAccountingError, match="payments"):
         tasks.check_landing_accounts()
+
+
+@pytest.mark.parametrize("every_day", [False, True])
+def test_landing_accounts_catch_data_with_no_audit(dvc_home: Path, small_landing: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, every_day: bool) -> None:
+    monkeypatch.setenv("DVC_LANDING_DIR", str(small_landing))
+    day = dt.date(2024, 2, 6)
+    tasks.ingest("payments", day, day + dt.timedelta(days=2))
+    tasks.check_landing_accounts()
+    audits = [lake.partition_path(dvc_home / "lake", "load_audit", d, "payments")
+              for d in (day, day + dt.timedelta(days=1))]
+    # A day whose audit is gone (a landing killed between its data and its audit)...
+    audits[0].unlink()
+    with pytest.raises(tasks.LandingAccountingError, match="payments: audit and lake disagree on 1 day"):
+        tasks.check_landing_accounts(every_day=every_day)
+    # ...and a day whose audit holds no row for it.
+    tasks.ingest("payments", day, day + dt.timedelta(days=1))
+    lake.write_partition(audits[1], "load_audit", [])
+    with pytest.raises(tasks.LandingAccountingError, match="payments: audit and lake disagree on 1 day"):
+        tasks.check_landing_accounts(every_day=every_day)
