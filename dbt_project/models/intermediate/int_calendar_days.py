@@ -2,8 +2,10 @@
 of working days, regenerated at every build from the `holidays` library
 (through `dichvucong.workdays`, the one definition the pipeline uses).
 
-The range covers every year that any dossier timestamp touches, plus one year
-on each side, so that due dates past the data still find their days.
+The range covers every year that any dossier timestamp or batch day touches,
+plus one year on each side, so that due dates past the data still find their
+days. Staging has read every timestamp outside the plausible date window as
+absent (macros/plausible_dates.sql): no single poisoned value stretches it.
 """
 
 import datetime as dt
@@ -18,8 +20,8 @@ def model(dbt, session):
 
     syncs = dbt.ref("stg_onestop__dossier_syncs")
     bounds = syncs.aggregate(
-        "min(least(submitted_at, received_at, due_at, processing_finished_at, returned_at, refused_at, updated_at)),"
-        " max(greatest(submitted_at, received_at, due_at, processing_finished_at, returned_at, refused_at, updated_at))"
+        "min(least(submitted_at, received_at, due_at, processing_finished_at, returned_at, refused_at, batch_date)),"
+        " max(greatest(submitted_at, received_at, due_at, processing_finished_at, returned_at, refused_at, batch_date))"
     ).fetchall()[0]
     today = dt.date.today()
     low = bounds[0].date() if bounds[0] else today

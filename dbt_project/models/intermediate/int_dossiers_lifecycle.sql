@@ -159,6 +159,7 @@ final as (
         is_digitised,
         coalesce(fee_lines_total_vnd, 0)::bigint as fee_expected_vnd,
         coalesce(list_bool_or(list_transform(fee_lines, lambda x: x.amount_vnd < 0)), false) as has_negative_fee,
+        implausible_date_fields,
         -- Contract rules a valid record meets (sources.md); a breach is kept and flagged.
         not (
             coalesce(received_at >= submitted_at, true)

@@ -50,6 +50,7 @@ final as (
         is_missing_finished_at,
         is_missing_due_at,
         has_negative_fee,
+        implausible_date_fields,
         updated_at,
         sync_records
     from dossiers as d

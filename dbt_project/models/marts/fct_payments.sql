@@ -23,6 +23,7 @@ final as (
         p.service_code,
         p.fee_kind_code,
         p.amount_vnd < 0 as is_refund,
+        p.implausible_date_fields,
         p.source_file,
         p.batch_date
     from payments as p

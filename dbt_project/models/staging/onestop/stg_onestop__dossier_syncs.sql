@@ -24,12 +24,12 @@ renamed as (
         KenhThucHien::integer as channel_code,
         LoaiDoiTuong::integer as applicant_kind_code,
         MaNguoiNop as applicant_key,
-        NgayNopHoSo as submitted_at,
-        NgayTiepNhan as received_at,
-        NgayHenTra as due_at,
-        NgayKetThucXuLy as processing_finished_at,
-        NgayTra as returned_at,
-        NgayTuChoi as refused_at,
+        {{ plausible_date('NgayNopHoSo', '_batch_date') }} as submitted_at,
+        {{ plausible_date('NgayTiepNhan', '_batch_date') }} as received_at,
+        {{ plausible_date('NgayHenTra', '_batch_date') }} as due_at,
+        {{ plausible_date('NgayKetThucXuLy', '_batch_date') }} as processing_finished_at,
+        {{ plausible_date('NgayTra', '_batch_date') }} as returned_at,
+        {{ plausible_date('NgayTuChoi', '_batch_date') }} as refused_at,
         TrangThaiHoSo::integer as status_code,
         DuocThanhToanTrucTuyen::integer as paid_online_code,
         CoKetQuaDienTu = 1 as has_e_result,
@@ -44,8 +44,21 @@ renamed as (
         ) as fee_lines,
         list_transform(
             coalesce(DanhSachBoSung, []),
-            lambda x: {'requested_at': x.NgayYeuCau, 'supplied_at': x.NgayBoSung}
+            lambda x: {
+                'requested_at': {{ plausible_date('x.NgayYeuCau', '_batch_date') }},
+                'supplied_at': {{ plausible_date('x.NgayBoSung', '_batch_date') }}
+            }
         ) as supplement_rounds,
+        {{ implausible_date_fields({
+            'NgayNopHoSo': 'NgayNopHoSo', 'NgayTiepNhan': 'NgayTiepNhan', 'NgayHenTra': 'NgayHenTra',
+            'NgayKetThucXuLy': 'NgayKetThucXuLy', 'NgayTra': 'NgayTra', 'NgayTuChoi': 'NgayTuChoi',
+            'NgayCapNhat': 'NgayCapNhat',
+            'DanhSachBoSung.NgayYeuCau': 'list_min(list_transform(coalesce(DanhSachBoSung, []), lambda x: '
+                'case when not ' ~ is_plausible_date('x.NgayYeuCau', '_batch_date') ~ ' then x.NgayYeuCau end))',
+            'DanhSachBoSung.NgayBoSung': 'list_min(list_transform(coalesce(DanhSachBoSung, []), lambda x: '
+                'case when not ' ~ is_plausible_date('x.NgayBoSung', '_batch_date') ~ ' then x.NgayBoSung end))',
+        }, '_batch_date') }} as implausible_date_fields,
+        -- Flagged when implausible, never read as absent: it orders a dossier's states.
         NgayCapNhat as updated_at,
         _source_file as source_file,
         _line_number as source_line_number,

@@ -24,8 +24,10 @@ renamed as (
         LoaiPhiLePhi::integer as fee_kind_code,
         SoTien::bigint as amount_vnd,
         case TrangThai when '00' then 'succeeded' when '01' then 'failed' when '02' then 'pending' end as status,
-        ThoiGianGiaoDich as paid_at,
+        {{ plausible_date('ThoiGianGiaoDich', '_batch_date') }} as paid_at,
         NgayDoiSoat as settlement_date,
+        {{ implausible_date_fields({'ThoiGianGiaoDich': 'ThoiGianGiaoDich'}, '_batch_date') }}
+            as implausible_date_fields,
         _source_file as source_file,
         _line_number as source_line_number,
         _batch_date as batch_date
