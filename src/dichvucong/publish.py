@@ -231,13 +231,38 @@ def _build_quality_file(staging: Path, lake_dir: Path, previous: Path | None = N
 # its rows changed, so a day's publication writes the months the day touched, not the history.
 MONTHLY_EXPORTS = {"fct_dossiers": "submitted_at"}
 _EXPORT_MANIFEST = ".fingerprints.json"
+# Column types (DuckDB's names; DECIMAL(p,s) too) written as they are: numbers, booleans, dates and
+# times. Any other column (text, enum, list, interval...) is written as spreadsheet-safe text.
+_EXPORT_AS_IS = frozenset((
+    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DATE", "TIME", "TIME_NS", "TIME WITH TIME ZONE", "TIMESTAMP",
+    "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"))
+
+
+def _export_columns(describe: list[tuple[str, str]]) -> str:
+    """The select list of an export, from `describe`'s (name, type) rows: text escaped as in the
+    dashboard's files (`spreadsheet.safe_text_sql`: a text that would start a formula gets a leading `'`)."""
+    from dichvucong.dashboard.spreadsheet import safe_text_sql
+
+    columns = []
+    for name, column_type in describe:
+        quoted = '"' + name.replace('"', '""') + '"'
+        if column_type in _EXPORT_AS_IS or column_type.startswith("DECIMAL("):
+            columns.append(quoted)
+        else:
+            columns.append(f"{safe_text_sql(f'{quoted}::varchar')} as {quoted}")
+    return ", ".join(columns)
 
 
 def export_csv(settings: Settings) -> Path:
     """CSV exports of the published marts (no personal data is in them by construction): one file per
     mart, `fct_dossiers` one per month of submission (`fct_dossiers/fct_dossiers_YYYY-MM.csv`;
     `_undated` for dossiers without a submission time). A file is written only when its rows'
-    fingerprint (count and hash) differs from the one of the file in place."""
+    fingerprint (count and hash) differs from the one of the file in place. Cells are spreadsheet-safe,
+    as the dashboard's files: numbers, booleans, dates and times as they are, any other value as text
+    with a leading `'` when it would start a formula (`dichvucong.dashboard.spreadsheet`)."""
+    from dichvucong.dashboard.spreadsheet import SQL_PATTERN
+
     folder = settings.reports_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / _EXPORT_MANIFEST
@@ -251,9 +276,10 @@ def export_csv(settings: Settings) -> Path:
             column = MONTHLY_EXPORTS.get(table)
             month = f"strftime({column}, '%Y-%m')" if column else "null"
             # A file's rows (count, sum of row hashes) and its layout (columns, types, the writer's
-            # version): a renamed column or a new DuckDB rewrites every file.
-            layout = hashlib.sha256(repr((con.execute(f"describe marts.{table}").fetchall(),
-                                          duckdb.__version__)).encode()).hexdigest()[:16]
+            # version, the escape's rule): a renamed column, a new DuckDB or a new rule rewrites every file.
+            describe = con.execute(f"describe marts.{table}").fetchall()
+            layout = hashlib.sha256(repr((describe, duckdb.__version__, SQL_PATTERN)).encode()).hexdigest()[:16]
+            select = _export_columns([(row[0], row[1]) for row in describe])
             fingerprints = con.execute(
                 f"select {month} as month, count(*), sum(hash(*columns(*))::hugeint)::varchar from marts.{table} "
                 f"group by all").fetchall()
@@ -276,7 +302,7 @@ def export_csv(settings: Settings) -> Path:
                     continue
                 staging = target.with_name(f".building-{target.name}")
                 order = "order by dossier_id" if table == "fct_dossiers" else ""
-                con.execute(f"copy (select * from marts.{table} where {where} {order}) to '{staging}' "
+                con.execute(f"copy (select {select} from marts.{table} where {where} {order}) to '{staging}' "
                             f"(header, delimiter ',')", params)
                 os.replace(staging, target)
     (folder / "fct_dossiers.csv").unlink(missing_ok=True)  # the single file of earlier versions

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from dichvucong import tasks
 from dichvucong.config import Settings
 from dichvucong.landing import lake
 from dichvucong.publish import QUALITY_TABLES, export_csv, publish_quality
+from tests.dichvucong.dashboard.hostile import BENIGN, HOSTILE, escaped
 
 DAY = dt.date(2024, 2, 6)
 
@@ -94,3 +98,77 @@ def test_exports_rewrite_only_the_months_that_changed(dvc_home: Path) -> None:
     unchanged = {p.name: p.stat().st_mtime_ns for p in folder.rglob("*.csv") if p.name != january.name}
     assert unchanged == {name: stamp for name, stamp in stamps.items() if name in unchanged}
     assert set(unchanged) == {"fct_dossiers__undated.csv", "fct_payments.csv", "kpi_766.csv"}
+
+
+def _hostile_marts(settings: Settings) -> None:
+    """Marts whose texts start like formulas (tests.dichvucong.dashboard.hostile), beside negative numbers."""
+    texts = list(HOSTILE + BENIGN)
+    settings.published_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.published_path)) as con:
+        con.execute("create schema marts")
+        con.execute("create type channel as enum ('online', '=1+1')")
+        con.execute("""create table marts.fct_dossiers as select 'HS-' || lpad(i::varchar, 2, '0') as dossier_id,
+            t.text as service_name, case when i % 4 = 0 then null else timestamp '2024-01-05 08:00:00' end
+            as submitted_at, 2 - i as n, (1.5 - i)::decimal(18, 3) as fee, i % 2 = 0 as is_online,
+            (case when i % 2 = 0 then '=1+1' else 'online' end)::channel as channel, [t.text] as texts
+            from unnest(?::varchar[]) with ordinality as t(text, i)""", [texts])
+        con.execute("update marts.fct_dossiers set dossier_id = service_name where n % 3 = 0")
+        con.execute("create table marts.fct_payments as select t.text as transaction_id, -50000 * i as amount_vnd "
+                    "from unnest(?::varchar[]) with ordinality as t(text, i)", [texts])
+        con.execute("create table marts.kpi_766 as select 'agency' as unit_type, t.text as unit_name, "
+                    "-0.25 * i as on_time_rate from unnest(?::varchar[]) with ordinality as t(text, i)", [texts])
+
+
+def _read_exports(folder: Path) -> dict[str, list[dict[str, str]]]:
+    return {p.relative_to(folder).as_posix(): list(csv.DictReader(p.open(encoding="utf-8", newline="")))
+            for p in sorted(folder.rglob("*.csv"))}
+
+
+def test_exports_escape_texts_that_would_start_a_formula(dvc_home: Path) -> None:
+    settings = Settings.from_env()
+    _hostile_marts(settings)
+    files = _read_exports(export_csv(settings))
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        payments = dict(con.execute("select transaction_id, amount_vnd from marts.fct_payments").fetchall())
+        dossiers = {row[0]: row[1:] for row in con.execute(
+            "select n, dossier_id, service_name, fee, is_online, channel, texts::varchar "
+            "from marts.fct_dossiers").fetchall()}
+        names = dict(con.execute("select unit_name, on_time_rate from marts.kpi_766").fetchall())
+    assert sorted((r["transaction_id"], int(r["amount_vnd"])) for r in files["fct_payments.csv"]) == sorted(
+        (escaped(text), amount) for text, amount in payments.items())
+    assert {r["unit_name"]: float(r["on_time_rate"]) for r in files["kpi_766.csv"]} == {
+        escaped(text): pytest.approx(rate) for text, rate in names.items()}
+    rows = [row for name, part in files.items() if name.startswith("fct_dossiers/") for row in part]
+    assert len(rows) == len(dossiers)
+    for row in rows:
+        dossier_id, service_name, fee, is_online, channel, texts = dossiers[int(row["n"])]  # n: a number as is
+        assert (row["dossier_id"], row["service_name"]) == (escaped(dossier_id), escaped(service_name))
+        assert (float(row["fee"]), row["is_online"]) == (float(fee), str(is_online).lower())
+        assert row["channel"] == ("'=1+1" if channel == "=1+1" else channel)  # an enum is text too
+        assert row["texts"] == texts  # a list, as DuckDB writes it: starts with [
+    cells = [value for part in files.values() for row in part for name, value in row.items()
+             if name not in ("n", "amount_vnd", "on_time_rate", "fee")]
+    assert not [c for c in cells if c.lstrip(" \u3000\u200b\x01").startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+                or c[:1] in ("＝", "＋", "－", "＠", "﹦", "−")], "no text cell starts a formula"
+
+
+def test_exports_written_before_the_escape_are_rewritten(dvc_home: Path) -> None:
+    """Files in place from a version that did not escape: their rows did not change, but they are rewritten."""
+    settings = Settings.from_env()
+    _hostile_marts(settings)
+    folder = export_csv(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        describe = con.execute("describe marts.fct_payments").fetchall()
+        count, total = con.execute("select count(*), sum(hash(*columns(*))::hugeint)::varchar "
+                                   "from marts.fct_payments").fetchall()[0]
+        con.execute(f"copy marts.fct_payments to '{folder / 'fct_payments.csv'}' (header, delimiter ',')")
+    # The file and the fingerprint the earlier version wrote (its layout: the columns and DuckDB's version).
+    manifest = json.loads((folder / ".fingerprints.json").read_text(encoding="utf-8"))
+    layout = hashlib.sha256(repr((describe, duckdb.__version__)).encode()).hexdigest()[:16]
+    manifest["fct_payments.csv"] = f"{layout}:{count}:{total}"
+    (folder / ".fingerprints.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert '=HYPERLINK("http://x","y")' in [r["transaction_id"] for r in _read_exports(folder)["fct_payments.csv"]]
+
+    export_csv(settings)
+    ids = [r["transaction_id"] for r in _read_exports(folder)["fct_payments.csv"]]
+    assert sorted(ids) == sorted(escaped(text) for text in HOSTILE + BENIGN)

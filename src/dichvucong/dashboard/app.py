@@ -56,13 +56,30 @@ PageStart = Annotated[dt.date | None, Query()]
 PageAgency = Annotated[str | None, Query(max_length=MAX_TEXT)]
 
 
+class LoginConfigError(ValueError):
+    """A login configured by halves (a user without a password, or a password without a user)."""
+
+
 @dataclass(frozen=True)
 class Auth:
-    """Optional login: HTTP basic (user + password) and/or a bearer token; none configured = open."""
+    """Optional login: HTTP basic (user + password) and/or a bearer token; none configured = open.
+
+    Raises LoginConfigError, naming the variable missing, for a user without a password or a password
+    without a user (an empty value is unset): such a dashboard would otherwise start open, or refuse
+    every browser, with nothing said.
+    """
 
     user: str = ""
     password: str = ""
     token: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.user) != bool(self.password):
+            missing, given = (("DVC_DASHBOARD_PASSWORD", "DVC_DASHBOARD_USER") if self.user
+                              else ("DVC_DASHBOARD_USER", "DVC_DASHBOARD_PASSWORD"))
+            raise LoginConfigError(
+                f"dashboard login: {missing} is not set but {given} is; set both for HTTP basic login, or "
+                f"neither (no login, or only the bearer token DVC_DASHBOARD_TOKEN)")
 
     @classmethod
     def from_env(cls) -> Auth:
@@ -370,6 +387,8 @@ latest complete period of `period_type`. Unit codes are the marts' (`unit_code`)
 
 
 def create_app(published_path: Path | None = None, auth: Auth | None = None) -> FastAPI:
+    """The app over `published_path` (default: DVC_PUBLISHED_PATH), with `auth` (default: from the
+    DVC_DASHBOARD_* variables). Raises LoginConfigError for a login configured by halves."""
     if published_path is None:
         from dichvucong.config import Settings
 
@@ -531,6 +550,12 @@ def _respond(result: Result, ctx: Context, fmt: str) -> Response:
 
 
 def serve(host: str, port: int, published_path: Path | None = None) -> None:
+    """Serve the app (the `dichvucong dashboard` command); a login configured by halves exits with
+    its message, not a traceback."""
     import uvicorn
 
-    uvicorn.run(create_app(published_path), host=host, port=port, log_level="info", access_log=False)
+    try:
+        app = create_app(published_path)
+    except LoginConfigError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -1,7 +1,9 @@
 """Numbers as officials read them, small SVG charts, and the CSV / XLSX files.
 
 Pages round for display (Vietnamese: 35.453 and 96,85 %; English: 35,453 and
-96.85 %); files keep full precision and let the spreadsheet format it.
+96.85 %); files keep full precision and let the spreadsheet format it. Every
+text cell of a file is spreadsheet-safe (`spreadsheet`): text that would start a
+formula is written with a leading `'`, and XLSX text cells are string cells.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from dichvucong.config import LOCAL_TZ
 from dichvucong.dashboard import labels
 from dichvucong.dashboard.reader import Publication, Result
+from dichvucong.dashboard.spreadsheet import safe_value, xlsx_cell
 
 
 def _group(number: str, sep: str) -> str:
@@ -76,10 +79,10 @@ def json_value(value: Any) -> Any:
 
 def to_csv(result: Result, lang: str) -> bytes:
     """UTF-8 with a byte order mark (so that Excel shows Vietnamese), headers in the chosen language,
-    full-precision values."""
+    full-precision values; text that would start a formula begins with `'` (`spreadsheet.safe_text`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([labels.column_label(name, lang) for name in result.table.column_names])
+    writer.writerow([safe_value(labels.column_label(name, lang)) for name in result.table.column_names])
     for row in result.rows:
         cells = []
         for (_, kind), value in zip(result.table.columns, row, strict=True):
@@ -91,7 +94,8 @@ def to_csv(result: Result, lang: str) -> bytes:
                 cells.append(value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat())
             else:
                 cells.append(json_value(value))
-        writer.writerow(cells)
+        # Escaped last, on the text as written: a label or a format could change how it starts.
+        writer.writerow([safe_value(cell) for cell in cells])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -109,7 +113,8 @@ XLSX_FORMATS = {
 
 def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[str, Any]) -> bytes:
     """A workbook: the table (headers in the chosen language, numbers as numbers with formats), and a
-    sheet saying what it is, as of when, and with which filters."""
+    sheet saying what it is, as of when, and with which filters (a request's, so untrusted). Text is
+    in string cells, never formulas, escaped as in CSV (`spreadsheet.xlsx_cell`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -117,7 +122,7 @@ def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[s
     book = Workbook()
     sheet = book.active
     sheet.title = result.table.name[:31]
-    sheet.append([labels.column_label(name, lang) for name in result.table.column_names])
+    sheet.append([xlsx_cell(sheet, labels.column_label(name, lang)) for name in result.table.column_names])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in result.rows:
@@ -131,7 +136,7 @@ def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[s
                 value = value.astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
             elif isinstance(value, float) and math.isnan(value):
                 value = None
-            values.append(value)
+            values.append(xlsx_cell(sheet, value))
         sheet.append(values)
     for index, (name, kind) in enumerate(result.table.columns, start=1):
         letter = get_column_letter(index)
@@ -142,13 +147,13 @@ def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[s
         sheet.column_dimensions[letter].width = max(12, min(48, len(labels.column_label(name, lang)) + 2))
     sheet.freeze_panes = "A2"
     about = book.create_sheet("info" if lang == "en" else "thong_tin")
-    about.append([labels.ui("app_title", lang)])
-    about.append([labels.ui(result.table.title, lang)])
-    about.append([labels.ui("as_of", lang), publication.as_of])
-    about.append([labels.ui("published_at", lang), publication.published_local])
+    lines: list[list[Any]] = [[labels.ui("app_title", lang)], [labels.ui(result.table.title, lang)],
+                              [labels.ui("as_of", lang), publication.as_of],
+                              [labels.ui("published_at", lang), publication.published_local]]
+    lines += [[key, value] for key, value in filters.items()]
+    for line in lines:
+        about.append([xlsx_cell(about, value) for value in line])
     about["B3"].number_format = about["B4"].number_format = "dd/mm/yyyy hh:mm"
-    for key, value in filters.items():
-        about.append([key, value])
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 24
     out = io.BytesIO()
