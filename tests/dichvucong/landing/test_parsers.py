@@ -8,7 +8,7 @@ import unicodedata
 
 from dichvucong.landing.parsers import (
     applicant_key,
-    mask_personal_data,
+    masked_record,
     parse_catalog_file,
     parse_dossier_file,
     parse_payment_file,
@@ -70,11 +70,11 @@ def test_each_dirty_dossier_line_is_quarantined_with_its_reason() -> None:
     reasons = [q["reason"] for q in parsed.quarantined]
     assert parsed.rows_read == 11 == len(parsed.rows) + len(parsed.quarantined)
     assert len(parsed.rows) == 1
-    assert reasons[0].startswith("invalid JSON")
-    assert reasons[1:3] == ["no MaHoSo", "no MaHoSo"]
-    assert reasons[3] == "NgayTiepNhan: not yyyyMMddHHmmss"
+    assert reasons[0] == "invalid JSON: expecting ','"
+    assert reasons[1:3] == ["MaHoSo: missing", "MaHoSo: missing"]
+    assert reasons[3] == "NgayTiepNhan: not a timestamp yyyyMMddHHmmss"
     assert reasons[4] == "NgayHenTra: impossible date"
-    assert reasons[5] == "TrangThaiHoSo: 11 not in the contract's code set"
+    assert reasons[5] == "TrangThaiHoSo: not in the contract's code set"
     assert reasons[6] == "KenhThucHien: not an integer"
     assert reasons[7] == "not a JSON object"
     assert reasons[8] == "DanhSachLePhi.Gia: not an integer"
@@ -91,13 +91,20 @@ def test_business_rule_breaches_are_kept_not_quarantined() -> None:
 
 
 def test_quarantined_raw_text_is_masked() -> None:
-    parsed = parse_dossier_file((_line()[:200] + "\n").encode(), KEY)
+    # Cut mid-record: only its length and a keyed hash are kept.
+    cut = _line()[:200].encode()
+    parsed = parse_dossier_file(cut + b"\n", KEY)
     raw = parsed.quarantined[0]["raw_text"]
-    assert "Nguyễn" not in raw and "026090001234" not in raw
-    assert '"ChuHoSo":"***"' in raw.replace(" ", "")
-    assert mask_personal_data("gọi 0912345678 hoặc 026090001234, lúc 20240105083000") == (
-        "gọi *** hoặc ***, lúc 20240105083000"
-    )
+    assert raw.startswith(f"<unparsed: {len(cut)} bytes, hmac-sha256 ") and "Nguyễn" not in raw
+    # Parsed, then refused: personal fields and values that are not their field's shape are masked.
+    parsed = parse_dossier_file(_line(TrangThaiHoSo="026090001234").encode(), KEY)
+    raw = parsed.quarantined[0]["raw_text"]
+    assert "Nguyễn" not in raw and "026090001234" not in raw and "0912345678" not in raw
+    masked = json.loads(raw)
+    assert masked["ChuHoSo"] == masked["SoGiayTo"] == masked["TrangThaiHoSo"] == "***"
+    assert masked["NgayNopHoSo"] == "20240105083000" and masked["KenhThucHien"] == 2
+    assert json.loads(masked_record({"MaHoSo": "A", "Ghi": {"x": 1}, "MaTTHC": "gọi 0912345678"})) == {
+        "MaHoSo": "A", "<other field 2>": "***", "MaTTHC": "***"}
 
 
 PAYMENT_HEADER = ("MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien,TrangThai,"
@@ -129,8 +136,9 @@ def test_dirty_payment_rows_are_quarantined() -> None:
              _payment().replace("2024-01-05 09:10:00", "05/01/2024"), "T9,VCB,1", _payment(txn="")]
     parsed = parse_payment_file("\n".join(lines).encode())
     assert [q["reason"] for q in parsed.quarantined] == [
-        "SoTien: not an integer", "TrangThai: '03' not in the contract's code set",
-        "ThoiGianGiaoDich: not yyyy-MM-dd HH:mm:ss", "3 fields, header has 10", "no MaGiaoDich",
+        "SoTien: not an integer", "TrangThai: not in the contract's code set",
+        "ThoiGianGiaoDich: not a timestamp yyyy-MM-dd HH:mm:ss", "field count differs from the header",
+        "MaGiaoDich: missing",
     ]
     assert parsed.rows_read == 6 and len(parsed.rows) == 1
 
@@ -140,6 +148,7 @@ def test_a_payment_file_missing_a_column_quarantines_every_row() -> None:
     parsed = parse_payment_file("\n".join([header, "a,b,c", "d,e,f"]).encode())
     assert parsed.file_error == "header: missing columns TrangThai"
     assert parsed.rows_read == 2 and len(parsed.quarantined) == 2 and not parsed.rows
+    assert {q["reason"] for q in parsed.quarantined} == {"header lacks a contract column"}
 
 
 CATALOG_HEADER = "MaTTHC,TenTTHC,MaLinhVuc,TenLinhVuc,MaCoQuan,TenCoQuan,CapThucHien,MucDo,ThoiHanGiaiQuyet,PhiLePhi"
@@ -156,7 +165,7 @@ def test_catalog_rows() -> None:
     parsed = parse_catalog_file("\n".join(lines).encode())
     assert [r["MaTTHC"] for r in parsed.rows] == ["1.004227", "1.000001.000.00.00.H62"]
     assert [q["reason"] for q in parsed.quarantined] == [
-        "MucDo: 5 not in the contract's code set", "CapThucHien: 'QUAN' not in the contract's code set",
-        "ThoiHanGiaiQuyet: negative", "no MaTTHC",
+        "MucDo: not in the contract's code set", "CapThucHien: not in the contract's code set",
+        "ThoiHanGiaiQuyet: negative", "MaTTHC: missing",
     ]
     assert parsed.rows_read == 6
