@@ -17,7 +17,11 @@ change at every build defeat dbt's partial parsing (a full re-parse costs
 ≈ 5 s per build).
 
 The state is written only after dbt succeeded, so a failed build leaves the
-next one to see the same changes.
+next one to see the same changes. A build that started and did not record its
+state (killed, failed, or a `select` of some models) may have written part of
+the marts under its own plan: `meta.build_started` says so from before dbt runs
+until the state is recorded, in the same transaction, and the next build is
+then a full refresh. A retry after any kill equals a clean build.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dichvucong.config import Settings
+from dichvucong.processes import run_owned
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ create table if not exists meta.refresh_runs (
     as_of timestamp, mode varchar, reason varchar, project_hash varchar,
     changed_dossier_batches integer, changed_payment_batches integer,
     dbt_nodes integer, elapsed_seconds double, finished_at timestamptz);
+create table if not exists meta.build_started (as_of timestamp, mode varchar, pid integer, started_at timestamptz);
 """
 
 
@@ -143,7 +148,11 @@ def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[s
             "select as_of, project_hash from meta.refresh_runs order by finished_at desc limit 1").fetchall()
         rows = con.execute("select table_name, batch_date::varchar, bytes, mtime_ns, sha256 "
                            "from meta.refresh_partitions").fetchall()
-    last = {"as_of": run[0][0], "project_hash": run[0][1]} if run else None
+        unfinished = con.execute(
+            "select as_of, mode, pid, started_at from meta.build_started order by started_at desc limit 1"
+        ).fetchall() if "build_started" in tables else []
+    last = {"as_of": run[0][0], "project_hash": run[0][1], "unfinished": unfinished[0] if unfinished else None
+            } if run else None
     return last, {(r[0], r[1]): Partition(*r) for r in rows}
 
 
@@ -166,6 +175,10 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
         return full_plan("requested")
     if last is None:
         return full_plan("no earlier build in this warehouse")
+    if last["unfinished"] is not None:
+        as_of_then, mode, pid, started_at = last["unfinished"]
+        return full_plan(f"the {mode} build as of {as_of_then} started at {started_at} (process {pid}) "
+                         "did not record its end: the marts may hold part of it")
     if last["project_hash"] != current_hash:
         return full_plan("the dbt project, its seeds or the calendar code changed")
     if as_of < last["as_of"]:
@@ -206,6 +219,7 @@ def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, re
         con.execute(_STATE_SCHEMA)
         con.execute("begin")
         con.execute("delete from meta.refresh_partitions")
+        con.execute("delete from meta.build_started")
         con.register("parts", frame)
         con.execute("insert into meta.refresh_partitions select * from parts")
         con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
@@ -215,7 +229,11 @@ def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, re
 
 
 def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
-    """Put the build plan where dbt reads it (or remove it: a hand-run dbt build then refreshes in full)."""
+    """Put the build plan where dbt reads it (or remove it: a hand-run dbt build then refreshes in full).
+
+    Putting a plan also marks the build started (`meta.build_started`); only `record_refresh`
+    clears the mark, so a build that ends any other way makes the next one a full refresh.
+    """
     import duckdb
 
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +244,10 @@ def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
         con.execute("create schema if not exists meta")
         con.execute("create or replace table meta.build_plan (plan varchar, written_at timestamptz)")
         if plan is not None:
+            con.execute(_STATE_SCHEMA)
             con.execute("insert into meta.build_plan values (?, now())", [json.dumps(plan)])
+            con.execute("insert into meta.build_started values (?, ?, ?, now())",
+                        [plan["as_of"], plan["mode"], os.getpid()])
 
 
 def landed_as_of(settings: Settings) -> dt.datetime:
@@ -282,7 +303,7 @@ def run_dbt(settings: Settings, args: list[str]) -> dict[str, Any]:
         "--log-path", str(work / "logs"),
     ]
     env = os.environ | dbt_environment(settings)
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    completed = run_owned(command, env=env)
     for line in completed.stdout.splitlines():
         log.info("dbt: %s", line)
     produces_results = args[0] != "docs"

@@ -27,6 +27,7 @@ import pyarrow as pa
 from dichvucong.config import Settings, airflow_connection
 from dichvucong.landing import lake
 from dichvucong.landing.parsers import ParsedFile, parse_catalog_file, parse_dossier_file, parse_payment_file
+from dichvucong.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,8 @@ def _parse(source: str, data: bytes, key: bytes) -> ParsedFile:
     if source == "dossiers":
         return parse_dossier_file(data, key)
     if source == "payments":
-        return parse_payment_file(data)
-    return parse_catalog_file(data)
+        return parse_payment_file(data, key)
+    return parse_catalog_file(data, key)
 
 
 def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, key: bytes) -> dict[str, int]:
@@ -222,7 +223,9 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
         step = max(1, -(-len(days) // (workers * 4)))
         slices = [days[i:i + step] for i in range(0, len(days), step)]
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        # Each worker dies with this process: a killed landing leaves no writer behind.
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(land_days, [source] * len(slices), slices, [reader] * len(slices),
                                     [settings.lake_dir] * len(slices), [key] * len(slices)))
     elif getattr(reader, "done", None) is None:
