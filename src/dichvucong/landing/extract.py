@@ -190,7 +190,8 @@ def reader_for(settings: Settings) -> SourceReader:
     if not url or not token:
         raise ValueError("HTTP source mode needs DVC_SOURCE_URL and DVC_SOURCE_TOKEN, or the Airflow connection "
                          "'dvc_source' (host = base URL, password = token)")
-    return HttpSourceReader(url, token, settings.lake_dir / "_http_manifest", page_size=settings.http_page_size)
+    return HttpSourceReader(url, token, settings.lake_dir / "_http_manifest", page_size=settings.http_page_size,
+                            manifest_key=settings.pseudonym_key())
 
 
 def _airflow_connection(url: str, token: str) -> tuple[str, str]:

@@ -1,0 +1,606 @@
+"""The HTTP extractor against hostile servers: each test serves, on loopback, exactly one way a
+source system can lie or misbehave, and checks the extractor neither lands it nor loses data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dichvucong.landing import http_source
+from dichvucong.landing.http_source import ExtractError, HttpSourceReader
+
+DAY = dt.date(2024, 2, 5)
+TOKEN = "hostile-test-token"
+PAGE_SIZE = 50
+DOSSIERS = "/api/v1/dossiers"
+FILES = "/api/v1/payments/reconciliation"
+
+
+# --- a hostile server ------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    path: str
+    query: dict[str, str]
+    authorization: str | None
+    at: float
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Hostile
+    protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # headers and body in one segment (no delayed-ACK stall per answer)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        url = urlsplit(self.path)
+        request = Request(url.path, {k: v[-1] for k, v in parse_qs(url.query).items()},
+                          self.headers.get("Authorization"), time.monotonic())
+        with self.server.lock:
+            self.server.requests.append(request)
+        try:
+            self.server.behaviour(self, request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should have
+
+    def send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+             content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if self.server.close_delimited:
+            # No Content-Length to check first: the body ends when the connection does.
+            self.close_connection = True
+            headers = {"Connection": "close", **(headers or {})}
+        else:
+            headers = {"Content-Length": str(len(body)), **(headers or {})}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self.send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers)
+
+
+class Hostile(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, behaviour: Callable[[Handler, Request], None]) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.behaviour = behaviour
+        self.lock = threading.Lock()
+        self.requests: list[Request] = []
+        self.close_delimited = False
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def pages_asked(self) -> list[int]:
+        return [int(r.query["page"]) for r in self.requests if r.path == DOSSIERS]
+
+
+@contextmanager
+def serving(behaviour: Callable[[Handler, Request], None]) -> Iterator[Hostile]:
+    server = Hostile(behaviour)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _reader(server: Hostile, tmp_path: Path, **options: Any) -> HttpSourceReader:
+    settings = {"page_size": PAGE_SIZE, "request_budget_seconds": 2.0, "max_backoff_seconds": 0.05, **options}
+    return HttpSourceReader(server.url, TOKEN, tmp_path / "lake" / "_http_manifest", **settings)
+
+
+# --- records and an honest window that tests bend ----------------------------------------------
+
+
+def _record(i: int) -> dict[str, Any]:
+    """A valid v1 dossier record carrying personal data unique to it."""
+    return {
+        "MaHoSo": f"000.00.01.H62-240205-{i:04d}", "MaTTHC": "1.004003", "MaCoQuan": "000.00.01.H62",
+        "MaDiaBan": "246", "KenhThucHien": 2, "LoaiDoiTuong": 1,
+        "ChuHoSo": f"Nguyễn Thị Plantedname{i:04d}", "SoGiayTo": f"0262{i:08d}", "SoDienThoai": f"0918{i:06d}",
+        "Email": f"planted.mail{i:04d}@example.vn",
+        "NgayNopHoSo": f"20240205{8 + i // 60 % 8:02d}{i % 60:02d}00", "NgayTiepNhan": "", "NgayHenTra": "",
+        "NgayKetThucXuLy": "", "NgayTra": "", "NgayTuChoi": "", "TrangThaiHoSo": 1,
+        "DuocThanhToanTrucTuyen": 0, "CoKetQuaDienTu": 0, "DaSoHoa": 0,
+        "DanhSachLePhi": [{"MaPhiLePhi": "PHI-DD", "TenPhiLePhi": "Phí thẩm định", "LoaiPhiLePhi": 1,
+                           "Gia": 1000 * i}],
+        "DanhSachBoSung": [{"NgayYeuCau": "20240205100000", "NgayBoSung": "",
+                            "NguoiYeuCauBoSung": f"Cán bộ Plantedofficer{i:04d}"}],
+        "NgayCapNhat": f"20240205{16 + i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}",
+    }
+
+
+def _personal_values(record: dict[str, Any]) -> list[str]:
+    return [record["ChuHoSo"], record["SoGiayTo"], record["SoDienThoai"], record["Email"],
+            record["DanhSachBoSung"][0]["NguoiYeuCauBoSung"]]
+
+
+@dataclass
+class Window:
+    """The dossier window of DAY, paged honestly unless a test changes `page_body` or sets faults."""
+
+    records: list[dict[str, Any]]
+    failing_from_page: int | None = None  # 503 for this page and the next while set
+    reads: dict[int, int] = field(default_factory=dict)  # answers given per page
+
+    def page_body(self, page: int, page_size: int) -> Any:
+        chunk = self.records[(page - 1) * page_size: page * page_size]
+        return {"data": chunk, "page": page, "page_size": page_size, "total": len(self.records)}
+
+    def __call__(self, handler: Handler, request: Request) -> None:
+        if request.authorization != f"Bearer {TOKEN}":
+            handler.json(401, {"error": "token"})
+            return
+        if request.path != DOSSIERS:
+            handler.json(404, {"error": "not found"})
+            return
+        page, page_size = int(request.query["page"]), int(request.query["page_size"])
+        if self.failing_from_page is not None and page >= self.failing_from_page:
+            handler.json(503, {"error": "down"})
+            return
+        self.reads[page] = self.reads.get(page, 0) + 1
+        handler.json(200, self.page_body(page, page_size))
+
+
+def _landed(pieces: list[tuple[str, bytes]]) -> list[str]:
+    """The dossiers landed, in order, by MaHoSo."""
+    return [json.loads(line)["MaHoSo"] for _, data in pieces for line in data.decode("utf-8").splitlines()]
+
+
+def _ids(records: list[dict[str, Any]]) -> list[str]:
+    return [r["MaHoSo"] for r in records]
+
+
+# --- 1. reconciliation file names -------------------------------------------------------------
+
+GOOD_NAME = "doisoat_20240205_VNPTPAY.csv"
+CSV = b"MaGiaoDich,MaTrungGian\r\nT1,VNPTPAY\r\n"
+
+
+def _files(names: Any) -> Callable[[Handler, Request], None]:
+    def behaviour(handler: Handler, request: Request) -> None:
+        if request.path == FILES:
+            handler.json(200, names)
+        else:
+            handler.send(200, CSV, content_type="text/csv")
+    return behaviour
+
+
+@pytest.mark.parametrize("bad", [
+    "../../../x.csv", "{outside}/x.csv", "a/b.csv", "doisoat_..csv", "doisoat_20240205_VNPT\x00.csv",
+    "doisoat_20240205_VN\\PT.csv", "doisoat_20240204_VNPTPAY.csv", "doisoat_20240205_vnptpay.csv",
+    "doisoat_20240205_.csv", "doisoat_20240205_VNPTPAY.csv.exe", 42,
+], ids=["parent", "absolute", "subfolder", "dots", "nul", "backslash", "other-day", "lower-case", "no-code",
+        "suffix", "not-text"])
+def test_a_file_name_that_is_not_the_contracts_fails_the_day_and_writes_nothing(bad: Any, tmp_path: Path) -> None:
+    if isinstance(bad, str):
+        bad = bad.replace("{outside}", str(tmp_path / "outside"))
+    with serving(_files([GOOD_NAME, bad])) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("payments", DAY))
+    assert isinstance(info.value, http_source.InvalidFileName)
+    assert "doisoat_YYYYMMDD_<MaTrungGian>.csv" in str(info.value) or "not the day asked" in str(info.value)
+    assert str(bad) not in str(info.value)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert [p.name for p in written if p.name != "manifest.json"] == []
+    assert not (tmp_path / "outside").exists()
+
+
+def test_file_names_from_the_server_are_values_never_paths(tmp_path: Path) -> None:
+    names = [GOOD_NAME, "doisoat_20240205_VIETTEL_MONEY.csv"]
+    with serving(_files(names)) as server:
+        got = list(_reader(server, tmp_path).files_for("payments", DAY))
+    assert got == [(name, CSV) for name in names]
+    stored = {p.name for p in (tmp_path / "lake" / "_http_manifest").rglob("*") if p.is_file()}
+    assert stored.isdisjoint(names)
+
+
+def test_a_file_list_that_is_not_an_array_fails_the_day(tmp_path: Path) -> None:
+    with serving(_files({"files": [GOOD_NAME]})) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("payments", DAY))
+    assert isinstance(info.value, http_source.InvalidFileName)
+    assert "not an array" in str(info.value)
+
+
+# --- 2. the end of a window is probed, not taken from `total` ------------------------------------
+
+
+@pytest.mark.parametrize(("truth", "stated"), [(212, 200), (200, 150)], ids=["short-page", "page-boundary"])
+def test_a_total_lower_than_the_truth_fails_the_day(truth: int, stated: int, tmp_path: Path) -> None:
+    window = Window([_record(i) for i in range(truth)])
+    honest = window.page_body
+    window.page_body = lambda page, size: {**honest(page, size), "total": stated}  # type: ignore[method-assign]
+    with serving(window) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.PagingError)
+    assert f"total ({stated})" in str(info.value)
+
+
+def test_a_total_that_was_wrong_once_is_read_again_and_loses_nothing(tmp_path: Path) -> None:
+    records = [_record(i) for i in range(212)]
+    window = Window(records)
+    honest = window.page_body
+    window.page_body = lambda page, size: {  # type: ignore[method-assign]
+        **honest(page, size), "total": 200 if window.reads[1] == 1 else len(records)}
+    with serving(window) as server:
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+
+
+# --- 3. pages that repeat or are not the page asked --------------------------------------------
+
+
+def _bent(window: Window, kind: str, always: bool) -> Callable[[int, int], Any]:
+    honest = window.page_body
+
+    def page_body(page: int, size: int) -> Any:
+        if page != 3 or (not always and window.reads[3] > 1):
+            return honest(page, size)
+        if kind == "repeat":  # page 2's records, said to be page 3
+            return {**honest(2, size), "page": 3}
+        if kind == "previous":  # page 2, as it is
+            return honest(2, size)
+        if kind == "shifted":  # one record of page 2 again, one of page 3 lost
+            body = honest(3, size)
+            return {**body, "data": [window.records[2 * size - 1], *body["data"][:-1]]}
+        return {**honest(3, size), "page": 4}  # the right records, the wrong page number
+    return page_body
+
+
+@pytest.mark.parametrize("kind", ["repeat", "previous", "shifted", "wrong-number"])
+def test_a_page_that_repeats_records_or_is_not_the_one_asked_fails_the_day(kind: str, tmp_path: Path) -> None:
+    window = Window([_record(i) for i in range(212)])
+    window.page_body = _bent(window, kind, always=True)  # type: ignore[method-assign]
+    with serving(window) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.PagingError)
+    assert "page 3" in str(info.value) and "3 reads" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["repeat", "shifted", "wrong-number"])
+def test_a_page_repeated_once_is_read_again_and_lands_every_record_once(kind: str, tmp_path: Path) -> None:
+    records = [_record(i) for i in range(212)]
+    window = Window(records)
+    window.page_body = _bent(window, kind, always=False)  # type: ignore[method-assign]
+    with serving(window) as server:
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+
+
+# --- 4. redirects --------------------------------------------------------------------------------
+
+
+def test_a_redirect_to_another_origin_is_refused(tmp_path: Path) -> None:
+    def elsewhere(handler: Handler, request: Request) -> None:  # another port, no token needed: an empty day
+        handler.json(200, {"data": [], "page": 1, "page_size": PAGE_SIZE, "total": 0})
+
+    with serving(elsewhere) as other:
+        def redirect(handler: Handler, request: Request) -> None:
+            handler.send(302, b"", {"Location": f"{other.url}{handler.path}"})
+
+        with serving(redirect) as server, pytest.raises(ExtractError) as info:
+            list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.RedirectRefused)
+    assert "another origin" in str(info.value)
+    assert other.requests == []
+
+
+def test_a_redirect_loop_is_a_clear_error(tmp_path: Path) -> None:
+    def loop(handler: Handler, request: Request) -> None:
+        handler.send(307, b"", {"Location": "/elsewhere?again=1"})
+
+    with serving(loop) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.RedirectRefused)
+
+
+def test_a_redirect_within_the_origin_is_followed_with_the_token(tmp_path: Path) -> None:
+    """Not a fault: kept working (passes before and after the hardening)."""
+    records = [_record(i) for i in range(60)]
+    window = Window(records)
+
+    def moved(handler: Handler, request: Request) -> None:
+        if "moved" not in request.query:
+            handler.send(301, b"", {"Location": f"{handler.path}&moved=1"})
+        else:
+            window(handler, request)
+
+    with serving(moved) as server:
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+    assert all(r.authorization == f"Bearer {TOKEN}" for r in server.requests)
+
+
+# --- 5. Retry-After ------------------------------------------------------------------------------
+
+
+def _http_date(seconds_from_now: float) -> str:
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
+
+
+@pytest.mark.parametrize(("value", "waits"), [
+    (lambda: _http_date(3), True), (lambda: _http_date(-3600), False), (lambda: "-1", False),
+    (lambda: "nan", False), (lambda: "soon", False), (lambda: "1e3", False), (lambda: "99999999999999", True),
+], ids=["future-date", "past-date", "negative", "nan", "garbage", "exponent", "huge"])
+def test_any_retry_after_is_honoured_clamped_or_ignored(value: Callable[[], str], waits: bool,
+                                                         tmp_path: Path) -> None:
+    records = [_record(i) for i in range(10)]
+    window = Window(records)
+
+    def throttled(handler: Handler, request: Request) -> None:
+        if len(handler.server.requests) == 1:
+            handler.json(429, {"error": "slow down"}, {"Retry-After": value()})
+        else:
+            window(handler, request)
+
+    with serving(throttled) as server:
+        reader = _reader(server, tmp_path, max_retry_after_seconds=0.6)
+        pieces = list(reader.files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+    gap = server.requests[1].at - server.requests[0].at
+    if waits:
+        assert 0.3 < gap < 1.0, gap  # honoured, within the cap
+    else:
+        assert gap < 0.3, gap  # the normal backoff
+    assert reader.stats["throttled"] == 1
+
+
+def test_a_503_with_retry_after_waits_it(tmp_path: Path) -> None:
+    records = [_record(i) for i in range(10)]
+    window = Window(records)
+
+    def unavailable(handler: Handler, request: Request) -> None:
+        if len(handler.server.requests) == 1:
+            handler.json(503, {"error": "maintenance"}, {"Retry-After": "1"})
+        else:
+            window(handler, request)
+
+    with serving(unavailable) as server:
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+    assert server.requests[1].at - server.requests[0].at >= 0.9
+
+
+def test_a_retry_after_beyond_the_budget_gives_up_at_once(tmp_path: Path) -> None:
+    """Not a fault of the old code: kept working (passes before and after the hardening)."""
+    def throttled(handler: Handler, request: Request) -> None:
+        handler.json(429, {"error": "slow down"}, {"Retry-After": "20"})
+
+    started = time.monotonic()
+    with serving(throttled) as server, pytest.raises(ExtractError, match="gave up"):
+        list(_reader(server, tmp_path, request_budget_seconds=1.0).files_for("dossiers", DAY))
+    assert time.monotonic() - started < 0.8
+
+
+# --- 6. one deadline for the whole request, body included ----------------------------------------
+
+
+def test_a_body_trickled_byte_by_byte_stops_at_the_deadline(tmp_path: Path) -> None:
+    body = json.dumps({"data": [], "page": 1, "page_size": PAGE_SIZE, "total": 0}).encode()
+
+    def trickle(handler: Handler, request: Request) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        for byte in body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    started = time.monotonic()
+    with serving(trickle) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path, request_budget_seconds=0.8).files_for("dossiers", DAY))
+    assert time.monotonic() - started < 1.5
+    assert "deadline" in str(info.value)
+
+
+# --- 7. size limits, and manifest entries that do not read back ----------------------------------
+
+
+def test_an_answer_declared_too_large_is_refused_without_reading_it(tmp_path: Path) -> None:
+    def huge(handler: Handler, request: Request) -> None:
+        handler.send(200, b'{"data": [', {"Content-Length": str(300 * 2**20)})
+
+    started = time.monotonic()
+    with serving(huge) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path, max_response_bytes=2**20).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.ResponseTooLarge)
+    assert "over the limit" in str(info.value)
+    assert len(server.requests) == 1 and time.monotonic() - started < 0.5  # refused at once, not retried
+
+
+def test_an_answer_that_grows_too_large_is_refused_and_never_cached(tmp_path: Path) -> None:
+    records = [_record(i) for i in range(60)]
+    window = Window(records)
+    honest = window.page_body
+
+    def padded(page: int, size: int) -> Any:
+        body = honest(page, size)
+        if page == 2:
+            body["data"] = [{**body["data"][0], "padding": "x" * (2 * 2**20)}, *body["data"][1:]]
+        return body
+
+    window.page_body = padded  # type: ignore[method-assign]
+    with serving(window) as server:
+        server.close_delimited = True
+        with pytest.raises(ExtractError) as info:
+            list(_reader(server, tmp_path, max_response_bytes=2**20).files_for("dossiers", DAY))
+        assert isinstance(info.value, http_source.ResponseTooLarge)
+        window.page_body = honest  # type: ignore[method-assign]
+        pieces = list(_reader(server, tmp_path, max_response_bytes=2**20).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+
+
+@pytest.mark.parametrize("damage", ["page-cut-short", "page-altered", "manifest-cut-short"])
+def test_a_manifest_entry_that_does_not_read_back_is_fetched_again(damage: str, tmp_path: Path) -> None:
+    records = [_record(i) for i in range(120)]
+    window = Window(records, failing_from_page=3)
+    folder = tmp_path / "lake" / "_http_manifest" / "dossiers" / DAY.isoformat()
+    with serving(window) as server:
+        with pytest.raises(ExtractError, match="gave up"):
+            list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
+        target = folder / ("manifest.json" if damage.startswith("manifest") else "page_00001.json")
+        data = target.read_bytes()
+        target.write_bytes(data[: len(data) // 2] if damage.endswith("cut-short") else data.replace(b"1", b"2"))
+        window.failing_from_page = None
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+    assert window.reads[1] == 2  # the damaged page (or the whole window) was fetched again
+
+
+# --- 8. answers of the wrong shape ---------------------------------------------------------------
+
+_ONE = _record(0)
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ([], "a JSON array, not an object"),
+    ({"data": [_ONE], "page": 1, "page_size": PAGE_SIZE}, "'total' is missing"),
+    ({"page": 1, "page_size": PAGE_SIZE, "total": 1}, "'data' is missing"),
+    ({"data": "x", "page": 1, "page_size": PAGE_SIZE, "total": 1}, "'data' is not an array"),
+    ({"data": [1, "a"], "page": 1, "page_size": PAGE_SIZE, "total": 2}, "2 entries that are not objects"),
+    ({"data": [_ONE], "page": 1, "page_size": PAGE_SIZE, "total": "1"}, "'total' is not a count"),
+    ({"data": [_ONE], "page": 1, "page_size": PAGE_SIZE, "total": True}, "'total' is not a count"),
+    ({"data": [_ONE], "page": 1, "page_size": PAGE_SIZE, "total": -1}, "'total' is not a count"),
+    ({"data": [_ONE], "page_size": PAGE_SIZE, "total": 1}, "'page' is missing"),
+    ({"data": [_ONE], "page": 1, "page_size": 10, "total": 1}, "pages by 10"),
+], ids=["array", "no-total", "no-data", "data-text", "not-objects", "total-text", "total-bool", "total-negative",
+        "no-page", "other-page-size"])
+def test_a_page_of_the_wrong_shape_is_a_clear_error(body: Any, named: str, tmp_path: Path) -> None:
+    def answer(handler: Handler, request: Request) -> None:
+        handler.json(200, body)
+
+    with serving(answer) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    assert isinstance(info.value, http_source.ContractViolation)
+    assert named in str(info.value)
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"error": "maintenance"}, "not an array"), ([1, 2], "not objects"), ("catalog", "not an array"),
+], ids=["object", "not-objects", "text"])
+def test_a_catalog_of_the_wrong_shape_is_a_clear_error(body: Any, named: str, tmp_path: Path) -> None:
+    def answer(handler: Handler, request: Request) -> None:
+        handler.json(200, body)
+
+    with serving(answer) as server, pytest.raises(ExtractError) as info:
+        list(_reader(server, tmp_path).files_for("catalog", DAY))
+    assert isinstance(info.value, http_source.ContractViolation)
+    assert named in str(info.value)
+
+
+# --- 9. no personal data in the manifest, and the same lake rows -------------------------------
+
+
+def _assert_no_personal_data(folder: Path, records: list[dict[str, Any]]) -> None:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert files
+    planted = [v for r in records for v in _personal_values(r)]
+    for path in files:
+        data = path.read_bytes()
+        for value in planted:
+            for form in (value.encode("utf-8"), json.dumps(value).encode("ascii")):
+                assert form not in data, f"{path.name} holds a planted personal value"
+
+
+def test_the_manifest_never_holds_personal_data_and_the_lake_rows_are_unchanged(tmp_path: Path) -> None:
+    from dichvucong.landing.fast_dossiers import DossierTyper
+    from dichvucong.landing.parsers import parse_dossier_file
+
+    records = [_record(i) for i in range(120)]
+    records[7]["TrangThaiHoSo"] = 99  # quarantined, as before
+    records[8]["SoGiayTo"] = "026-2000.00008"  # normalised by the parser, and not on the fast path
+    window = Window(records, failing_from_page=3)
+    manifest = tmp_path / "lake" / "_http_manifest"
+    with serving(window) as server:
+        with pytest.raises(ExtractError, match="gave up"):
+            list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
+        assert (manifest / "dossiers" / DAY.isoformat() / "page_00002.json").exists()
+        _assert_no_personal_data(manifest, records)
+        window.failing_from_page = None
+        reader = _reader(server, tmp_path)
+        pieces = list(reader.files_for("dossiers", DAY))
+        _assert_no_personal_data(manifest, records)
+    assert window.reads == {1: 1, 2: 1, 3: 1}  # resumed, nothing fetched twice
+
+    # What the reader yielded before the hardening: each page's raw records as JSON Lines.
+    before = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
+    before_pieces = ["".join(before[i:i + PAGE_SIZE]).encode("utf-8") for i in range(0, len(records), PAGE_SIZE)]
+    key = b"pseudonym-key-of-the-test"
+    assert len(pieces) == len(before_pieces)
+    with DossierTyper(key) as typer:
+        now_typed = typer.parse_many([data for _, data in pieces])
+        before_typed = typer.parse_many(before_pieces)
+    for (now_rows, now_parsed), (old_rows, old_parsed) in zip(now_typed, before_typed, strict=True):
+        assert now_rows.to_pylist() == old_rows.to_pylist()
+        assert [(q["line_number"], q["reason"]) for q in now_parsed.quarantined] == \
+            [(q["line_number"], q["reason"]) for q in old_parsed.quarantined]
+    for (_, data), old in zip(pieces, before_pieces, strict=True):
+        assert parse_dossier_file(data, key).rows == parse_dossier_file(old, key).rows
+    assert sum(len(rows) for rows, _ in now_typed) == len(records) - 1
+
+
+def test_a_manifest_sealed_under_another_key_is_fetched_again(tmp_path: Path) -> None:
+    records = [_record(i) for i in range(120)]
+    window = Window(records, failing_from_page=3)
+    with serving(window) as server:
+        with pytest.raises(ExtractError, match="gave up"):
+            list(_reader(server, tmp_path, request_budget_seconds=0.3, manifest_key=b"key one").files_for(
+                "dossiers", DAY))
+        window.failing_from_page = None
+        pieces = list(_reader(server, tmp_path, manifest_key=b"key two").files_for("dossiers", DAY))
+    assert _landed(pieces) == _ids(records)
+    assert window.reads == {1: 2, 2: 2, 3: 1}
+
+
+def test_personal_data_nested_in_sync_call_envelopes_is_stripped_and_ids_restored(tmp_path: Path) -> None:
+    """The v2 shape (sources.md §3): records inside each sync call's `data`."""
+    envelopes = [{"MaDinhDanhDV": "000.00.01.H62", "ThoiGianDongBo": f"20240205{i:06d}", "LoaiDongBo": "insert",
+                  "KetQua": {"error_code": "0", "message": ""},
+                  "data": [{"MaHoSo": f"H62-{i}", "ChuHoSo": f"Trần Văn Nestedname{i:03d}",
+                            "SoGiayToChuHoSo": f"0381{i:08d}", "Email": f"nested{i:03d}@example.vn",
+                            "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": f"0382{i:08d}"}],
+                            "DanhSachHoSoBoSung": [{"NguoiYeuCauBoSung": f"Lê Thị Nestedofficer{i:03d}",
+                                                    "NgayBoSung": "20240205090000"}]}]}
+                 for i in range(70)]
+    window = Window(envelopes, failing_from_page=2)
+    folder = tmp_path / "lake" / "_http_manifest" / "dossiers"
+    with serving(window) as server:
+        with pytest.raises(ExtractError, match="gave up"):
+            list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
+        stored = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+        window.failing_from_page = None
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+    for envelope in envelopes[:PAGE_SIZE]:
+        record = envelope["data"][0]
+        for value in (record["ChuHoSo"], record["SoGiayToChuHoSo"], record["Email"],
+                      record["DinhDanhCHS"][0]["SoDinhDanh"], record["DanhSachHoSoBoSung"][0]["NguoiYeuCauBoSung"]):
+            assert value.encode("utf-8") not in stored and json.dumps(value).encode() not in stored
+    landed = [json.loads(line) for _, data in pieces for line in data.decode("utf-8").splitlines()]
+    assert [e["data"][0]["SoGiayToChuHoSo"] for e in landed] == [e["data"][0]["SoGiayToChuHoSo"] for e in envelopes]
+    assert [e["data"][0]["DinhDanhCHS"] for e in landed] == [e["data"][0]["DinhDanhCHS"] for e in envelopes]
+    assert all("ChuHoSo" not in e["data"][0] and "Email" not in e["data"][0]
+               and e["data"][0]["DanhSachHoSoBoSung"] == [{"NgayBoSung": "20240205090000"}] for e in landed)
