@@ -69,8 +69,10 @@ def landing_range(landing: Path) -> tuple[dt.date, dt.date] | None:
 def catalog_start(landing: Path, start: dt.date) -> dt.date:
     """The day of the catalog snapshot in force on `start` (delivered on or before it), so that a
     range that starts between two snapshots still has its catalog."""
-    days = [dt.datetime.strptime(p.stem[-8:], "%Y%m%d").date() for p in (landing / "catalog").glob("services_*.csv")
-            if p.stem[-8:].isdigit()]
+    from dichvucong.landing.extract import catalog_day
+
+    # A name outside the layout (an impossible date, say) is the landing's finding, not a crash here.
+    days = [day for p in (landing / "catalog").glob("*") if (day := catalog_day(p.name)) is not None]
     before = [d for d in days if d <= start]
     return max(before) if before else start
 

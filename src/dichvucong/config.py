@@ -47,6 +47,7 @@ class Settings:
     http_lookback_days: int = 3
     province_code: str = "26"
     province_name: str = "Tỉnh Vĩnh Phúc"
+    payment_dialects_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,11 +72,27 @@ class Settings:
             http_lookback_days=int(os.environ.get("DVC_HTTP_LOOKBACK_DAYS", "3")),
             province_code=os.environ.get("DVC_PROVINCE_CODE", "26"),
             province_name=os.environ.get("DVC_PROVINCE_NAME", "Tỉnh Vĩnh Phúc"),
+            payment_dialects_file=Path(value) if (value := os.environ.get("DVC_PAYMENT_DIALECTS_FILE")) else None,
         )
 
     @property
     def marts_path(self) -> Path:
         return marts_path_for(self.warehouse_path)
+
+    def payment_dialects(self) -> dict[str, Any]:
+        """The CSV dialect of each intermediary that does not write the contract's (sources.md §5),
+        by MaTrungGian, from the YAML file `DVC_PAYMENT_DIALECTS_FILE` (config/payment_dialects.example.yml);
+        empty without one. Raises ValueError naming a setting the file gets wrong."""
+        from dichvucong.landing.parsers import CsvDialect
+
+        if self.payment_dialects_file is None:
+            return {}
+        import yaml
+
+        loaded = yaml.safe_load(self.payment_dialects_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+            raise ValueError(f"{self.payment_dialects_file}: expected a mapping of intermediary codes to settings")
+        return {str(code).upper(): CsvDialect.from_mapping(values) for code, values in loaded.items()}
 
     def pseudonym_key(self) -> bytes:
         """The HMAC key for applicant pseudonyms.

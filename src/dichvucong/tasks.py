@@ -96,7 +96,7 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     snapshot has nothing to validate, and the previous snapshot stays in force.
     """
     from dichvucong.quality import validate
-    from dichvucong.quality.frames import raw_frame, raw_table, volume_frame
+    from dichvucong.quality.frames import files_frame, raw_frame, raw_table, volume_frame
 
     settings = Settings.from_env()
     table = lake.SOURCE_TABLES[source]
@@ -119,14 +119,18 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
         if len(frame):
             label = snapshots[0].isoformat() if len(snapshots) == 1 else f"{snapshots[0]}_{snapshots[-1]}"
             summaries.append(validate(frame, table, label, expectations))
+        summaries.append(validate(files_frame(settings.lake_dir, source, snapshots), "raw_files",
+                                  f"{source}_{interval}", expectations))
         results = finish(summaries, settings)
         return {"table": table, "rows": sum(r["rows"] for r in results), "snapshots": len(snapshots),
                 "warnings": sum(r["warnings"] for r in results), "docs": [r["docs"] for r in results]}
     with raw_table(settings.lake_dir, table, days) as landed:
         raw = validate(landed, table, interval, expectations)
     volume = validate(volume_frame(settings.lake_dir, source, days), "raw_volume", f"{source}_{interval}", expectations)
-    result, volume_result = finish([raw, volume], settings)
+    files = validate(files_frame(settings.lake_dir, source, days), "raw_files", f"{source}_{interval}", expectations)
+    result, volume_result, files_result = finish([raw, volume, files], settings)
     result["volume_warnings"] = volume_result["warnings"]
+    result["file_warnings"] = files_result["warnings"]
     return result
 
 

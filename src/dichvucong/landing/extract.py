@@ -16,6 +16,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
+import stat
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -26,7 +28,14 @@ import pyarrow as pa
 
 from dichvucong.config import Settings, airflow_connection
 from dichvucong.landing import lake
-from dichvucong.landing.parsers import ParsedFile, parse_catalog_file, parse_dossier_file, parse_payment_file
+from dichvucong.landing.parsers import (
+    DEFAULT_DIALECT,
+    CsvDialect,
+    ParsedFile,
+    parse_catalog_file,
+    parse_dossier_file,
+    parse_payment_file,
+)
 from dichvucong.processes import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -39,27 +48,127 @@ class AccountingError(RuntimeError):
 
 
 class SourceReader(Protocol):
-    def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes]]:
-        """The (file name, content) pairs the source delivered for a batch day."""
+    def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes | RejectedFile]]:
+        """The (file name, content) pairs the source delivered for a batch day; a file the source
+        delivered and that cannot be read comes as a `RejectedFile`."""
         ...
 
 
 @dataclass(frozen=True)
+class RejectedFile:
+    """An entry of a landing folder that is not read, and why: it gets an audit row with this file
+    error and no rows (sources.md: every file of a batch is accounted for). `reason` names the
+    rule broken, never the file's content."""
+
+    reason: str
+    size: int | None = None
+
+    def parsed(self) -> ParsedFile:
+        return ParsedFile(file_error=self.reason)
+
+
+# The layout of a landing directory (sources.md): names match case-insensitively.
+_LAYOUT = {
+    "catalog": re.compile(r"services_(\d{8})\.csv", re.IGNORECASE),
+    "dossiers": re.compile(r"[^/]+\.jsonl", re.IGNORECASE),
+    "payments": re.compile(r"doisoat_\d{8}_[^/]+\.csv", re.IGNORECASE),
+}
+_EXPECTED = {"catalog": "services_YYYYMMDD.csv", "dossiers": "YYYY-MM-DD/*.jsonl",
+             "payments": "YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv"}
+MAX_FILE_BYTES = 2 * 2**30
+
+
+def catalog_day(name: str) -> dt.date | None:
+    """The day of a catalog snapshot file `services_YYYYMMDD.csv` (any case); None for a name
+    outside the layout or an impossible date."""
+    match = _LAYOUT["catalog"].fullmatch(name)
+    try:
+        return dt.datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
+    except ValueError:
+        return None
+
+
+def _folder_day(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(name) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", name) else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
 class FileDropReader:
-    """Files laid out under a landing directory as in `sources.md`."""
+    """Files laid out under a landing directory as in `sources.md`.
+
+    Only regular files that resolve inside the landing directory are read: a FIFO, a device, a
+    directory named like a data file, a dangling or looping link, a link that leads outside, or a
+    file over `max_file_bytes` is a `RejectedFile`, as is an entry of a batch folder whose name is
+    outside the layout. Entries that belong to no batch day (a folder not named as a date, a
+    catalog file with an impossible date) are listed by `unplaced`.
+    """
 
     landing_dir: Path
+    max_file_bytes: int = MAX_FILE_BYTES
 
-    def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes]]:
+    def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes | RejectedFile]]:
         if source == "catalog":
-            path = self.landing_dir / "catalog" / f"services_{day:%Y%m%d}.csv"
-            candidates = [path] if path.exists() else []
+            folder = self.landing_dir / "catalog"
+            entries = [e for e in self._entries(folder) if catalog_day(e.name) == day]
         else:
             folder = self.landing_dir / source / day.isoformat()
-            pattern = "*.jsonl" if source == "dossiers" else "doisoat_*.csv"
-            candidates = sorted(folder.glob(pattern)) if folder.is_dir() else []
-        for path in candidates:
-            yield path.name, path.read_bytes()
+            entries = self._entries(folder) if self._is_folder(folder) else []
+        for entry in entries:
+            if not _LAYOUT[source].fullmatch(entry.name):
+                yield entry.name, RejectedFile(f"name outside the layout (expected {_EXPECTED[source]})")
+            else:
+                yield entry.name, self._read(entry)
+
+    def unplaced(self, source: str) -> list[tuple[str, RejectedFile]]:
+        """The entries of a source's folder that belong to no batch day, by path under it."""
+        folder = self.landing_dir / source
+        out = []
+        for entry in self._entries(folder):
+            if source == "catalog":
+                if catalog_day(entry.name) is None:
+                    out.append((entry.name, RejectedFile(f"name outside the layout (expected {_EXPECTED[source]})")))
+            elif _folder_day(entry.name) is None or not self._is_folder(entry):
+                out.append((entry.name, RejectedFile(f"entry outside the layout (expected {_EXPECTED[source]})")))
+        return out
+
+    def _is_folder(self, path: Path) -> bool:
+        try:
+            return path.is_dir() and path.resolve(strict=True).is_relative_to(self.landing_dir.resolve())
+        except (OSError, RuntimeError):
+            return False
+
+    @staticmethod
+    def _entries(folder: Path) -> list[Path]:
+        try:
+            return sorted(folder.iterdir(), key=lambda p: p.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def _read(self, path: Path) -> bytes | RejectedFile:
+        """The bytes of a regular file inside the landing directory, or why they are not read."""
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling link, a loop of links
+            return RejectedFile("a link that leads nowhere")
+        if not resolved.is_relative_to(self.landing_dir.resolve()):
+            return RejectedFile("resolves outside the landing directory")
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+            fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError:
+            return RejectedFile("cannot be opened")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            return RejectedFile("not a regular file")
+        if info.st_size > self.max_file_bytes:
+            os.close(fd)
+            return RejectedFile(f"file over {self.max_file_bytes} bytes", info.st_size)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
 
 @dataclass
@@ -72,6 +181,7 @@ class LandingReport:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    unplaced: int = 0  # entries of the source's folder that belong to no batch day (lake.findings_path)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -81,20 +191,17 @@ def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days)]
 
 
-def _parse(source: str, data: bytes, key: bytes) -> ParsedFile:
+def _parse(source: str, name: str, data: bytes, key: bytes, dialects: dict[str, CsvDialect]) -> ParsedFile:
     if source == "dossiers":
         return parse_dossier_file(data, key)
     if source == "payments":
-        return parse_payment_file(data, key)
+        intermediary = name.rsplit(".", 1)[0].split("_", 2)[-1].upper()
+        return parse_payment_file(data, key, dialects.get(intermediary, DEFAULT_DIALECT))
     return parse_catalog_file(data, key)
 
 
-def land_day(source: str, day: dt.date, reader: SourceReader, lake_dir: Path, key: bytes) -> dict[str, int]:
-    return land_days(source, [day], reader, lake_dir, key)
-
-
 def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: Path,
-              key: bytes) -> dict[str, int]:
+              key: bytes, dialects: dict[str, CsvDialect] | None = None) -> dict[str, int]:
     """Land consecutive batch days; returns the summed counts."""
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
 
@@ -104,24 +211,29 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
 
     if source != "dossiers":
         for day in days:
-            add(_write_day(source, day, [(name, data, _parse(source, data, key), None)
+            add(_write_day(source, day, [(name, data, _parse(source, name, data, key, dialects or {})
+                                          if isinstance(data, bytes) else data.parsed(), None)
                                          for name, data in reader.files_for(source, day)], lake_dir))
         return totals
     from dichvucong.landing.fast_dossiers import BATCH_BYTES, DossierTyper
 
     with DossierTyper(key) as typer:
-        pending: list[tuple[dt.date, list[tuple[str, bytes]]]] = []
+        pending: list[tuple[dt.date, list[tuple[str, bytes | RejectedFile]]]] = []
         size = 0
         for index, day in enumerate(days):
             files = list(reader.files_for(source, day))
             pending.append((day, files))
-            size += sum(len(data) for _, data in files)
+            size += sum(len(data) for _, data in files if isinstance(data, bytes))
             if size < BATCH_BYTES and index < len(days) - 1:
                 continue
-            typed = iter(typer.parse_many([data for _, batch in pending for _, data in batch]))
+            typed = iter(typer.parse_many([data for _, batch in pending for _, data in batch
+                                           if isinstance(data, bytes)]))
             for batch_day, batch in pending:
-                parsed_files: list[tuple[str, bytes, ParsedFile, pa.Table | None]] = []
+                parsed_files: list[tuple[str, bytes | RejectedFile, ParsedFile, pa.Table | None]] = []
                 for name, data in batch:
+                    if isinstance(data, RejectedFile):
+                        parsed_files.append((name, data, data.parsed(), None))
+                        continue
                     rows, parsed = next(typed)
                     parsed_files.append((name, data, parsed, rows))
                 add(_write_day(source, batch_day, parsed_files, lake_dir))
@@ -129,7 +241,7 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
     return totals
 
 
-def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes, ParsedFile, pa.Table | None]],
+def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | RejectedFile, ParsedFile, pa.Table | None]],
                lake_dir: Path) -> dict[str, int]:
     """Replace one day's raw, quarantine and audit partitions from its parsed files (rows either
     in the ParsedFile or, typed in bulk, in a table)."""
@@ -155,10 +267,12 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes, ParsedFi
         )
         audit.append({
             "source": source, "batch_date": day, "file_name": name,
-            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None,
+            "bytes": len(data) if isinstance(data, bytes) else data.size,
             "rows_read": parsed.rows_read, "rows_loaded": typed.num_rows,
             "rows_quarantined": len(parsed.quarantined), "has_total_line": parsed.has_total_line,
             "total_line_amount": parsed.total_line_amount, "file_error": parsed.file_error,
+            "unknown_columns": parsed.unknown_columns,
         })
     if source == "catalog" and not audit:
         # No snapshot that day: the previous snapshot stays in force. A snapshot landed for
@@ -177,6 +291,21 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes, ParsedFi
         "rows_loaded": loaded,
         "rows_quarantined": len(quarantined),
     }
+
+
+def _write_unplaced(source: str, entries: list[tuple[str, RejectedFile]], lake_dir: Path) -> None:
+    """Replace the source's audit rows of entries outside the layout (no batch day): each a file
+    error, so that no file of the landing directory goes unaccounted for (`lake.findings_path`)."""
+    for name, rejected in entries:
+        log.warning("%s: %r is outside the landing layout: %s", source, name, rejected.reason)
+    rows: list[dict[str, Any]] = [
+        {"source": source, "batch_date": None, "file_name": name, "sha256": None, "bytes": rejected.size,
+         "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "has_total_line": False,
+         "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": []}
+        for name, rejected in entries]
+    path = lake.findings_path(lake_dir, source)
+    if rows or path.exists():
+        lake.write_partition(path, "load_audit", rows)
 
 
 def reader_for(settings: Settings) -> SourceReader:
@@ -212,6 +341,7 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
         raise ValueError(f"unknown source {source!r}")
     reader = reader or reader_for(settings)
     key = settings.pseudonym_key()
+    dialects = settings.payment_dialects() if source == "payments" else {}
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     days = days_in(start, end)
     workers = min(len(days), int(os.environ.get("DVC_LAND_WORKERS", "1")))
@@ -228,17 +358,20 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
         with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             results = list(pool.map(land_days, [source] * len(slices), slices, [reader] * len(slices),
-                                    [settings.lake_dir] * len(slices), [key] * len(slices)))
+                                    [settings.lake_dir] * len(slices), [key] * len(slices),
+                                    [dialects] * len(slices)))
     elif getattr(reader, "done", None) is None:
-        results = [land_days(source, days, reader, settings.lake_dir, key)]
+        results = [land_days(source, days, reader, settings.lake_dir, key, dialects)]
     else:
         results = []
         for day in days:
-            results.append(land_day(source, day, reader, settings.lake_dir, key))
+            results.append(land_days(source, [day], reader, settings.lake_dir, key, dialects))
             reader.done(source, day)  # type: ignore[attr-defined]
     for counts in results:
         for name, value in counts.items():
             totals[name] += value
-    report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals)
+    unplaced = reader.unplaced(source) if isinstance(reader, FileDropReader) else []
+    _write_unplaced(source, unplaced, settings.lake_dir)
+    report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals, unplaced=len(unplaced))
     log.info("landed %s", report)
     return report

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from dichvucong.landing import lake
-from dichvucong.landing.parsers import ParsedFile, parse_dossier_file, parse_dossier_lines
+from dichvucong.landing.parsers import MAX_RECORD_CHARS, ParsedFile, parse_dossier_file, parse_dossier_lines
 
 _PATHS = ("MaHoSo", "MaTTHC", "MaCoQuan", "MaDiaBan", "KenhThucHien", "LoaiDoiTuong", "SoGiayTo",
           "TrangThaiHoSo", "DuocThanhToanTrucTuyen", "CoKetQuaDienTu", "DaSoHoa", "NgayNopHoSo",
@@ -238,10 +238,12 @@ class DossierTyper:
         for text in texts:
             numbered = enumerate(text.split("\n"), start=1) if text is not None else iter(())
             kept.append([(i, line.rstrip("\r")) for i, line in numbered if line.strip()])
+        # A line over the record size limit never reaches DuckDB: the reference parser quarantines it.
+        small = [[(i, line) for i, line in rows if len(line) <= MAX_RECORD_CHARS] for rows in kept]
         lines = pa.table({
-            "f": pa.array([f for f, rows in enumerate(kept) for _ in rows], pa.int32()),
-            "n": pa.array([i for rows in kept for i, _ in rows], pa.int64()),
-            "t": pa.array([line for rows in kept for _, line in rows], pa.string()),
+            "f": pa.array([f for f, rows in enumerate(small) for _ in rows], pa.int32()),
+            "n": pa.array([i for rows in small for i, _ in rows], pa.int64()),
+            "t": pa.array([line for rows in small for _, line in rows], pa.string()),
         })
         con = self._con
         con.register("lines", lines)

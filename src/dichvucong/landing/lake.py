@@ -7,6 +7,7 @@ Layout, one folder per table and one partition per batch day:
     lake/raw_catalog/batch_date=YYYY-MM-DD/data.parquet     (the snapshot's day)
     lake/load_audit/<source>/batch_date=YYYY-MM-DD/data.parquet
     lake/quarantine/<source>/batch_date=YYYY-MM-DD/data.parquet
+    lake/landing_findings/<source>/data.parquet              (entries outside the layout)
 
 A partition is written to a temporary file and renamed into place, so a reader
 never sees half a partition and a rerun replaces it whole. Extraction never
@@ -102,6 +103,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("has_total_line", pa.bool_()),
         pa.field("total_line_amount", pa.int64()),
         pa.field("file_error", pa.string()),
+        pa.field("unknown_columns", pa.list_(pa.string())),  # header names outside the contract
     ]),
     "quarantine": pa.schema([
         pa.field("source", pa.string()),
@@ -125,6 +127,13 @@ def parsed_schema(table: str) -> pa.Schema:
 def partition_path(lake: Path, table: str, day: dt.date, source: str | None = None) -> Path:
     base = lake / table / source if source else lake / table
     return base / f"batch_date={day.isoformat()}" / "data.parquet"
+
+
+def findings_path(lake: Path, source: str) -> Path:
+    """Audit rows (load_audit's schema, no batch day) of the entries of a source's landing folder
+    that belong to no batch day: a folder not named as a date, a file beside the day folders, a
+    catalog file with an impossible date. Rewritten by every landing of the source."""
+    return lake / "landing_findings" / source / "data.parquet"
 
 
 def write_partition(path: Path, table: str, rows: list[dict[str, Any]] | pa.Table) -> int:

@@ -190,6 +190,10 @@ _JSON_RULES = (  # json's messages (C and Python scanners) to ours; the Python o
 JSON_TOO_DEEP = "invalid JSON: nested too deep"
 JSON_NUMBER_TOO_LONG = "invalid JSON: number too long"
 NOT_A_JSON_OBJECT = "not a JSON object"
+RECORD_TOO_LARGE = "record over the size limit"
+# A dossier record is a few kilobytes; one of millions of characters is not one, and reading it
+# would cost the landing its memory (sources.md v2: limits on record size).
+MAX_RECORD_CHARS = 4 * 2**20
 NOT_A_CSV_RECORD = "not a CSV record"
 FIELD_COUNT = "field count differs from the header"
 HEADER_LACKS_COLUMN = "header lacks a contract column"
@@ -207,11 +211,25 @@ NOT_ARRAY = "not an array"
 ENTRY_NOT_OBJECT = "entry is not an object"
 
 LINE_RULES = frozenset({*NOT_DECODED.values(), INVALID_JSON, *(rule for _, rule in _JSON_RULES), JSON_TOO_DEEP,
-                        JSON_NUMBER_TOO_LONG, NOT_A_JSON_OBJECT, NOT_A_CSV_RECORD, FIELD_COUNT,
+                        JSON_NUMBER_TOO_LONG, NOT_A_JSON_OBJECT, RECORD_TOO_LARGE, NOT_A_CSV_RECORD, FIELD_COUNT,
                         HEADER_LACKS_COLUMN})
 FIELD_RULES = frozenset({MISSING, NOT_TEXT, NOT_INTEGER, NOT_IN_CODE_SET, OUT_OF_RANGE, NEGATIVE,
                          NOT_COMPACT_TIMESTAMP, IMPOSSIBLE_DATE, NOT_TIMESTAMP, NOT_DATE, NOT_ARRAY, ENTRY_NOT_OBJECT})
 REASON_RULES = LINE_RULES | FIELD_RULES
+# Whole-file rules, with a parameter from a closed set (a codec's name, a separator, contract
+# column names): what was found, never what the file says.
+_SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+_FILE_RULE_PATTERNS = (
+    re.compile(r"not UTF-8 \((?:looks like [a-z0-9_]{1,24}|encoding unknown)\)"),
+    re.compile(r"separator (?:','|';'|tab|'\|'), not (?:','|';'|tab|'\|')"),
+    re.compile(r"CSV: (?:line contains NUL|field over the size limit|unreadable)"),
+)
+
+
+def is_file_rule(rule: str) -> bool:
+    """Whether `rule` is one of the whole-file rules (a file quarantined whole gives each of its
+    lines this reason)."""
+    return any(pattern.fullmatch(rule) for pattern in _FILE_RULE_PATTERNS)
 REASON_FIELDS = frozenset({*_SHAPES, *PERSONAL_FIELDS, "DanhSachLePhi.MaPhiLePhi", "DanhSachLePhi.TenPhiLePhi",
                            "DanhSachLePhi.LoaiPhiLePhi", "DanhSachLePhi.Gia", "DanhSachBoSung.NgayYeuCau",
                            "DanhSachBoSung.NgayBoSung"})
@@ -230,7 +248,7 @@ class Reason:
     rule: str
 
     def __post_init__(self) -> None:
-        if self.field is None and self.rule not in LINE_RULES:
+        if self.field is None and self.rule not in LINE_RULES and not is_file_rule(self.rule):
             raise ValueError("not a line rule")
         if self.field is not None and (self.field not in REASON_FIELDS or self.rule not in FIELD_RULES):
             raise ValueError("not a contract field and a field rule")
@@ -292,34 +310,36 @@ def _parse_compact_text(text: str, name: str) -> dt.datetime:
         raise RowError(name, IMPOSSIBLE_DATE) from exc
 
 
-def _int_in(value: Any, name: str, allowed: range | set[int]) -> int:
-    if isinstance(value, bool):
+def _integral(value: Any, name: str) -> int:
+    """A JSON integer, an integral float, or a text of digits with an optional all-zero decimal
+    part (`"50000.00"`): sources.md v2, an integral decimal is an integer. Raises RowError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RowError(name, NOT_INTEGER)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise RowError(name, NOT_INTEGER)
+        return int(value)
+    match = re.fullmatch(r"\s*(-?\d+)(?:\.0*)?\s*", value)
+    if match is None:
         raise RowError(name, NOT_INTEGER)
     try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an infinite float
-        raise RowError(name, NOT_INTEGER) from exc
-    if isinstance(value, float) and value != number:
-        raise RowError(name, NOT_INTEGER)
+        return int(match.group(1))
+    except ValueError as exc:  # more digits than int() converts
+        raise RowError(name, OUT_OF_RANGE) from exc
+
+
+def _int_in(value: Any, name: str, allowed: range | set[int]) -> int:
+    number = _integral(value, name)
     if number not in allowed:
         raise RowError(name, NOT_IN_CODE_SET)
     return number
 
 
 def _int(value: Any, name: str, bits: int = 64) -> int:
-    """An integer (JSON integer or text of digits) that fits the lake's signed `bits`-bit column."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise RowError(name, NOT_INTEGER)
-    if isinstance(value, int):
-        number = value
-    else:
-        text = value.strip()
-        if not re.fullmatch(r"-?\d+", text):
-            raise RowError(name, NOT_INTEGER)
-        try:
-            number = int(text)
-        except ValueError as exc:  # more digits than int() converts
-            raise RowError(name, OUT_OF_RANGE) from exc
+    """An integer (as `_integral`) that fits the lake's signed `bits`-bit column."""
+    number = _integral(value, name)
     if not -(1 << (bits - 1)) <= number < 1 << (bits - 1):
         raise RowError(name, OUT_OF_RANGE)
     return number
@@ -346,6 +366,7 @@ class ParsedFile:
     has_total_line: bool = False
     total_line_amount: int | None = None
     file_error: str | None = None
+    unknown_columns: list[str] = field(default_factory=list)  # header names outside the contract
 
     def quarantine(self, line_number: int | None, reason: Reason, raw: MaskedText) -> None:
         """Quarantine one line: `reason` from the vocabulary, `raw` already masked."""
@@ -482,6 +503,10 @@ def parse_dossier_lines(lines: Iterable[Line], key: bytes, codec: str = "utf-8")
         if not text.strip():
             continue
         parsed.rows_read += 1
+        if len(text) > MAX_RECORD_CHARS:
+            parsed.quarantine(number, Reason(None, RECORD_TOO_LARGE),
+                              unparsed(text.encode("utf-8", "surrogateescape"), key))
+            continue
         try:
             record = json.loads(text)
         except (ValueError, RecursionError) as exc:
@@ -508,82 +533,243 @@ def _is_total_line(first_cell: str) -> bool:
     return bool(_TOTAL_LINE.match(unicodedata.normalize("NFC", first_cell)))
 
 
-def _cells(text: str) -> list[str] | None:
-    """One line's CSV cells; None where the csv module refuses it (a field over its size limit)."""
+@dataclass(frozen=True)
+class CsvDialect:
+    """How one sender writes its CSV files. The contract's is the default; a province declares
+    another for an intermediary that really sends it (sources.md §5: a dialect is configuration,
+    `DVC_PAYMENT_DIALECTS_FILE`). `thousands` is the grouping mark of amounts (`"."` for `50.000`),
+    `columns` maps the sender's header names to the contract's."""
+
+    delimiter: str = ","
+    thousands: str = ""
+    decimal: str = "."
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    date_format: str = "%Y-%m-%d"
+    columns: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> CsvDialect:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown dialect settings {sorted(unknown)} (known: {sorted(known)})")
+        values = dict(values)
+        if "columns" in values:
+            values["columns"] = tuple(sorted((str(k), str(v)) for k, v in dict(values["columns"]).items()))
+        dialect = cls(**values)
+        if dialect.delimiter not in _SEPARATOR_NAMES:
+            raise ValueError(f"delimiter must be one of {sorted(_SEPARATOR_NAMES)}")
+        return dialect
+
+    def amount(self, text: str, name: str) -> int:
+        """An amount in VND written in this dialect (`50.000`, `50000,00`), as `_int`."""
+        text = text.strip()
+        if self.thousands and re.fullmatch(rf"-?\d{{1,3}}(?:{re.escape(self.thousands)}\d{{3}})+"
+                                           rf"(?:{re.escape(self.decimal)}\d+)?", text):
+            text = text.replace(self.thousands, "")
+        if self.decimal != ".":
+            text = text.replace(self.decimal, ".", 1) if "." not in text else text + "x"
+        return _int(text, name)
+
+
+DEFAULT_DIALECT = CsvDialect()
+CsvRecord = tuple[int, list[str]]
+"""A CSV record: the number of the line it starts on, and its cells."""
+
+_LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
+
+
+def _file_lines(data: bytes, codec: str) -> list[bytes]:
+    """A file's physical lines (CR, LF or CRLF) as bytes, for keeping what is left of a file that
+    cannot be read as records."""
+    if codec == "utf-8":
+        return _LINE_BREAKS.split(data)
+    return [line.encode(codec) for line in data.decode(codec, errors="replace").splitlines()]
+
+
+def _quarantine_file(parsed: ParsedFile, reason: Reason, lines: list[bytes], key: bytes | None) -> None:
+    """Quarantine a file whole: every non-blank line after the first (its header) with the file's
+    reason, kept as length and hash; nothing of it is loaded (no file is ever half-loaded)."""
+    parsed.file_error = str(reason)
+    body = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip(b"\x00\r\n\t ")]
+    for number, raw in body[1:]:
+        parsed.rows_read += 1
+        parsed.quarantine(number, reason, unparsed(raw, key))
+
+
+def _decode_whole(data: bytes) -> tuple[str, bytes, str | None]:
+    """A file's codec (by its byte-order mark, UTF-8 otherwise), its bytes without the mark, and
+    its text (None where the file is not in that codec). Undecodable bytes in a few records of a
+    UTF-8 file are kept as surrogates, so that those records alone are quarantined."""
+    codec = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data, codec = data[len(bom):], name
+            break
     try:
-        return next(csv.reader([text]))
+        return codec, data, data.decode(codec, errors="surrogateescape" if codec == "utf-8" else "strict")
+    except UnicodeDecodeError:
+        return codec, data, None
+
+
+def _foreign_encoding(codec: str, body: bytes, text: str | None) -> str | None:
+    """Why a file is not text in its codec, naming the encoding it looks like (charset-normalizer,
+    requests' own detector); None when it is. Files are UTF-8 unless a byte-order mark says
+    otherwise (sources.md), so another encoding is quarantined whole: UTF-16 without its mark
+    decodes as UTF-8 full of NULs, a legacy code page as UTF-8 with invalid bytes."""
+    if codec != "utf-8":
+        return NOT_DECODED[codec] if text is None else None
+    if text is not None and _SURROGATES.search(text) is None and "\x00" not in text:
+        return None
+    invalid = text is None or _SURROGATES.search(text) is not None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:1 << 20]).best()
+    name = (best.encoding if best is not None else "").lower()
+    if not invalid and name in {"", "ascii", "utf_8"}:
+        return None  # UTF-8 with a NUL in it: the CSV reader's matter
+    return f"not UTF-8 (looks like {name})" if re.fullmatch(r"[a-z0-9_]{1,24}", name) else \
+        "not UTF-8 (encoding unknown)"
+
+
+def _csv_error(exc: csv.Error) -> str:
+    message = str(exc)
+    if "NUL" in message:
+        return "CSV: line contains NUL"
+    if "field larger than field limit" in message:
+        return "CSV: field over the size limit"
+    return "CSV: unreadable"
+
+
+def _csv_records(text: str, dialect: CsvDialect) -> list[CsvRecord]:
+    """RFC 4180 records, read as a stream: CR, LF and CRLF end a record, a quoted cell may hold
+    line breaks. Blank records are dropped. Raises csv.Error where the file cannot be read."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, strict=False)
+    records: list[CsvRecord] = []
+    start = 1
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            records.append((start, cells))
+        start = reader.line_num + 1
+    return records
+
+
+def _found_separator(first_line: str, dialect: CsvDialect, columns: tuple[str, ...]) -> str | None:
+    """The separator a header that lacks the contract's columns really uses, where another one
+    gives them (csv.Sniffer): a sender in another dialect (Excel in a Vietnamese locale: `;`)."""
+    try:
+        found = csv.Sniffer().sniff(first_line, delimiters="".join(_SEPARATOR_NAMES)).delimiter
     except csv.Error:
         return None
-
-
-def _quarantine_cells(parsed: ParsedFile, number: int, reason: Reason, header: list[str], text: str,
-                      cells: list[str] | None, key: bytes | None) -> None:
-    if cells is not None and len(cells) == len(header):
-        parsed.quarantine(number, reason, masked_cells(header, cells))
-    else:
-        parsed.quarantine(number, reason, unparsed(text.encode("utf-8"), key))
-
-
-def _csv_table(data: bytes, columns: tuple[str, ...], parsed: ParsedFile, key: bytes | None) -> tuple[
-        list[str], dict[str, int], list[Line], str] | None:
-    """Header, contract column positions, non-blank body lines and encoding of a CSV file, one
-    record per line.
-
-    When the header lacks a contract column, every body line is quarantined
-    with that reason and None is returned.
-    """
-    codec, lines = decode_lines(data)
-    header_at = next((i for i, (_, text, _) in enumerate(lines) if text is None or text.strip()), None)
-    if header_at is None:
+    if found == dialect.delimiter:
         return None
-    header_text = lines[header_at][1]
-    header_cells = _cells(header_text) if header_text is not None else None
-    header = [h.strip() for h in header_cells or []]
-    body = [line for line in lines[header_at + 1:] if line[1] is None or line[1].strip()]
+    cells = {c.strip() for c in next(csv.reader([first_line], delimiter=found), [])}
+    return found if cells >= set(columns) else None
+
+
+def _csv_table(data: bytes, columns: tuple[str, ...], parsed: ParsedFile, key: bytes | None,
+               dialect: CsvDialect = DEFAULT_DIALECT) -> tuple[list[str], dict[str, int], list[CsvRecord]] | None:
+    """Header (in the contract's names), contract column positions and body records of a CSV
+    file; None when the file is quarantined whole (`_quarantine_file`), with the reason that names
+    what was found: another encoding, a CSV the parser rejects, another separator, a header
+    without the contract's columns. Header names outside the contract are the file's
+    `unknown_columns` (their values are not read)."""
+    codec, body, text = _decode_whole(data)
+    rule = _foreign_encoding(codec, body, text)
+    if rule is not None:
+        _quarantine_file(parsed, Reason(None, rule), _file_lines(body, codec), key)
+        return None
+    assert text is not None
+    try:
+        if "\x00" in text:  # a binary file, or a broken export: not a text CSV (Python's csv would read it)
+            raise csv.Error("line contains NUL")
+        records = _csv_records(text, dialect)
+    except csv.Error as exc:
+        _quarantine_file(parsed, Reason(None, _csv_error(exc)), _file_lines(body, codec), key)
+        return None
+    if not records:
+        return None
+    renamed = dict(dialect.columns)
+    header = [renamed.get(name, name) for name in
+              (unicodedata.normalize("NFC", h.strip().lstrip("\ufeff")) for h in records[0][1])]
     missing = [c for c in columns if c not in header]
     if missing:
-        # Contract column names only: the file's own header is data.
-        parsed.file_error = f"header: missing columns {', '.join(missing)}"
+        first_line = text.splitlines()[0] if text else ""
+        separator = _found_separator(first_line, dialect, columns)
+        if separator is not None:
+            rule = f"separator {_SEPARATOR_NAMES[separator]}, not {_SEPARATOR_NAMES[dialect.delimiter]}"
+            _quarantine_file(parsed, Reason(None, rule), _file_lines(body, codec), key)
+            return None
+        parsed.file_error = f"header: missing columns {', '.join(missing)}"  # contract names only
         reason = Reason(None, HEADER_LACKS_COLUMN)
-        for number, text, raw in body:
+        for number, cells in records[1:]:
             parsed.rows_read += 1
-            if text is None:
-                parsed.quarantine(number, reason, unparsed(raw, key))
-            else:
-                _quarantine_cells(parsed, number, reason, header, text, _cells(text), key)
+            _quarantine_cells(parsed, number, reason, header, cells, key)
         return None
-    return header, {name: header.index(name) for name in columns}, body, codec
+    parsed.unknown_columns = [_column_label(h) for h in header if h not in columns]
+    return header, {name: header.index(name) for name in columns}, records[1:]
 
 
-def parse_payment_file(data: bytes, key: bytes | None = None) -> ParsedFile:
-    """One intermediary's daily reconciliation CSV (BOM, CRLF and a total line allowed).
+def _column_label(name: str) -> str:
+    """An unknown column's header name as the audit keeps it: at most 64 characters, an ID number,
+    phone or e-mail in it masked (a header is data)."""
+    return _EMAIL.sub(_MASK, _LONG_DIGITS.sub(_MASK, name))[:64]
+
+
+def _record_bytes(cells: list[str], dialect: CsvDialect) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=dialect.delimiter).writerow(cells)
+    return buffer.getvalue().encode("utf-8", errors="surrogateescape")
+
+
+def _quarantine_cells(parsed: ParsedFile, number: int, reason: Reason, header: list[str], cells: list[str],
+                      key: bytes | None, dialect: CsvDialect = DEFAULT_DIALECT) -> None:
+    if len(cells) == len(header) and not any(_SURROGATES.search(c) for c in cells):
+        parsed.quarantine(number, reason, masked_cells(header, cells))
+    else:
+        parsed.quarantine(number, reason, unparsed(_record_bytes(cells, dialect), key))
+
+
+def _body_record_error(cells: list[str], header: list[str]) -> Reason | None:
+    """Why a body record cannot be typed before its values are read: undecodable bytes, or not
+    as many cells as the header."""
+    if any(_SURROGATES.search(c) for c in cells):
+        return Reason(None, NOT_DECODED["utf-8"])
+    if len(cells) != len(header):
+        return Reason(None, FIELD_COUNT)
+    return None
+
+
+def parse_payment_file(data: bytes, key: bytes | None = None, dialect: CsvDialect = DEFAULT_DIALECT) -> ParsedFile:
+    """One intermediary's daily reconciliation CSV (BOM, CR/LF/CRLF line ends, quoted cells
+    spanning lines and a last total line allowed), in the sender's `dialect`.
 
     `key`, when given, keys the hash kept of a line that does not parse (`unparsed`).
     """
     parsed = ParsedFile()
-    table = _csv_table(data, PAYMENT_COLUMNS, parsed, key)
+    table = _csv_table(data, PAYMENT_COLUMNS, parsed, key, dialect)
     if table is None:
         return parsed
-    header, position, body, codec = table
-    for index, (number, text, raw) in enumerate(body):
-        if text is None:
-            parsed.rows_read += 1
-            parsed.quarantine(number, Reason(None, NOT_DECODED[codec]), unparsed(raw, key))
-            continue
-        cells = _cells(text)
+    header, position, body = table
+    for index, (number, cells) in enumerate(body):
         if cells and _is_total_line(cells[0]) and index == len(body) - 1:
             parsed.has_total_line = True
-            amounts = [c for c in cells[1:] if re.fullmatch(r"\s*-?\d{1,18}\s*", c)]
-            parsed.total_line_amount = int(amounts[0]) if amounts else None
+            amounts = []
+            for cell in cells[1:]:
+                try:
+                    amounts.append(dialect.amount(cell, "SoTien"))
+                except RowError:
+                    continue
+            parsed.total_line_amount = amounts[0] if amounts else None
             continue
         parsed.rows_read += 1
-        if cells is None or len(cells) != len(header):
-            reason = Reason(None, NOT_A_CSV_RECORD if cells is None else FIELD_COUNT)
-            parsed.quarantine(number, reason, unparsed(text.encode("utf-8"), key))
+        error = _body_record_error(cells, header)
+        if error is not None:
+            _quarantine_cells(parsed, number, error, header, cells, key, dialect)
             continue
         value = {name: cells[i].strip() for name, i in position.items()}
         try:
-            row = _payment_row(value)
+            row = _payment_row(value, dialect)
         except RowError as exc:
             parsed.quarantine(number, exc.reason, masked_cells(header, cells))
             continue
@@ -592,7 +778,7 @@ def parse_payment_file(data: bytes, key: bytes | None = None) -> ParsedFile:
     return parsed
 
 
-def _payment_row(value: dict[str, str]) -> dict[str, Any]:
+def _payment_row(value: dict[str, str], dialect: CsvDialect = DEFAULT_DIALECT) -> dict[str, Any]:
     if not value["MaGiaoDich"]:
         raise RowError("MaGiaoDich", MISSING)
     if not value["MaTrungGian"]:
@@ -600,11 +786,11 @@ def _payment_row(value: dict[str, str]) -> dict[str, Any]:
     if value["TrangThai"] not in {"00", "01", "02"}:
         raise RowError("TrangThai", NOT_IN_CODE_SET)
     try:
-        paid_at = dt.datetime.strptime(value["ThoiGianGiaoDich"], "%Y-%m-%d %H:%M:%S")
+        paid_at = dt.datetime.strptime(value["ThoiGianGiaoDich"], dialect.timestamp_format)
     except ValueError as exc:
         raise RowError("ThoiGianGiaoDich", NOT_TIMESTAMP) from exc
     try:
-        settled = dt.datetime.strptime(value["NgayDoiSoat"], "%Y-%m-%d").date()
+        settled = dt.datetime.strptime(value["NgayDoiSoat"], dialect.date_format).date()
     except ValueError as exc:
         raise RowError("NgayDoiSoat", NOT_DATE) from exc
     return {
@@ -614,7 +800,7 @@ def _payment_row(value: dict[str, str]) -> dict[str, Any]:
         "MaHoSo": value["MaHoSo"] or None,
         "MaTTHC": value["MaTTHC"] or None,
         "LoaiPhiLePhi": _int_in(value["LoaiPhiLePhi"], "LoaiPhiLePhi", {1, 2}),
-        "SoTien": _int(value["SoTien"], "SoTien"),
+        "SoTien": dialect.amount(value["SoTien"], "SoTien"),
         "TrangThai": value["TrangThai"],
         "ThoiGianGiaoDich": paid_at,
         "NgayDoiSoat": settled,
@@ -639,16 +825,12 @@ def parse_catalog_file(data: bytes, key: bytes | None = None) -> ParsedFile:
     table = _csv_table(data, CATALOG_COLUMNS, parsed, key)
     if table is None:
         return parsed
-    header, position, body, codec = table
-    for number, text, raw in body:
+    header, position, body = table
+    for number, cells in body:
         parsed.rows_read += 1
-        if text is None:
-            parsed.quarantine(number, Reason(None, NOT_DECODED[codec]), unparsed(raw, key))
-            continue
-        cells = _cells(text)
-        if cells is None or len(cells) != len(header):
-            reason = Reason(None, NOT_A_CSV_RECORD if cells is None else FIELD_COUNT)
-            parsed.quarantine(number, reason, unparsed(text.encode("utf-8"), key))
+        error = _body_record_error(cells, header)
+        if error is not None:
+            _quarantine_cells(parsed, number, error, header, cells, key)
             continue
         value = {name: cells[i] for name, i in position.items()}
         try:

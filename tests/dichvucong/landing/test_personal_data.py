@@ -300,7 +300,7 @@ def test_a_parsed_record_keeps_its_shape_and_codes_with_personal_fields_masked()
 
 
 def test_reasons_are_a_field_and_a_rule_of_the_vocabulary() -> None:
-    from dichvucong.landing.parsers import FIELD_RULES, LINE_RULES, REASON_FIELDS
+    from dichvucong.landing.parsers import FIELD_RULES, LINE_RULES, REASON_FIELDS, is_file_rule
 
     parsed = [parse_dossier_file(b"\n".join(line for _, _, line in broken_dossier_lines()), KEY),
               parse_payment_file(b"\n".join([PAYMENT_HEADER.encode(), *(r for _, _, r in broken_payment_rows())])),
@@ -309,7 +309,7 @@ def test_reasons_are_a_field_and_a_rule_of_the_vocabulary() -> None:
     assert len(reasons) > 15
     for reason in reasons:
         field, _, rule = reason.partition(": ")
-        assert reason in LINE_RULES or (field in REASON_FIELDS and rule in FIELD_RULES), reason
+        assert reason in LINE_RULES or is_file_rule(reason) or (field in REASON_FIELDS and rule in FIELD_RULES), reason
 
 
 def test_pathological_lines_are_quarantined_and_counted() -> None:
@@ -384,8 +384,10 @@ def test_landing_writes_no_planted_value_anywhere_in_the_lake(dvc_home: Path) ->
     assert reports["dossiers"].rows_read == len(lines) + 2
     assert reports["dossiers"].rows_loaded == len(good) + 1
     assert reports["dossiers"].rows_quarantined == len(broken) + 1
-    assert (reports["payments"].rows_read, reports["payments"].rows_loaded) == (len(payments) + 1, 1)
-    assert (reports["catalog"].rows_read, reports["catalog"].rows_loaded) == (len(catalog) + 1, 1)
+    # Some broken rows of each CSV hold bytes that are not UTF-8: each file is quarantined whole
+    # (sources.md v2: another encoding is not read record by record).
+    assert (reports["payments"].rows_read, reports["payments"].rows_loaded) == (len(payments) + 1, 0)
+    assert (reports["catalog"].rows_read, reports["catalog"].rows_loaded) == (len(catalog) + 1, 0)
     for report in reports.values():
         assert report.rows_read == report.rows_loaded + report.rows_quarantined
 
