@@ -134,13 +134,14 @@ def volume_frame(lake_dir: Path, source: str, days: list[dt.date], weeks: int = 
 def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
     """One row per file of the landed `days` (their load audit) and per entry of the source's
     landing folder outside the layout (`lake.findings_path`), and one row for each day that
-    delivered no file: file_error, quarantined_share (of the file's records), day_quarantined_share,
+    delivered no file: is_accounted (read = loaded + quarantined), file_error, quarantined_share (of
+    the file's records), day_quarantined_share,
     unknown_columns (how many), total_line_matches (a payment file's total line against the sum of
     its loaded amounts, null without one) and files_in_day. Validated by `expectations/raw_files.yml`."""
     audit = [str(p) for d in days if (p := lake.partition_path(lake_dir, "load_audit", d, source)).exists()]
     findings = lake.findings_path(lake_dir, source)
     raw = [str(p) for d in days if (p := lake.partition_path(lake_dir, lake.SOURCE_TABLES[source], d)).exists()]
-    empty_audit = "(select null::date as batch_date, null::varchar as file_name, 0 as rows_read, " \
+    empty_audit = "(select null::date as batch_date, null::varchar as file_name, 0 as rows_read, 0 as rows_loaded, " \
         "0 as rows_quarantined, null::varchar as file_error, []::varchar[] as unknown_columns, " \
         "null::bigint as total_line_amount where false)"
     amounts = ("(select _batch_date as batch_date, _source_file as file_name, sum(SoTien) as amount "
@@ -149,12 +150,12 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
     with duckdb.connect() as con:
         return con.execute(f"""
             with audit as (
-                select batch_date, file_name, rows_read, rows_quarantined, file_error, unknown_columns,
-                       total_line_amount
+                select batch_date, file_name, rows_read, rows_loaded, rows_quarantined, file_error,
+                       unknown_columns, total_line_amount
                 from {"read_parquet($audit, union_by_name = true)" if audit else empty_audit}
                 union all by name
-                select batch_date, file_name, rows_read, rows_quarantined, file_error, unknown_columns,
-                       total_line_amount
+                select batch_date, file_name, rows_read, rows_loaded, rows_quarantined, file_error,
+                       unknown_columns, total_line_amount
                 from {"read_parquet($findings, union_by_name = true)" if findings.exists() else empty_audit}
             ),
             days as (select unnest($days::date[]) as batch_date),
@@ -164,7 +165,8 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
                 from days d left join audit a using (batch_date)
                 group by all
             )
-            select a.batch_date, a.file_name, a.file_error,
+            select a.batch_date, a.file_name, a.rows_read = a.rows_loaded + a.rows_quarantined as is_accounted,
+                   a.file_error,
                    a.rows_quarantined / nullif(a.rows_read, 0) as quarantined_share,
                    p.day_quarantined_share, len(coalesce(a.unknown_columns, [])) as unknown_columns,
                    case when a.total_line_amount is not null
@@ -174,7 +176,7 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
             left join per_day p using (batch_date)
             left join {amounts} m using (batch_date, file_name)
             union all
-            select batch_date, null, null, null, null, 0, null, 0 from per_day where files_in_day = 0
+            select batch_date, null, true, null, null, null, 0, null, 0 from per_day where files_in_day = 0
             order by 1, 2
         """, {"days": days} | ({"audit": audit} if audit else {}) | ({"findings": str(findings)}
                                                                     if findings.exists() else {})

@@ -18,7 +18,7 @@ TABLES = sorted(p.stem for p in EXPECTATIONS.glob("*.yml"))
 
 def test_there_is_a_suite_for_every_load_and_every_mart() -> None:
     assert set(TABLES) == {"raw_catalog", "raw_dossiers", "raw_payments", "fct_dossiers", "fct_payments", "kpi_766",
-                           "raw_volume", "landing_freshness", "kpi_766_invariants"}
+                           "raw_volume", "raw_files", "landing_freshness", "kpi_766_invariants"}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -132,3 +132,19 @@ def test_data_docs_are_built_and_linked(tmp_path: Path) -> None:
     page = Path(summary.docs_url.removeprefix("file://"))
     assert page.exists() and "TrangThai" in page.read_text(encoding="utf-8")
     assert (tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+
+
+def test_file_level_checks_warn_and_a_file_not_accounted_for_closes_the_gate() -> None:
+    files = pd.DataFrame({
+        "batch_date": pd.to_datetime(["2024-01-01"] * 3), "file_name": ["a.csv", "b.csv", None],
+        "is_accounted": [True, True, True], "file_error": [None, "separator ';', not ','", None],
+        "quarantined_share": [0.0, 1.0, None], "day_quarantined_share": [0.5, 0.5, None],
+        "unknown_columns": [1, 0, 0], "total_line_matches": [False, None, None], "files_in_day": [2, 2, 0]})
+    summary = validate(files, "raw_files", "t", EXPECTATIONS)
+    assert summary.critical_failures == 0
+    failed = {r.column for r in summary.results if not r.success}
+    assert failed == {"file_error", "quarantined_share", "unknown_columns", "total_line_matches", "files_in_day"}
+    broken = validate(files.assign(is_accounted=[True, False, True]), "raw_files", "t", EXPECTATIONS)
+    assert broken.critical_failures == 1
+    with pytest.raises(QualityGateFailed, match="raw_files"):
+        enforce(broken)
