@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ class Receivers:
         self.hooks: list[dict[str, Any]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        self.mails.append(message_from_bytes(envelope.content))
+        # The default policy decodes headers: subjects are Vietnamese (RFC 2047 encoded words).
+        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -94,10 +95,16 @@ def test_an_alert_reaches_both_channels_says_what_to_do_and_carries_no_data(
     assert alert is not None and alert.kind == "critical"
     assert notify(alert, Settings.from_env())["sent"] == ["email", "webhook"]
     (mail,), (hook,) = inbox.mails, inbox.hooks
-    body = mail.get_payload(decode=True).decode("utf-8")
-    assert mail["Subject"] == "[dichvucong] GATE CLOSED: raw_payments [2024-01-01_2024-01-02]"
-    assert "expect_column_values_to_be_in_set on TrangThai: 1 of 2 rows" in body
-    assert "Publication is withheld" in body and summary.docs_url in body
+    body = mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == ("[dichvucong] Tỉnh Vĩnh Phúc (26) — CỔNG CHẤT LƯỢNG ĐÓNG / gate closed: raw_payments"
+                               " — ngày lô 01/01/2024")
+    # The check in words (Vietnamese, then English), never the GX expectation type's name.
+    assert "Cột TrangThai có giá trị ngoài danh mục cho phép (00, 01, 02): 1/2 dòng không đạt" in body
+    assert "TrangThai has values outside the allowed set (00, 01, 02): 1 of 2 rows fail" in body
+    assert "expect_" not in body
+    assert "Không có gì được công bố" in body and "Nothing is published" in body
+    # No dashboard URL configured: the Data Docs page is named by its path.
+    assert summary.docs_url.removeprefix("file://") in body
     assert hook["kind"] == "critical" and hook["table"] == "raw_payments" and hook["docs_url"] == summary.docs_url
     assert hook["findings"][0]["column"] == "TrangThai" and hook["findings"][0]["unexpected_count"] == 1
     for leaked in ("026090001234", "0912345678"):
@@ -111,7 +118,7 @@ def test_an_alert_reaches_both_channels_says_what_to_do_and_carries_no_data(
     monkeypatch.setenv("DVC_ALERT_GROUP_MINUTES", "0")
     notify(from_summary(summary, summary.docs_url), Settings.from_env())
     assert inbox.hooks[-1]["held_back"] == 3
-    assert "3 more time(s)" in inbox.mails[-1].get_payload(decode=True).decode("utf-8")
+    assert "3 more time(s)" in inbox.mails[-1].get_body(("plain",)).get_content()
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +163,13 @@ def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
     assert published.exists()
     warnings = [h for h in inbox.hooks if h["kind"] == "warning" and h["table"] == "raw_payments"]
     assert warnings and {f["column"] for f in warnings[0]["findings"]} >= {"MaTrungGian", "dossier_is_known"}
-    assert any("warning: raw_payments" in m["Subject"] for m in inbox.mails)
+    assert any("data quality warning: raw_payments" in m["Subject"] for m in inbox.mails)
+    # Inside a task, the alert names its DAG run (Airflow's AIRFLOW_CTX_* variables), and a warning
+    # raised before publication does not claim the marts were published.
+    assert warnings[0]["dag_id"] == "ingest_payments" and warnings[0]["run_id"]
+    assert warnings[0]["run_id"] in warnings[0]["text"]
+    assert "sẽ được công bố nếu các bước còn lại đạt" in warnings[0]["text"]
+    assert f"doisoat_{day:%Y%m%d}_NEWPAY.csv" in warnings[0]["text"]
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_payments where intermediary_code = 'NEWPAY'"
                            ).fetchall()[0][0] == 1

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import duckdb
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dichvucong.dashboard import labels, render
@@ -386,13 +387,30 @@ latest complete period of `period_type`. Unit codes are the marts' (`unit_code`)
 (0.9685 = 96.85 %); money is in VND. No table holds personal data."""
 
 
-def create_app(published_path: Path | None = None, auth: Auth | None = None) -> FastAPI:
+class DataDocs(StaticFiles):
+    """The GX Data Docs site, read-only (GET and HEAD only): Starlette's static files, which resolve
+    every path (symbolic links included) and refuse one outside the folder, and turn `..`, an absolute
+    path or a NUL into a 404. A site not built yet is a 404 too, not the error StaticFiles raises at
+    its first request for a missing folder: the dashboard may start before the first validation."""
+
+    async def check_config(self) -> None:
+        return None
+
+
+def create_app(published_path: Path | None = None, auth: Auth | None = None,
+               data_docs: Path | None = None) -> FastAPI:
     """The app over `published_path` (default: DVC_PUBLISHED_PATH), with `auth` (default: from the
-    DVC_DASHBOARD_* variables). Raises LoginConfigError for a login configured by halves."""
-    if published_path is None:
+    DVC_DASHBOARD_* variables), serving the Data Docs site `data_docs` (default: the one GX builds
+    under DVC_REPORTS_DIR, `alerts.data_docs_site`) at `alerts.DATA_DOCS_ROUTE`, where alerts link
+    to it. Raises LoginConfigError for a login configured by halves."""
+    from dichvucong.alerts import DATA_DOCS_ROUTE, data_docs_site
+
+    if published_path is None or data_docs is None:
         from dichvucong.config import Settings
 
-        published_path = Settings.from_env().published_path
+        settings = Settings.from_env()
+        published_path = published_path or settings.published_path
+        data_docs = data_docs or data_docs_site(settings.reports_dir)
     dash = Dashboard(published_path, auth or Auth.from_env())
     app = FastAPI(title="dichvucong — published marts", version="1", description=API_DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -473,6 +491,9 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None) -> 
 
     for table in TABLES.values():
         _add_api_route(app, dash, table)
+    # Mounted, so behind the login middleware above like every page. Only the built site is served,
+    # not the GX project around it (its config and stored results).
+    app.mount(DATA_DOCS_ROUTE, DataDocs(directory=data_docs, html=True, check_dir=False), name="data_docs")
     return app
 
 
