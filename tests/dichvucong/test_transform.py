@@ -1,0 +1,75 @@
+"""The refresh plan (`transform.plan_refresh`): full or incremental, and which batch days changed,
+from the lake's partitions and the state the last build recorded; no dbt run needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from dichvucong import transform
+from dichvucong.config import Settings
+from dichvucong.landing import lake
+
+DAYS = [dt.date(2024, 2, 5), dt.date(2024, 2, 6)]
+AS_OF = dt.datetime(2024, 2, 7)
+
+
+def _land(settings: Settings, table: str, day: dt.date, rows: int = 0) -> None:
+    """A partition of `rows` rows of nulls (what is in them does not matter to the plan)."""
+    schema = lake.SCHEMAS[table]
+    frame = pa.table({f.name: pa.nulls(rows, f.type) for f in schema}, schema=schema)
+    lake.write_partition(lake.partition_path(settings.lake_dir, table, day), table, frame)
+
+
+def _record(settings: Settings, plan: transform.RefreshPlan, as_of: dt.datetime = AS_OF) -> None:
+    transform.record_refresh(settings, plan, as_of, transform.BuildReport(as_of.isoformat(), 1, 0, 0, 0.1))
+
+
+@pytest.fixture
+def settings(dvc_home: Path) -> Settings:
+    settings = Settings.from_env()
+    for table in ("raw_dossiers", "raw_payments"):
+        for day in DAYS:
+            _land(settings, table, day)
+    _land(settings, "raw_catalog", DAYS[0])
+    return settings
+
+
+def test_a_first_build_is_full_and_the_next_sees_what_changed(settings: Settings) -> None:
+    first = transform.plan_refresh(settings, AS_OF)
+    assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
+    transform.write_plan(settings, first.for_dbt(AS_OF))
+    _record(settings, first)
+    assert transform.plan_refresh(settings, AS_OF).batches == {"dossier": [], "payment": [], "catalog": []}
+
+    _land(settings, "raw_dossiers", DAYS[0])  # rewritten, same rows: its hash says unchanged
+    _land(settings, "raw_payments", DAYS[1], rows=1)
+    os.utime(lake.partition_path(settings.lake_dir, "raw_payments", DAYS[1]), ns=(1, 1))
+    plan = transform.plan_refresh(settings, AS_OF)
+    assert plan.mode == "incremental" and plan.batches == {"dossier": [], "payment": ["2024-02-06"], "catalog": []}
+
+    lake.partition_path(settings.lake_dir, "raw_dossiers", DAYS[1]).unlink()
+    assert transform.plan_refresh(settings, AS_OF).reason.startswith("landed partition(s) withdrawn")
+    assert transform.plan_refresh(settings, AS_OF - dt.timedelta(days=1)).mode == "full"
+
+
+def test_a_build_that_did_not_record_its_end_makes_the_next_one_full(settings: Settings) -> None:
+    first = transform.plan_refresh(settings, AS_OF)
+    transform.write_plan(settings, first.for_dbt(AS_OF))
+    _record(settings, first)
+    later = AS_OF + dt.timedelta(days=1)
+    started = transform.plan_refresh(settings, later)
+    assert started.mode == "incremental"
+    # A build marks itself started with its plan; killed (or failed) before recording, it leaves the mark.
+    transform.write_plan(settings, started.for_dbt(later))
+    transform.write_plan(settings, None)  # dbt's plan is removed in a `finally`: the mark is not
+    plan = transform.plan_refresh(settings, later)
+    assert plan.mode == "full" and "did not record its end" in plan.reason and "incremental build" in plan.reason
+    # Only a recorded build clears it.
+    transform.write_plan(settings, plan.for_dbt(later))
+    _record(settings, plan, later)
+    assert transform.plan_refresh(settings, later).mode == "incremental"
