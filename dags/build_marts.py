@@ -4,7 +4,8 @@
 Runs when all three lake tables have new data (Assets `raw_catalog`,
 `raw_dossiers`, `raw_payments`), one run at a time:
 
-1. **check_landing** — the lake's audit rows agree with its partitions
+1. **check_landing** — the run's `as_of` is valid (else the run fails at once,
+   without retries); the lake's audit rows agree with its partitions
    (rows read = loaded + quarantined, and each count matches the files);
    **check_freshness** — how far each source lags (a warning past two days).
 2. **dbt_build** — `dbt build` of `dbt_project/`: staging, intermediate and
@@ -15,6 +16,10 @@ Runs when all three lake tables have new data (Assets `raw_catalog`,
    before publication (officials keep the last good marts).
 4. **publish** — copies the marts to the published file officials read
    (atomic rename), with CSV exports. Produces the Asset `published_marts`.
+
+Params (the run's conf): `as_of`, a local date `YYYY-MM-DD` or date-time
+`YYYY-MM-DDTHH:MM[:SS]` (no offset: the province's time), or `null` (the
+default): local midnight after the latest landed batch day.
 
 dbt is the warehouse's only writer; every task touching the warehouse runs in
 the `duckdb_warehouse` pool of one slot, and `max_active_runs=1`.
@@ -32,7 +37,7 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from dichvucong.alerts import on_task_failure
 from dichvucong.assets import NATIONAL_RANKING, province_assets
@@ -40,6 +45,37 @@ from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
+OWNER = "dichvucong-data"
+
+# A local date, or a local date-time without offset (the warehouse's timestamps are naive local
+# times; an offset would not compare with them). The schema checks the shape and the ranges of
+# each field; `check_landing` parses it, which also refuses a day that does not exist (02-30).
+AS_OF_PATTERN = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+                 r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$")
+
+
+def as_of_param() -> Param:
+    """The conf a build run accepts, validated by Airflow when the run is created."""
+    return Param(None, type=["null", "string"], pattern=AS_OF_PATTERN, title="As-of time",
+                 description="Local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM[:SS], no offset; "
+                             "null: local midnight after the latest landed batch day.")
+
+
+def as_of_of(context: dict[str, Any]) -> str | None:
+    """The run's as_of (None: derived from the lake). Raises AirflowFailException, so no retry, for
+    one that does not parse: the same on every try."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    as_of = (context["dag_run"].conf or {}).get("as_of")
+    if as_of is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(as_of))
+    except ValueError as exc:
+        raise AirflowFailException(f"conf as_of {as_of!r} is not a local date or date-time: {exc}") from exc
+    if when.tzinfo is not None:
+        raise AirflowFailException(f"conf as_of {as_of!r} has an offset: give the province's local time")
+    return str(as_of)
 
 
 def make_build_dag(province: Province | None = None) -> Any:
@@ -53,14 +89,19 @@ def make_build_dag(province: Province | None = None) -> Any:
         catchup=False,
         max_active_runs=1,
         tags=["dbt", "marts", "quality", *([province.slug] if province else [])],
-        default_args={"retries": 1, "retry_delay": RETRY_DELAY, "on_failure_callback": on_task_failure},
+        description="Build the marts with dbt, gate them with Great Expectations and publish them"
+                    + (f" ({province.name})" if province else ""),
+        params={"as_of": as_of_param()},
+        default_args={"owner": OWNER, "retries": 1, "retry_delay": RETRY_DELAY,
+                      "on_failure_callback": on_task_failure},
         doc_md=__doc__,
     )
     def build_marts() -> None:
         @task
-        def check_landing() -> dict[str, Any]:
+        def check_landing(**context: Any) -> dict[str, Any]:
             from dichvucong.tasks import check_landing_accounts
 
+            as_of_of(context)  # first: a bad as_of fails the run before any work
             with activated(province):
                 return check_landing_accounts()
 
@@ -69,14 +110,14 @@ def make_build_dag(province: Province | None = None) -> Any:
             from dichvucong.tasks import check_freshness as freshness
 
             with activated(province):
-                return freshness((context["dag_run"].conf or {}).get("as_of"))
+                return freshness(as_of_of(context))
 
         @task(pool=pool)
         def dbt_build(_: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import build_marts as build
 
             with activated(province):
-                return build((context["dag_run"].conf or {}).get("as_of"))
+                return build(as_of_of(context))
 
         # A failed quality gate is not transient: no retry.
         @task(pool=pool, retries=0)
@@ -112,7 +153,9 @@ def make_national_dag(provinces: list[Province]) -> Any:
         catchup=False,
         max_active_runs=1,
         tags=["national", "marts"],
-        default_args={"retries": 1, "retry_delay": RETRY_DELAY, "on_failure_callback": on_task_failure},
+        description="Rank the provinces on the 766 points from every province's published marts",
+        default_args={"owner": OWNER, "retries": 1, "retry_delay": RETRY_DELAY,
+                      "on_failure_callback": on_task_failure},
         doc_md=__doc__,
     )
     def national_ranking() -> None:

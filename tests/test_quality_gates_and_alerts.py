@@ -201,11 +201,17 @@ def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.kpi_766").fetchall()[0][0] > 0
 
-    # 3. No catalog was ever delivered: the build fails after its retries, and operators hear of it.
-    shutil.rmtree(landing / "catalog")
+    # 3. A model that cannot build (a broken dbt project): the build fails after its retries, and
+    #    operators hear of it. (A landing without catalog/ no longer gets this far: the main job
+    #    refuses it at once, tests/dichvucong/test_cli.py.)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(REPO_ROOT / "data" / "reference", tmp_path / "data" / "reference")  # the seeds' path
+    (project / "models" / "marts" / "zz_broken.sql").write_text("select * from a_table_that_does_not_exist\n",
+                                                                encoding="utf-8")
     inbox.hooks.clear()
-    result = _run(tmp_path / "fresh", landing, env)
+    result = _run(tmp_path / "fresh", landing, env | {"DVC_DBT_PROJECT_DIR": str(project)})
     assert result.returncode != 0
     failed = [h for h in inbox.hooks if h["kind"] == "task_failed"]
     assert [(h["dag_id"], h["task_id"]) for h in failed] == [("build_marts", "dbt_build")]
-    assert "nothing landed for raw_catalog" in failed[0]["error"]
+    assert "zz_broken" in failed[0]["error"]

@@ -5,23 +5,69 @@ directory laid out as in `sources.md`), runs the real Airflow DAGs over it
 in-process (`dag.test()`: ingestion of the three sources, then the build), and
 prints the summary. It needs the Airflow environment that
 `scripts/run_pipeline.sh` sets up (AIRFLOW_HOME, the DAGs folder, the metadata DB).
+
+One main job at a time per DVC home (`run_lock`): a second one refuses at once,
+or waits with `--wait`. A landing directory is checked before anything runs
+(`check_landing_layout`), so a wrong path or a missing source folder is one
+clear message, not minutes of retries ending in another error. Progress goes to
+stderr through `logging` (the summary alone is printed to stdout).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import errno
+import fcntl
 import logging
 import os
+import re
 import sys
 import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_START = dt.date(2022, 7, 1)
 DEFAULT_END = dt.date(2022, 10, 1)
 
-log = logging.getLogger("dichvucong")
+log = logging.getLogger("dichvucong.cli")
+
+# Exit codes of `run` besides 0 (success) and 1 (a DAG run failed): 2, the landing or the
+# arguments are wrong (the same on every try); 75 (EX_TEMPFAIL), another main job holds the
+# home's lock (try again later, or pass --wait).
+EXIT_BAD_INPUT = 2
+EXIT_LOCKED = 75
+
+LOCK_NAME = ".run.lock"
+
+# The landing layout of sources.md, as FileDropReader reads it (landing.extract._EXPECTED).
+SOURCE_LAYOUT = {
+    "catalog": "catalog/services_YYYYMMDD.csv",
+    "dossiers": "dossiers/YYYY-MM-DD/*.jsonl",
+    "payments": "payments/YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv",
+}
+EXPECTED_LAYOUT = "expected layout (shared/spec/sources.md): " + ", ".join(SOURCE_LAYOUT.values())
+
+# Third-party notices that are about a library's own dependencies, not about this pipeline or its
+# data, and that nobody running it can act on: (message regex, module regex of the line that
+# warns). Matched narrowly, so that every other warning, ours or a library's, still shows.
+KNOWN_LIBRARY_WARNINGS = (
+    # Starlette wants httpx2; Airflow's in-process execution API (dag.test) imports its TestClient.
+    (r"Using `httpx` with `starlette\.testclient` is deprecated", r"(fastapi|starlette)\.testclient"),
+)
+
+
+class RunLocked(RuntimeError):
+    """Another process holds the main job's lock of this DVC home."""
+
+
+class LandingLayoutError(ValueError):
+    """A landing directory that cannot hold what a run is asked to land. The same on every try, so
+    it is reported at once and never retried (the ingestion DAGs turn it into AirflowFailException)."""
 
 
 def _date(text: str) -> dt.date:
@@ -53,17 +99,116 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def batch_days(folder: Path) -> list[dt.date]:
+    """The batch days of a dossier or payment folder, sorted: its sub-folders named YYYY-MM-DD
+    with a real date. Other entries (`20220706`, `2022-13-45`, a file) belong to no batch day, as
+    the landing reads them (`landing.extract._folder_day`): `date.fromisoformat` alone would take
+    `20220706` since Python 3.11. An absent folder has none."""
+    days = []
+    for child in folder.iterdir() if folder.is_dir() else []:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", child.name) and child.is_dir():
+            with contextlib.suppress(ValueError):
+                days.append(dt.date.fromisoformat(child.name))
+    return sorted(days)
+
+
 def landing_range(landing: Path) -> tuple[dt.date, dt.date] | None:
     """[first, last + 1 day) of the batch days a landing directory holds (dossier and payment folders)."""
-    days = []
-    for source in ("dossiers", "payments"):
-        folder = landing / source
-        for child in folder.iterdir() if folder.is_dir() else []:
-            try:
-                days.append(dt.date.fromisoformat(child.name))
-            except ValueError:
-                continue
+    days = batch_days(landing / "dossiers") + batch_days(landing / "payments")
     return (min(days), max(days) + dt.timedelta(days=1)) if days else None
+
+
+def check_source_folder(landing: Path, source: str) -> Path:
+    """The folder of one source (`catalog`, `dossiers` or `payments`) under a landing directory.
+
+    Raises LandingLayoutError, naming the path and the expected layout, when the landing directory
+    or the source's folder is missing: a daily run would otherwise land an empty day (and a rerun
+    replace a landed day with nothing) from a volume that is not mounted or a mistyped path.
+    """
+    if not landing.is_dir():
+        raise LandingLayoutError(f"landing directory {landing} does not exist or is not a directory; "
+                                 f"{EXPECTED_LAYOUT}")
+    folder = landing / source
+    if not folder.is_dir():
+        raise LandingLayoutError(f"landing directory {landing} has no {source}/ folder; {EXPECTED_LAYOUT}"
+                                 + _holds(landing))
+    return folder
+
+
+def _holds(folder: Path, shown: int = 8) -> str:
+    """`` (it holds: a/, b.csv, …)`` — what a directory that is not laid out as expected holds, which
+    tells a wrong path (one level too deep, say) from an incomplete delivery."""
+    with contextlib.suppress(OSError):
+        names = sorted(f"{e.name}/" if e.is_dir() else e.name for e in folder.iterdir())
+        if not names:
+            return " (it is empty)"
+        more = f", … {len(names) - shown} more" if len(names) > shown else ""
+        return f" (it holds: {', '.join(names[:shown])}{more})"
+    return ""
+
+
+@dataclass(frozen=True)
+class LandingLayout:
+    """What a landing directory holds for a run over batch days [start, end)."""
+
+    landing: Path
+    start: dt.date
+    end: dt.date
+    dossier_days: int  # batch-day folders of dossiers/ in [start, end)
+    payment_days: int  # batch-day folders of payments/ in [start, end)
+    catalog_snapshots: int  # snapshots in force during [start, end): the one at start and those after
+
+
+def check_landing_layout(landing: Path, start: dt.date | None = None, end: dt.date | None = None
+                         ) -> LandingLayout:
+    """Check a landing directory before a run over [start, end) (by default, every batch day it holds).
+
+    Rules, each a LandingLayoutError naming what is missing and the expected layout:
+    the directory exists and has the folders `catalog/`, `dossiers/` and `payments/` (every one
+    missing is named); they hold batch days (`YYYY-MM-DD` folders under dossiers/ or payments/);
+    the range holds at least one dossier batch day (a range with none would build empty marts;
+    the message gives the days the directory holds); and a catalog snapshot `services_YYYYMMDD.csv`
+    is in force during the range (delivered before `end`: the one in force at `start`, or a
+    later one, which dossiers before it take). Reads names only, never a file's content.
+    """
+    from dichvucong.landing.extract import catalog_day
+
+    if not landing.is_dir():
+        raise LandingLayoutError(f"landing directory {landing} does not exist or is not a directory; "
+                                 f"{EXPECTED_LAYOUT}")
+    missing = [f"{source}/" for source in SOURCE_LAYOUT if not (landing / source).is_dir()]
+    if missing:
+        raise LandingLayoutError(f"landing directory {landing} has no {' and no '.join(missing)} folder; "
+                                 f"{EXPECTED_LAYOUT}" + _holds(landing))
+    dossiers, payments = batch_days(landing / "dossiers"), batch_days(landing / "payments")
+    if not dossiers and not payments:
+        raise LandingLayoutError(f"landing directory {landing} has no batch-day folder (YYYY-MM-DD) under "
+                                 f"dossiers/ or payments/; {EXPECTED_LAYOUT}")
+    if start is None or end is None:
+        found = landing_range(landing)
+        assert found is not None  # batch days were found above
+        start, end = start or found[0], end or found[1]
+    if end <= start:
+        raise LandingLayoutError(f"empty range: --end {end} is not after --start {start}")
+    in_range = [d for d in dossiers if start <= d < end]
+    if not in_range:
+        span = ", ".join(f"{name}/ {days[0]} to {days[-1]} ({len(days)} days)"
+                         for name, days in (("dossiers", dossiers), ("payments", payments)) if days)
+        only = " (payments only)" if any(start <= d < end for d in payments) else ""
+        raise LandingLayoutError(
+            f"--start {start} --end {end} holds no dossier batch day{only} of {landing}: it has {span} "
+            f"(--end is the day after the last batch day)")
+    snapshots = sorted(day for p in (landing / "catalog").iterdir() if (day := catalog_day(p.name)) is not None)
+    in_force = [d for d in snapshots if d < end]
+    if not in_force:
+        first = f" (the first is of {snapshots[0]})" if snapshots else ""
+        raise LandingLayoutError(f"landing directory {landing} has no catalog snapshot delivered before {end}"
+                                 f"{first}: the marts need the catalog in force; expected "
+                                 f"{SOURCE_LAYOUT['catalog']}" + ("" if snapshots else _holds(landing / "catalog")))
+    at_start = [d for d in in_force if d <= start]
+    return LandingLayout(landing, start, end, dossier_days=len(in_range),
+                         payment_days=sum(start <= d < end for d in payments),
+                         catalog_snapshots=len(in_force) - max(len(at_start) - 1, 0))
 
 
 def catalog_start(landing: Path, start: dt.date) -> dt.date:
@@ -81,11 +226,15 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path, first_catalog_day:
              ) -> dict[str, str]:
     """Run the real DAGs once each over [start, end): ingestion, then the build."""
     import pendulum
+
+    began = time.monotonic()
+    log.info("loading Airflow and the DAGs from %s", dags_folder)
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(str(dags_folder))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    log.info("%d DAGs loaded in %.1f s", len(bag.dag_ids), time.monotonic() - began)
     logical = pendulum.datetime(end.year, end.month, end.day, tz="Asia/Ho_Chi_Minh")
     states = {}
     conf = {"start": start.isoformat(), "end": end.isoformat()}
@@ -97,12 +246,72 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path, first_catalog_day:
         if dag_id == "ingest_catalog" and first_catalog_day:
             run_conf = {"start": first_catalog_day.isoformat(), "end": end.isoformat()}
         began = time.monotonic()
+        log.info("%s: starting, conf %s", dag_id, run_conf)
         run = dag.test(logical_date=logical, run_conf=run_conf)
         states[dag_id] = str(run.state)
         log.info("%s: %s in %.1f s", dag_id, run.state, time.monotonic() - began)
         if str(run.state) != "success":
             raise RuntimeError(f"DAG run {dag_id} ended {run.state}: see the task logs above")
     return states
+
+
+@contextlib.contextmanager
+def run_lock(home: Path, wait: bool = False) -> Iterator[Path]:
+    """Hold the main job's lock of a DVC home for the length of a `with` block; yields the lock file.
+
+    The lock is an exclusive `flock` on `<home>/.run.lock`, and the file holds the holder's PID
+    while it is held. Two main jobs on one home would share its lake, warehouse and Airflow
+    metadata DB (one then fails on a DAG run's unique key, the other lands the files twice). The
+    kernel releases the lock when its holder exits, however it exits (SIGKILL too), so there is no
+    stale lock to clean up; the file itself stays and is never removed (a process that removed it
+    could let two holders lock two different files).
+
+    Raises RunLocked, naming the file and the holder's PID, when another process holds the lock
+    and `wait` is false; with `wait`, blocks until the holder is done.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / LOCK_NAME
+    # os.open's descriptor is not inherited across exec (PEP 446): dbt and other children never
+    # hold the lock after the job exits.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = _lock_holder(path)
+            if not wait:
+                raise RunLocked(f"another main job (PID {holder}) is running on {home}: it holds the lock "
+                                f"file {path}. Wait for it to finish, or pass --wait to queue behind it") from None
+            log.info("another main job (PID %s) holds %s: waiting for it to finish (--wait)", holder, path)
+            began = time.monotonic()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            log.info("lock %s acquired after %.0f s of waiting", path, time.monotonic() - began)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            # Done: no PID left behind that names a process no longer holding it.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _lock_holder(path: Path, patience: float = 1.0) -> str:
+    """The PID in a lock file held by another process. The holder writes it just after it locks:
+    read again for a moment when it is not there yet."""
+    deadline = time.monotonic() + patience
+    while True:
+        with contextlib.suppress(OSError):
+            text = path.read_text(encoding="ascii", errors="replace").strip()
+            if text:
+                return text
+        if time.monotonic() >= deadline:
+            return "unknown"
+        time.sleep(0.05)
 
 
 def reset_lake_and_warehouse(settings: Any) -> None:
@@ -134,6 +343,9 @@ def _serve_landing(landing: Path, seed: int) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """The main job. Order: check the landing (an existing one, read-only), take the home's lock,
+    generate sources (without --landing), reset the lake and warehouse, run the DAGs, write the
+    docs and the summary; the lock is held from before anything is written until the end."""
     from dichvucong.config import REPO_ROOT, Settings
 
     if args.landing:
@@ -141,26 +353,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     began = time.monotonic()
     if args.landing:
-        if not settings.landing_dir.is_dir():
-            print(f"landing directory {settings.landing_dir} does not exist", file=sys.stderr)
-            return 2
-        found = landing_range(settings.landing_dir)
-        if found is None:
-            print(f"no dossier or payment batch folders under {settings.landing_dir}", file=sys.stderr)
-            return 2
-        # Without a range, the run covers every batch day the directory holds.
-        args.start = args.start or found[0]
-        args.end = args.end or found[1]
-        print(f"Landing {settings.landing_dir}: batch days {args.start} to {args.end - dt.timedelta(days=1)}")
-    else:
+        # Before the lock: a wrong landing is refused at once, even behind another job (--wait).
+        try:
+            layout = check_landing_layout(settings.landing_dir, args.start, args.end)
+        except LandingLayoutError as exc:
+            log.error("%s", exc)
+            return EXIT_BAD_INPUT
+        args.start, args.end = layout.start, layout.end
+        log.info("landing %s: batch days %s to %s (%d with dossiers, %d with payments, %d catalog snapshots)",
+                 settings.landing_dir, args.start, args.end - dt.timedelta(days=1), layout.dossier_days,
+                 layout.payment_days, layout.catalog_snapshots)
+    try:
+        with run_lock(settings.home, wait=args.wait):
+            return _run_locked(args, settings, REPO_ROOT, began)
+    except RunLocked as exc:
+        log.error("%s", exc)
+        return EXIT_LOCKED
+
+
+def _run_locked(args: argparse.Namespace, settings: Any, repo_root: Path, began: float) -> int:
+    if not args.landing:
         from dichvucong.simulator import generate
 
         args.start = args.start or DEFAULT_START
         args.end = args.end or DEFAULT_END
+        log.info("generating synthetic sources for %s to %s (scale %s, seed %s) into %s", args.start,
+                 args.end - dt.timedelta(days=1), args.scale, args.seed, settings.landing_dir)
         stats = generate(settings.landing_dir, args.start, args.end, seed=args.seed, scale=args.scale)
-        log.info("generated %s dossiers (%s sync records) and %s payment rows in %.1f s", stats.dossiers,
-                 stats.sync_records, stats.payment_rows, time.monotonic() - began)
-    dags_folder = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", REPO_ROOT / "dags"))
+        log.info("generated in %.1f s: %s dossiers (%s sync records in %s files), %s payment rows in %s files, "
+                 "%s catalog snapshot(s)", time.monotonic() - began, f"{stats.dossiers:,}",
+                 f"{stats.sync_records:,}", f"{stats.dossier_files:,}", f"{stats.payment_rows:,}",
+                 f"{stats.payment_files:,}", stats.catalog_snapshots)
+        try:  # what the generator wrote is laid out as the landing reads it: a check of the generator
+            check_landing_layout(settings.landing_dir, args.start, args.end)
+        except LandingLayoutError as exc:
+            log.error("%s", exc)
+            return EXIT_BAD_INPUT
+    dags_folder = Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", repo_root / "dags"))
     # The main job lands its whole range at once, in this process: one day per core.
     os.environ.setdefault("DVC_LAND_WORKERS", str(os.cpu_count() or 1))
     reset_lake_and_warehouse(settings)
@@ -176,8 +405,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dichvucong.summary import write_summary
     from dichvucong.transform import generate_docs
 
+    step = time.monotonic()
+    log.info("writing the dbt docs and the summary")
     docs = generate_docs(settings)
     text, path = write_summary(settings)
+    log.info("docs and summary written in %.1f s", time.monotonic() - step)
     print("\n" + text)
     print(f"dbt docs (models, columns, lineage): {docs}")
     print(f"\nSummary written to {path}; main job took {time.monotonic() - began:.0f} s")
@@ -258,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--source", choices=["file", "http"], default="file",
                      help="file: read the landing directory; http: serve it as the source API "
                           "(with faults) and extract over HTTP")
+    run.add_argument("--wait", action="store_true",
+                     help=f"when another main job runs on the same DVC home (it holds <DVC_HOME>/{LOCK_NAME}), "
+                          f"wait for it to finish instead of exiting at once with status {EXIT_LOCKED}")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve-source", help="serve a landing directory as the source system's HTTP API")
@@ -290,7 +525,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and not args.landing and bool(args.start) != bool(args.end):
         parser.error("give both --start and --end, or neither")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _progress_to_stderr()
+    _quiet_known_library_warnings()
     return int(args.func(args))
+
+
+def _progress_to_stderr() -> None:
+    """The CLI's progress lines (INFO and above) go to stderr through a handler of their own.
+    Airflow, once imported, configures the root logger at its own level (WARNING under
+    scripts/env.sh) and would drop them; the task logs of dag.test still go where Airflow sends them."""
+    if any(getattr(h, "_dichvucong_progress", False) for h in log.handlers):
+        return  # main() called again in one process
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s dichvucong: %(message)s"))
+    handler._dichvucong_progress = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # else printed twice: by this handler and by the root logger's
+
+
+def _quiet_known_library_warnings() -> None:
+    """Ignore the third-party notices in KNOWN_LIBRARY_WARNINGS, each by its message and the module
+    that warns; nothing else is filtered."""
+    for message, module in KNOWN_LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, module=module)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
-"""The DAG files: they import, are wired as designed, and stay light to parse."""
+"""The DAG files: they import, are wired as designed, stay light to parse, validate the conf
+they accept, and fail a run with a deterministic error at once, without retries."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from dichvucong.config import REPO_ROOT
+from tests.conftest import main_job_env
 
 DAGS = REPO_ROOT / "dags"
+OWNER = "dichvucong-data"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,8 @@ def test_dags_import_without_errors(bag) -> None:
 def test_every_dag_follows_the_house_rules(bag, dag_id: str) -> None:
     dag = bag.get_dag(dag_id)
     assert dag.tags and dag.doc_md and dag.doc_md.strip().startswith("#")
+    assert dag.description and len(dag.description) > 20
+    assert dag.owner == OWNER and {task.owner for task in dag.tasks} == {OWNER}
     assert dag.catchup is False
     assert dag.start_date.tzinfo is not None and dag.start_date.utcoffset().total_seconds() == 0
     assert all(task.retries is not None for task in dag.tasks)
@@ -40,7 +47,7 @@ def test_ingestion_is_daily_with_real_data_intervals(bag) -> None:
     for source in ("catalog", "dossiers", "payments"):
         dag = bag.get_dag(f"ingest_{source}")
         assert isinstance(dag.timetable, CronDataIntervalTimetable)
-        assert [t.task_id for t in dag.topological_sort()] == ["land", "validate"]
+        assert [t.task_id for t in dag.topological_sort()] == ["check_layout", "land", "validate"]
         (outlet,) = dag.get_task("validate").outlets
         assert outlet.name == f"raw_{source}"
 
@@ -56,6 +63,99 @@ def test_the_build_waits_for_all_three_sources_and_holds_the_single_writer_pool(
     for task_id in ("dbt_build", "validate_marts", "publish"):
         assert dag.get_task(task_id).pool == "duckdb_warehouse"
     assert dag.get_task("validate_marts").retries == 0
+
+
+def _scheduler_params(dag):
+    """The DAG's params as the scheduler and the API hold them (serialized and read back): what
+    `create_dagrun` validates a run's conf against."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).params
+
+
+@pytest.mark.parametrize("dag_id", ["ingest_catalog", "ingest_dossiers", "ingest_payments"])
+def test_ingestion_params_validate_the_range_conf(bag, dag_id: str) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = _scheduler_params(bag.get_dag(dag_id))
+    assert set(params) == {"start", "end"}
+    for name in ("start", "end"):
+        assert params.get_param(name).schema["type"] == ["null", "string"]
+        assert params.get_param(name).schema["format"] == "date"
+    for conf in ({}, {"start": None, "end": None}, {"start": "2024-01-01", "end": "2024-02-01"}):
+        assert params.deep_merge(conf).validate() == {"start": None, "end": None} | conf
+    for conf in ({"start": "2024-02-30", "end": "2024-03-01"}, {"start": "01/02/2024", "end": "2024-03-01"},
+                 {"start": "2024-01-01", "end": 20240201}, {"start": "2024-01-01T00:00:00", "end": "2024-01-02"}):
+        with pytest.raises(ParamValidationError):
+            params.deep_merge(conf).validate()
+
+
+def test_build_params_validate_as_of(bag) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = _scheduler_params(bag.get_dag("build_marts"))
+    assert set(params) == {"as_of"}
+    # The main job's form, a date, a date-time with minutes only or with a space, and none.
+    for as_of in ("2024-03-04T00:00:00", "2024-03-04", "2024-03-04T07:30", "2024-03-04 07:30:00", None):
+        assert params.deep_merge({"as_of": as_of}).validate() == {"as_of": as_of}
+    for as_of in ("2024-03-04T00:00:00+07:00", "2024-03-04T00:00:00Z", "2024-13-01", "2024-03-04T24:00",
+                  "yesterday", 20240304):
+        with pytest.raises(ParamValidationError):
+            params.deep_merge({"as_of": as_of}).validate()
+
+
+_RUN_DAGS = """
+import json, sys, time
+from airflow.dag_processing.dagbag import DagBag
+from airflow.models.taskinstance import TaskInstance
+from airflow.utils.session import create_session
+
+bag = DagBag(sys.argv[1])
+for dag_id, conf in json.loads(sys.argv[2]):
+    began = time.monotonic()
+    run = bag.get_dag(dag_id).test(run_conf=conf)
+    with create_session() as session:
+        tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id).all()
+        states = {ti.task_id: [str(ti.state), ti.try_number] for ti in tis}
+    print("RESULT " + json.dumps({"dag_id": dag_id, "state": str(run.state), "tasks": states,
+                                  "seconds": time.monotonic() - began}), flush=True)
+"""
+
+
+def test_a_deterministic_error_fails_an_ingestion_run_at_once_without_retries(tmp_path: Path) -> None:
+    """Real dag.test runs, in a home of their own: a conf with `start` alone (which the data interval
+    used to replace silently) and a landing directory without the source's folder (which used to
+    land an empty day, or retry for minutes) fail `check_layout` on its first try, with a message
+    naming the cause; nothing is landed. A build with an as_of that is no day fails its first task
+    the same way. The retry delay is one second, so a retry would show as a second try rather than
+    as a slow test."""
+    home = tmp_path / "home"
+    landing = tmp_path / "landing"
+    (landing / "dossiers" / "2024-02-05").mkdir(parents=True)
+    (landing / "payments").mkdir()
+    env = main_job_env(home, DVC_LANDING_DIR=str(landing), DVC_RETRY_DELAY_SECONDS="1")
+    (home / "airflow").mkdir(parents=True)
+    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    # The third: an as_of of the right shape (the param's pattern passes it) but no real day.
+    runs = [["ingest_dossiers", {"start": "2024-02-05"}],
+            ["ingest_catalog", {"start": "2024-02-05", "end": "2024-02-06"}],
+            ["build_marts", {"as_of": "2024-02-30"}]]
+    out = subprocess.run([sys.executable, "-c", _RUN_DAGS, str(DAGS), json.dumps(runs)], env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
+    results = [json.loads(line.removeprefix("RESULT ")) for line in out.stdout.splitlines()
+               if line.startswith("RESULT ")]
+    assert len(results) == 3, out.stdout[-3000:] + out.stderr[-3000:]
+    for result, (first, second) in zip(results, [("check_layout", "land")] * 2 + [("check_landing", "check_freshness")],
+                                       strict=True):
+        assert result["state"] == "failed", result
+        assert result["tasks"][first] == ["failed", 1], result
+        assert result["tasks"][second][0] == "upstream_failed", result
+    logs = out.stdout + out.stderr
+    assert "AirflowFailException: conf gives start without end" in logs
+    assert "AirflowFailException: conf as_of '2024-02-30' is not a local date or date-time" in logs
+    assert f"AirflowFailException: landing directory {landing} has no catalog/ folder" in logs
+    assert "catalog/services_YYYYMMDD.csv" in logs and "(it holds: dossiers/, payments/)" in logs
+    assert not (home / "lake" / "raw_catalog").exists() and not (home / "lake" / "raw_dossiers").exists()
 
 
 def test_dag_files_import_nothing_heavy() -> None:
@@ -91,5 +191,8 @@ def test_a_provinces_file_gives_each_province_its_own_dags_assets_and_pool(tmp_p
         validate = bag.get_dag(f"ingest_dossiers__{slug}").get_task("validate")
         assert [o.name for o in validate.outlets] == [f"raw_dossiers__{slug}"]
     national = bag.get_dag("national_ranking")
+    for dag_id in bag.dag_ids:
+        assert bag.get_dag(dag_id).owner == OWNER and bag.get_dag(dag_id).description, dag_id
+    assert "Bắc Ninh" in bag.get_dag("build_marts__bac_ninh").description
     assert "published_marts__vinh_phuc" in str(national.timetable.asset_condition)
     assert "published_marts__bac_ninh" in str(national.timetable.asset_condition)
