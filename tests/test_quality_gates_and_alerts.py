@@ -207,11 +207,12 @@ def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copytree(REPO_ROOT / "data" / "reference", tmp_path / "data" / "reference")  # the seeds' path
-    (project / "models" / "marts" / "zz_broken.sql").write_text("select * from a_table_that_does_not_exist\n",
+    # A reference to no model: dbt stops while compiling, before building anything (a cheap failure).
+    (project / "models" / "marts" / "zz_broken.sql").write_text("select * from {{ ref('no_such_model') }}\n",
                                                                 encoding="utf-8")
     inbox.hooks.clear()
     result = _run(tmp_path / "fresh", landing, env | {"DVC_DBT_PROJECT_DIR": str(project)})
     assert result.returncode != 0
     failed = [h for h in inbox.hooks if h["kind"] == "task_failed"]
     assert [(h["dag_id"], h["task_id"]) for h in failed] == [("build_marts", "dbt_build")]
-    assert "zz_broken" in failed[0]["error"]
+    assert "dbt build could not run" in failed[0]["error"]
