@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +50,62 @@ def dvc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("DVC_HOME", str(home))
     monkeypatch.setenv("DVC_PSEUDONYM_KEY", "test-key-not-a-secret")
     yield home
+
+
+class Inbox:
+    """What the loopback alert receivers got; `status` is what the webhook answers (500 = a broken
+    chat server)."""
+
+    def __init__(self) -> None:
+        self.mails: list[EmailMessage] = []
+        self.hooks: list[dict[str, Any]] = []
+        self.status = 204
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        # The default policy decodes headers: subjects are Vietnamese (RFC 2047 encoded words).
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.mails.append(message)
+        return "250 OK"
+
+    def clear(self) -> None:
+        self.mails.clear()
+        self.hooks.clear()
+        self.status = 204
+
+
+@pytest.fixture(scope="module")
+def receivers() -> Iterator[tuple[Inbox, dict[str, str]]]:
+    """A real SMTP server (aiosmtpd) and a webhook on loopback, and the DVC_ALERT_* settings that
+    point alerts at them."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's name
+            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if inbox.status < 300:
+                inbox.hooks.append(payload)
+            self.send_response(inbox.status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    web = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    env = {"DVC_ALERT_SMTP_HOST": "127.0.0.1", "DVC_ALERT_SMTP_PORT": str(smtp_port),
+           "DVC_ALERT_TO": "vanhanh@vinhphuc.example", "DVC_ALERT_FROM": "pipeline@vinhphuc.example",
+           "DVC_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{web.server_address[1]}/hook"}
+    yield inbox, env
+    smtp.stop()
+    web.shutdown()
 
 
 def main_job_env(home: Path, **extra: str) -> dict[str, str]:

@@ -10,65 +10,20 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from dichvucong.alerts import from_summary, notify
 from dichvucong.config import REPO_ROOT, Settings
 from dichvucong.quality import validate
 from dichvucong.simulator import generate
+from tests.conftest import Inbox
 
 START, END = dt.date(2024, 3, 4), dt.date(2024, 3, 11)
-
-
-class Receivers:
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-        self.hooks: list[dict[str, Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        # The default policy decodes headers: subjects are Vietnamese (RFC 2047 encoded words).
-        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture(scope="module")
-def receivers() -> Iterator[tuple[Receivers, dict[str, str]]]:
-    inbox = Receivers()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
-    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's name
-            inbox.hooks.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    web = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    env = {"DVC_ALERT_SMTP_HOST": "127.0.0.1", "DVC_ALERT_SMTP_PORT": str(smtp_port),
-           "DVC_ALERT_TO": "operators@vinhphuc.example", "DVC_ALERT_FROM": "pipeline@vinhphuc.example",
-           "DVC_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{web.server_address[1]}/hook"}
-    yield inbox, env
-    smtp.stop()
-    web.shutdown()
 
 
 def _bad_payments() -> pd.DataFrame:
@@ -82,7 +37,7 @@ def _bad_payments() -> pd.DataFrame:
 
 
 def test_an_alert_reaches_both_channels_says_what_to_do_and_carries_no_data(
-        receivers: tuple[Receivers, dict[str, str]], dvc_home: Path, monkeypatch: pytest.MonkeyPatch,
+        receivers: tuple[Inbox, dict[str, str]], dvc_home: Path, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
     inbox, env = receivers
     for name, value in env.items():
@@ -143,7 +98,7 @@ def _digest(path: Path) -> str:
 
 
 def test_warning_publishes_critical_withholds_and_a_failed_task_alerts(
-        receivers: tuple[Receivers, dict[str, str]], week: Path, tmp_path: Path) -> None:
+        receivers: tuple[Inbox, dict[str, str]], week: Path, tmp_path: Path) -> None:
     inbox, env = receivers
     home = tmp_path / "home"
     landing = tmp_path / "landing"

@@ -16,9 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +24,13 @@ import pandas as pd
 import pytest
 import requests
 import uvicorn
-from aiosmtpd.controller import Controller
 
 from dichvucong.alerts import data_docs_site, from_summary, notify
 from dichvucong.config import REPO_ROOT, Settings
 from dichvucong.dashboard.app import Auth, create_app
 from dichvucong.quality import QualityGateFailed, validate
 from dichvucong.tasks import ingest, validate_landed
+from tests.conftest import Inbox
 
 DAY = dt.date(2024, 3, 6)
 HEADER = ("MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien,TrangThai,"
@@ -47,58 +45,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Inbox:
-    """What the loopback receivers got; `status` is what the webhook answers (500 = a broken chat server)."""
-
-    def __init__(self) -> None:
-        self.mails: list[EmailMessage] = []
-        self.hooks: list[dict[str, Any]] = []
-        self.status = 204
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.mails.append(message)
-        return "250 OK"
-
-    def clear(self) -> None:
-        self.mails.clear()
-        self.hooks.clear()
-        self.status = 204
-
-
 def body(mail: EmailMessage) -> str:
     part = mail.get_body(("plain",))
     assert part is not None
     return str(part.get_content())
 
 
-@pytest.fixture(scope="module")
-def receivers() -> Iterator[tuple[Inbox, dict[str, str]]]:
-    inbox = Inbox()
-    smtp_port = _free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's name
-            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if inbox.status < 300:
-                inbox.hooks.append(payload)
-            self.send_response(inbox.status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    web = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    env = {"DVC_ALERT_SMTP_HOST": "127.0.0.1", "DVC_ALERT_SMTP_PORT": str(smtp_port),
-           "DVC_ALERT_TO": "vanhanh@vinhphuc.example", "DVC_ALERT_FROM": "pipeline@vinhphuc.example",
-           "DVC_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{web.server_address[1]}/hook"}
-    yield inbox, env
-    smtp.stop()
-    web.shutdown()
 
 
 @pytest.fixture
