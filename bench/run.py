@@ -3,8 +3,9 @@
     python bench/run.py --scale province-month [--out DIR] [--keep]
 
 Generates the sources (not timed as pipeline work), then runs the same task
-functions the DAGs call, in order, timing each stage: extract/land, raw
-validation, dbt build, mart validation, publish. Then it lands one more day and
+functions the DAGs call, in order, timing each stage: extract/land and raw
+validation of each source of sources.md v2 (agency list, catalog, dossier sync
+calls, processing log, payments), dbt build, mart validation, publish. Then it lands one more day and
 runs the same stages again: the daily incremental run, three times (`--day-runs`)
 from the state the full run left, reporting the median. Airflow's fixed cost
 (parsing the DAGs, one `dag.test()` of the smallest DAG) is measured on its own.
@@ -100,17 +101,24 @@ def disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
 
 
-def pipeline_stages(stages: list[Stage], prefix: str, start: dt.date, end: dt.date) -> None:
-    """The DAGs' tasks, in their order: land and validate each source, then build, validate, publish."""
+def pipeline_stages(stages: list[Stage], prefix: str, start: dt.date, end: dt.date, first: bool = False) -> None:
+    """The DAGs' tasks, in their order: land and validate each source (`layout.SOURCES`), then build,
+    validate, publish. The `first` run, as the main job does, also lands the snapshots (agency list,
+    catalog) in force at `start`."""
     from dichvucong import tasks
+    from dichvucong.cli import snapshot_start
+    from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 
-    for source in ("catalog", "dossiers", "payments"):
+    landing = Path(os.environ["DVC_LANDING_DIR"])
+    for source in SOURCES:
+        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
         with stage(stages, f"{prefix}land {source}") as record:
-            report = tasks.ingest(source, start, end)
+            report = tasks.ingest(source, since, end)
             record.rows = int(report.get("rows_read", 0))
-    for source in ("catalog", "dossiers", "payments"):
+    for source in SOURCES:
+        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
         with stage(stages, f"{prefix}validate raw {source}") as record:
-            record.rows = int(tasks.validate_landed(source, start, end)["rows"])
+            record.rows = int(tasks.validate_landed(source, since, end)["rows"])
     with stage(stages, f"{prefix}landing checks"):
         tasks.check_landing_accounts()
         tasks.check_freshness(f"{end.isoformat()}T00:00:00")
@@ -239,16 +247,17 @@ def main(argv: list[str] | None = None) -> int:
             stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale)
             record.rows = stats.sync_records
             record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
+                            "sync_calls": stats.dossier_files, "processing_records": stats.processing_records,
                             "payment_rows": stats.payment_rows}
-    pipeline_stages(stages, "", start, end)
+    pipeline_stages(stages, "", start, end, first=True)
     if args.landing:  # what the linked sources held, counted from the full run's landing
         import duckdb
 
         rows = {s.name: s.rows for s in stages}
         dossiers = duckdb.sql(f"select count(distinct MaHoSo) from read_parquet("
-                              f"'{home}/lake/raw_dossiers/*/data.parquet', hive_partitioning = false)")
+                              f"'{home}/lake/raw_dossier_syncs/*/data.parquet', hive_partitioning = false)")
         stages[0].extra |= {"dossiers": int(dossiers.fetchall()[0][0]), "sync_records": rows["land dossiers"],
-                            "payment_rows": rows["land payments"]}
+                            "processing_records": rows["land processing"], "payment_rows": rows["land payments"]}
     full = [s for s in stages if not s.name.startswith(("generate", "day:", "floor"))]
     disk = {"landing": disk_mb(home / "landing"), "lake": disk_mb(home / "lake"),
             "warehouse": disk_mb(home / "warehouse"), "published": disk_mb(home / "published")}

@@ -1,8 +1,9 @@
 """
 # Build, validate and publish the marts
 
-Runs when all three lake tables have new data (Assets `raw_catalog`,
-`raw_dossiers`, `raw_payments`), one run at a time:
+Runs when the four required lake tables have new data (Assets `raw_agencies`, `raw_catalog`,
+`raw_dossiers`, `raw_payments`; the optional processing log's `raw_processing` is read as
+landed), one run at a time:
 
 1. **check_landing** — the run's `as_of` is valid (else the run fails at once,
    without retries); the lake's audit rows agree with its partitions
@@ -84,7 +85,8 @@ def make_build_dag(province: Province | None = None) -> Any:
 
     @dag(
         dag_id=f"build_marts{suffix(province)}",
-        schedule=(assets.raw["catalog"] & assets.raw["dossiers"] & assets.raw["payments"]),
+        # The required sources (landing.layout); the optional processing log is read as landed.
+        schedule=(assets.raw["agencies"] & assets.raw["catalog"] & assets.raw["dossiers"] & assets.raw["payments"]),
         start_date=pendulum.datetime(2022, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,

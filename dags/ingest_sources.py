@@ -1,7 +1,8 @@
 """
-# Ingestion: service catalog, dossier sync records, payment reconciliation
+# Ingestion: agency list, procedure catalog, dossier sync calls, processing log, payment reconciliation
 
-One DAG per source (`ingest_catalog`, `ingest_dossiers`, `ingest_payments`),
+One DAG per source of sources.md v2 (`ingest_agencies`, `ingest_catalog`, `ingest_dossiers`,
+`ingest_processing`, `ingest_payments`),
 each run covering one local day (Asia/Ho_Chi_Minh) of batches:
 
 1. **land** — read the day's files (file drop under the landing directory),
@@ -20,8 +21,8 @@ each run covering one local day (Asia/Ho_Chi_Minh) of batches:
 Params (the run's conf): `start` and `end`, local dates `YYYY-MM-DD`, both or
 neither; given, the run covers batch days [start, end) instead of its data
 interval (a backfill in one run). `null` or absent: the data interval. A conf
-with one of them only is refused. Produces the Assets `raw_catalog`,
-`raw_dossiers`, `raw_payments`, which trigger `build_marts`.
+with one of them only is refused. Produces the Assets `raw_<source>`; those of
+the four required sources (all but the processing log) trigger `build_marts`.
 
 With a provinces file (`DVC_PROVINCES_FILE`, see `dichvucong.provinces`), one
 set per province: `ingest_<source>__<slug>`, producing `raw_<source>__<slug>`.
@@ -40,14 +41,17 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from dichvucong.alerts import on_task_failure
 from dichvucong.assets import province_assets
+from dichvucong.landing.layout import SOURCES
 from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
 OWNER = "dichvucong-data"
 DESCRIPTIONS = {
-    "catalog": "Land the service catalog snapshots (TTHC) into the Parquet lake and validate them",
-    "dossiers": "Land the one-stop-shop dossier sync records into the Parquet lake and validate them",
+    "agencies": "Land the agency list snapshots (mã định danh) into the Parquet lake and validate them",
+    "catalog": "Land the procedure catalog snapshots (TTHC) into the Parquet lake and validate them",
+    "dossiers": "Land the one-stop-shop dossier sync calls into the Parquet lake and validate them",
+    "processing": "Land the one-stop-shop processing-log sync calls into the Parquet lake and validate them",
     "payments": "Land the payment intermediaries' reconciliation files into the Parquet lake and validate them",
 }
 
@@ -146,9 +150,8 @@ def make_ingest_dag(source: str, province: Province | None = None) -> Any:
 
 PROVINCES = load_provinces()
 if not PROVINCES:
-    ingest_catalog = make_ingest_dag("catalog")
-    ingest_dossiers = make_ingest_dag("dossiers")
-    ingest_payments = make_ingest_dag("payments")
+    for _source in SOURCES:
+        globals()[f"ingest_{_source}"] = make_ingest_dag(_source)
 for _province in PROVINCES:
-    for _source in ("catalog", "dossiers", "payments"):
+    for _source in SOURCES:
         globals()[f"ingest_{_source}{suffix(_province)}"] = make_ingest_dag(_source, _province)

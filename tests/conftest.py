@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,21 +125,85 @@ def run_main_job(home: Path, landing: Path, *args: str, **extra: str) -> subproc
     )
 
 
+@dataclass(frozen=True)
+class MainJobRuns:
+    """The session's shared run of the main job over the small sources, and what a second main job,
+    started on the same home while the first held its lock, did."""
+
+    home: Path
+    result: subprocess.CompletedProcess[str]  # the first (the shared run)
+    pid: int  # the first's PID
+    as_run: Path  # its published, warehouse and lake folders as it left them
+    lock_after: str  # the lock file's text once the first had ended
+    second: subprocess.CompletedProcess[str] | None  # None: the first never held its lock while running
+    second_seconds: float  # how long the second took
+
+
 @pytest.fixture(scope="session")
-def main_job_run(small_landing: Path, tmp_path_factory: pytest.TempPathFactory
-                 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """One run of the main job over the small sources, shared by the end-to-end and dashboard tests
-    (which only read it, or copy it before changing anything)."""
+def main_job_runs(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> MainJobRuns:
+    """One run of the main job over the small sources, shared by the end-to-end, dashboard, kill and
+    quality-gate tests (which only read it, or copy it before changing anything). While it holds its
+    home's lock, a second main job is started on the same home, as tests/test_run_lock.py asks: that
+    one is to refuse at once (the shared run is then also the lock test's first job)."""
+    import shutil
+    import tempfile
+    import time
+
+    from dichvucong.cli import LOCK_NAME
+
     home = tmp_path_factory.mktemp("e2e")
     subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
-    result = run_main_job(home, small_landing)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    lock = home / LOCK_NAME
+    args = ["dichvucong", "run", "--landing", str(small_landing), "--start", SMALL_START.isoformat(),
+            "--end", SMALL_END.isoformat()]
+    second: subprocess.CompletedProcess[str] | None = None
+    second_seconds = 0.0
+    # Files, not pipes: the first job must not stall on a full pipe while the second runs.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        first = subprocess.Popen(args, env=main_job_env(home), stdout=out, stderr=err, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while not (held := lock.exists() and lock.read_text().strip() == str(first.pid)) \
+                    and first.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if held and first.poll() is None:  # else `second` stays None, and the lock test fails
+                began = time.monotonic()
+                second = subprocess.run(args, env=main_job_env(home), capture_output=True, text=True,
+                                        timeout=900, check=False)
+                second_seconds = time.monotonic() - began
+            first.wait(timeout=900)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(args, first.returncode, out.read(), err.read())
+    lock_after = lock.read_text() if lock.exists() else "(no lock file)"
+    assert result.returncode == 0, (
+        result.stdout[-3000:] + result.stderr[-6000:]
+        + (f"\n(a second main job started on this home meanwhile ended with exit {second.returncode}; "
+           f"tests/test_run_lock.py checks it)" if second is not None else ""))
     # As the run left them, for tests that copy them: later tests rerun the job in `home`.
-    import shutil
-
+    as_run = home.parent / f"{home.name}-as-run"
     for part in ("published", "warehouse", "lake"):
-        shutil.copytree(home / part, home.parent / f"{home.name}-as-run" / part)
-    return home, result
+        shutil.copytree(home / part, as_run / part)
+    return MainJobRuns(home, result, first.pid, as_run, lock_after, second, second_seconds)
+
+
+@pytest.fixture(scope="session")
+def main_job_run(main_job_runs: MainJobRuns) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The shared run of the main job: its home and its result."""
+    return main_job_runs.home, main_job_runs.result
+
+
+@pytest.fixture(scope="session")
+def migrated_airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Airflow metadata DB as `airflow db migrate` leaves it in a new home, made once: a test that
+    needs a home of its own copies it to `<home>/airflow/airflow.db` instead of migrating (≈ 4 s each)."""
+    home = tmp_path_factory.mktemp("airflow-db")
+    subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
+    return home / "airflow" / "airflow.db"
 
 
 def closing_expectations(folder: Path) -> Path:
@@ -158,12 +223,27 @@ def closing_expectations(folder: Path) -> Path:
     return folder
 
 
+PERSONAL_KEYS = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "Fax", "MaDoiTuong", "SoDinhDanh",
+                 "TrichYeuHoSo", "ThongTinTra", "GhiChu", "NguoiYeuCauBoSung", "NguoiTiepNhanBoSung", "NguoiXuLy",
+                 "NoiDungXuLy")
+
+
 def personal_values(landing: Path) -> set[str]:
-    """The names, ID numbers and phone numbers in the dossier files (those long enough to search for)."""
+    """The values of the personal fields (sources.md v2, ◆: names, ID numbers, phones, e-mails, free
+    text; at any depth) in the dossier and processing-log calls, those long enough to search for."""
     values: set[str] = set()
-    for path in (landing / "dossiers").rglob("*.jsonl"):
-        for name in ("ChuHoSo", "SoGiayTo", "SoDienThoai"):
-            values |= set(re.findall(rf'"{name}":"([^"]+)"', path.read_text(encoding="utf-8")))
+    pattern = re.compile(r'"(' + "|".join(PERSONAL_KEYS) + r')"\s*:\s*"((?:[^"\\]|\\.)+)"')
+    for source in ("dossiers", "processing"):
+        for path in (landing / source).rglob("*.json"):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            for _, value in pattern.findall(text):
+                try:
+                    values.add(json.loads(f'"{value}"'))
+                except ValueError:
+                    continue
     return {v for v in values if len(v) >= 8}
 
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-STAGES = ("land:catalog", "land:dossiers", "land:payments", "check", "build", "validate", "publish")
+# every source the main job lands, in its order (sources.md v2)
+from dichvucong.landing.layout import SOURCES
+
+STAGES = (*(f"land:{source}" for source in SOURCES), "check", "build", "validate", "publish")
 
 
 def main(argv: list[str]) -> int:

@@ -16,6 +16,7 @@ import math
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,10 @@ def working_days_after_until(start: dt.date, end: dt.date) -> int:
 
 
 def ts(value: Any) -> dt.datetime | None:
-    if not value:
+    """A v2 timestamp string yyyyMMddHHmmss; "" and None are absent; anything else raises."""
+    if value is None or not str(value).strip():
         return None
-    return dt.datetime.strptime(str(value), "%Y%m%d%H%M%S")
+    return dt.datetime.strptime(str(value).strip(), "%Y%m%d%H%M%S")
 
 
 def code(value: Any) -> str | None:
@@ -45,13 +47,48 @@ def code(value: Any) -> str | None:
     return text or None
 
 
+def flag(value: Any) -> str | None:
+    """A v2 code as text: trimmed, an integral number as its integer ("2.0" -> "2"), "" -> None."""
+    text = code(value)
+    if text is None:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    return str(int(number)) if number.is_finite() and number == number.to_integral_value() else text
+
+
+def amount(value: Any) -> int | None:
+    """A v2 amount: an integral number, "" -> None; anything else raises ValueError."""
+    text = code(value)
+    if text is None:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not number.is_finite() or number != number.to_integral_value() or abs(number) >= 2**63:
+        raise ValueError(text)
+    return int(number)
+
+
+def read_text(path: Path) -> str:
+    data = path.read_bytes()
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec)
+    return data.decode("utf-8-sig")
+
+
 @dataclass
 class Dossier:
     id: str
     service: str | None
     agency: str | None
     district: str | None
-    channel: int
+    channel: int | None
     status: int
     submitted: dt.datetime
     received: dt.datetime | None
@@ -59,13 +96,14 @@ class Dossier:
     finished: dt.datetime | None
     returned: dt.datetime | None
     refused: dt.datetime | None
-    paid_online: int
+    paid_online: int | None
     e_result: bool
     digitised: bool
     fee_expected: int
     deadline: int | None
     field: str | None
     rounds: list[tuple[dt.datetime, dt.datetime | None]]
+    synced: bool = True
     # derived
     is_received: bool = False
     is_ended: bool = False
@@ -78,50 +116,145 @@ class Dossier:
     state: str = ""
 
 
-def load_snapshots(landing: Path) -> list[tuple[dt.date, dict[str, tuple[int, str | None]]]]:
-    """Per catalog snapshot day, each service's (deadline in working days, field)."""
+def load_snapshots(landing: Path) -> list[tuple[dt.date, dict[str, tuple[int | None, str | None]]]]:
+    """Per catalog snapshot day, each procedure's (deadline in working days, field); a deadline in
+    another unit (calendar days, hours, months) is None here."""
     out = []
     for path in sorted((landing / "catalog").glob("services_*.csv")):
-        rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
-        out.append((dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date(),
-                    {code(r["MaTTHC"]): (int(r["ThoiHanGiaiQuyet"]), code(r["MaLinhVuc"])) for r in rows}))
+        rows = csv.DictReader(io.StringIO(read_text(path), newline=""))
+        table: dict[str, tuple[int | None, str | None]] = {}
+        for r in rows:
+            unit = code(r["DonViThoiHan"]) or "NgayLamViec"
+            table[code(r["MaTTHC"])] = (int(r["ThoiHanGiaiQuyet"]) if unit == "NgayLamViec" else None,
+                                        code(r["MaLinhVuc"]))
+        out.append((dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date(), table))
     return out
 
 
-def in_force(snapshots: list[tuple[dt.date, dict[str, tuple[int, str | None]]]], service: str | None,
+def in_force(snapshots: list[tuple[dt.date, dict[str, tuple[int | None, str | None]]]], service: str | None,
              day: dt.date) -> tuple[int | None, str | None]:
     """(deadline, field) in the snapshot in force on `day` (the first snapshot before any)."""
     valid = [s for d, s in snapshots if d <= day] or [snapshots[0][1]]
     return valid[-1].get(service, (None, None))
 
 
+@dataclass
+class Agency:
+    code: str
+    level: str | None
+    parent: str | None
+    unit: str | None
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+def load_agencies(landing: Path) -> dict[str, list[Agency]]:
+    """Each agency's versions: the union of the snapshots, one per (code, NgayHieuLuc), as the
+    latest snapshot states it."""
+    stated: dict[tuple[str, dt.date], Agency] = {}
+    for path in sorted((landing / "agencies").glob("coquan_*.csv")):
+        for r in csv.DictReader(io.StringIO(read_text(path), newline="")):
+            start = dt.date.fromisoformat(r["NgayHieuLuc"].strip())
+            stop = dt.date.fromisoformat(r["NgayHetHieuLuc"].strip()) if r["NgayHetHieuLuc"].strip() else None
+            agency = Agency(code(r["MaDinhDanh"]), code(r["CapCoQuan"]), code(r["MaCoQuanCha"]), code(r["MaDVHC"]),
+                            start, stop)
+            stated[(agency.code, start)] = agency
+    out: dict[str, list[Agency]] = defaultdict(list)
+    for agency in sorted(stated.values(), key=lambda a: (a.code, a.valid_from)):
+        out[agency.code].append(agency)
+    return out
+
+
+def agency_on(agencies: dict[str, list[Agency]], agency_code: str | None, day: dt.date) -> Agency | None:
+    versions = agencies.get(agency_code or "", [])
+    for i, a in enumerate(versions):
+        end = min([d for d in (a.valid_to, versions[i + 1].valid_from if i + 1 < len(versions) else None) if d],
+                  default=None)
+        if a.valid_from <= day and (end is None or day < end):
+            return a
+    return None
+
+
+def district_of(agencies: dict[str, list[Agency]], agency_code: str | None, day: dt.date) -> str | None:
+    """The 3-digit unit of the nearest agency at or above the dossier's agency (four levels)."""
+    current = agency_on(agencies, agency_code, day)
+    for _ in range(4):
+        if current is None:
+            return None
+        if current.unit and len(current.unit) == 3:
+            return current.unit
+        current = agency_on(agencies, current.parent, day)
+    return None
+
+
+def _record_or_none(record: Any) -> dict[str, Any] | None:
+    """The record's facts, or None where landing would quarantine it (sources.md v2 §3)."""
+    if not isinstance(record, dict) or code(record.get("MaHoSo")) is None:
+        return None
+    try:
+        status = int(flag(record.get("TrangThaiHoSo")) or "")
+        if not 1 <= status <= 10:
+            return None
+        dates = {k: ts(record.get(k)) for k in ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",
+                                               "NgayTra", "NgayTuChoi")}
+        fees = [amount(f.get("Gia")) for f in (record.get("DanhSachLePhi") or [])]
+        rounds = sorted((ts(b.get("NgayBoSung")), ts(b.get("NgayTiepNhanBoSung")), ts(b.get("NgayHenTraTruoc")))
+                        for b in (record.get("DanhSachHoSoBoSung") or []))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return {"status": status, "dates": dates, "fees": fees, "rounds": rounds}
+
+
 def load_dossiers(landing: Path, as_of: dt.datetime) -> dict[str, Dossier]:
+    """Each dossier's state in its latest accepted call (sources.md v2 §3): by ThoiGianDongBo, then
+    folder, file and position; a dossier with no accepted call takes its latest call's state."""
     snapshots = load_snapshots(landing)
-    latest: dict[str, tuple[tuple, dict]] = {}
-    for path in sorted((landing / "dossiers").glob("*/*.jsonl")):
-        for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+    agencies = load_agencies(landing)
+    latest: dict[str, tuple[tuple, dict, dict, str | None]] = {}
+    accepted_any: dict[str, bool] = defaultdict(bool)
+    for path in sorted((landing / "dossiers").glob("*/*")):
+        if path.suffix.lower() != ".json":
+            continue
+        try:
+            call = json.loads(read_text(path))
+            sent_at = ts(call["ThoiGianDongBo"])
+            records = call["data"] or []
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            continue
+        if sent_at is None or code(call.get("MaDinhDanhDV")) is None or not isinstance(records, list):
+            continue
+        answer = call.get("KetQua")
+        accepted = isinstance(answer, dict) and flag(answer.get("error_code")) == "0"
+        for number, record in enumerate(records, start=1):
+            facts = _record_or_none(record)
+            if facts is None:
                 continue
-            if not isinstance(record, dict) or not str(record.get("MaHoSo") or "").strip():
-                continue
-            key = (ts(record["NgayCapNhat"]), path.parent.name, path.name, number)
             dossier_id = code(record["MaHoSo"])
+            accepted_any[dossier_id] |= accepted
+            key = (accepted, sent_at, path.parent.name, path.name, number)
             if dossier_id not in latest or key > latest[dossier_id][0]:
-                latest[dossier_id] = (key, record)
+                latest[dossier_id] = (key, record, facts, code(call["MaDinhDanhDV"]))
     dossiers = {}
-    for dossier_id, (_, r) in latest.items():
+    for dossier_id, (_, r, facts, agency) in latest.items():
+        dates = facts["dates"]
+        rounds = facts["rounds"]
+        live = [a for a in (r.get("TaiLieuNop") or []) if flag(a.get("IsDeleted")) != "1"]
+        paid_code = flag(r.get("DuocThanhToanTrucTuyen")) or "0"
+        day = (dates["NgayTiepNhan"] or dates["NgayNopHoSo"]).date()
         d = Dossier(
-            id=dossier_id, service=code(r["MaTTHC"]), agency=code(r["MaCoQuan"]), district=code(r["MaDiaBan"]),
-            channel=int(r["KenhThucHien"]), status=int(r["TrangThaiHoSo"]), submitted=ts(r["NgayNopHoSo"]),
-            received=ts(r["NgayTiepNhan"]), due=ts(r["NgayHenTra"]), finished=ts(r["NgayKetThucXuLy"]),
-            returned=ts(r["NgayTra"]), refused=ts(r["NgayTuChoi"]), paid_online=int(r["DuocThanhToanTrucTuyen"]),
-            e_result=r["CoKetQuaDienTu"] == 1, digitised=r["DaSoHoa"] == 1,
-            fee_expected=sum(int(f["Gia"]) for f in r["DanhSachLePhi"]),
-            deadline=in_force(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date())[0],
-            field=in_force(snapshots, code(r["MaTTHC"]), ts(r["NgayNopHoSo"]).date())[1],
-            rounds=[(ts(b["NgayYeuCau"]), ts(b["NgayBoSung"])) for b in r["DanhSachBoSung"]],
+            id=dossier_id, service=code(r.get("MaTTHC")), agency=agency, district=district_of(agencies, agency, day),
+            channel={"1": 1, "2": 2, "3": 3}.get(flag(r.get("KenhThucHien")) or "1"), status=facts["status"],
+            submitted=dates["NgayNopHoSo"], received=dates["NgayTiepNhan"],
+            due=(rounds[0][2] if rounds and rounds[0][2] else dates["NgayHenTra"]),
+            finished=dates["NgayKetThucXuLy"], returned=dates["NgayTra"], refused=dates["NgayTuChoi"],
+            paid_online={"0": 0, "1": 1, "2": 2}.get(paid_code),
+            e_result=any(code(g.get("DuongDanTepTinKetQua")) for g in (r.get("DanhSachGiayToKetQua") or [])),
+            digitised=any(flag(a.get("DuocSoHoa")) == "1" for a in live),
+            fee_expected=sum(f for f in facts["fees"] if f is not None),
+            deadline=in_force(snapshots, code(r.get("MaTTHC")), dates["NgayNopHoSo"].date())[0],
+            field=in_force(snapshots, code(r.get("MaTTHC")), dates["NgayNopHoSo"].date())[1],
+            rounds=[(a, b) for a, b, _ in rounds],
+            synced=accepted_any[dossier_id],
         )
         d.is_received = d.status not in (1, 3)
         d.is_ended = d.status in (7, 8, 9, 10)
@@ -211,9 +344,9 @@ def load_online_services(landing: Path, start: dt.date, end: dt.date) -> dict[st
         valid_to = days[i + 1] if i + 1 < len(days) else dt.date.max
         if days[i] >= end or valid_to <= start:
             continue
-        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+        for row in csv.DictReader(io.StringIO(read_text(path), newline="")):
             if row["MucDo"].strip() in ("3", "4"):
-                online[code(row["MaTTHC"])].add((code(row["MaCoQuan"]), code(row["MaLinhVuc"])))
+                online[code(row["MaTTHC"])].add((code(row["MaCoQuanChuTri"]), code(row["MaLinhVuc"])))
     return online
 
 

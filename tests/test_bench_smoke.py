@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,13 +25,17 @@ def test_bench_smoke_run_reports_every_stage(tmp_path: Path) -> None:
     summary = json.loads((results / "province-month.json").read_text())
     names = [stage["name"] for stage in summary["stages"]]
     for prefix in ("", "day: "):
-        for name in ("land dossiers", "validate raw dossiers", "dbt build", "validate marts", "publish"):
+        for name in (*(f"land {source}" for source in SOURCES), *(f"validate raw {source}" for source in SOURCES),
+                     "dbt build", "validate marts", "publish"):
             assert prefix + name in names
     assert "airflow: dag.test() overhead" in names
     builds = {s["name"]: s["extra"] for s in summary["stages"] if s["name"].endswith("dbt build")}
     assert builds["dbt build"]["mode"] == "full" and builds["day: dbt build"]["mode"] == "incremental"
-    # The second one-day run starts from the full run's state again: it sees the same changed batches.
-    assert len(summary["day_work_seconds_runs"]) == 2 and summary["day_changed_batches_runs"] == [2, 2]
+    # The second one-day run starts from the full run's state again: it sees the same changed batches,
+    # the day's batch of each source delivered in day folders (dossier calls, processing log, payments).
+    day_batches = len([source for source in SOURCES if source not in SNAPSHOT_SOURCES])
+    assert len(summary["day_work_seconds_runs"]) == 2
+    assert summary["day_changed_batches_runs"] == [day_batches, day_batches]
     assert summary["generated"]["dossiers"] > 0 and summary["full_peak_rss_mb"] > 0
     assert 0 < summary["validation_share"] < 1
     check = summary["floor_check"]

@@ -16,34 +16,60 @@ import pyarrow.parquet as pq
 import pytest
 
 from dichvucong import tasks, transform
+from dichvucong.cli import snapshot_start
 from dichvucong.config import Settings
 from dichvucong.landing import lake
+from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 
 from .conftest import SMALL_END, SMALL_START
 
 CUT = dt.date(2024, 2, 26)  # the full build covers [SMALL_START, CUT); then one build per day
 OLD_BATCH = dt.date(2024, 2, 12)  # late records are delivered again in this batch
+# A day with no late data, the test's or the sources' own. (Not CUT: its batch holds a dossier first
+# readable three weeks after its reception, its insert call of 2024-02-05 being a file cut short,
+# and that dossier's backlog rightly reaches every day.)
+ORDINARY_DAY = CUT + dt.timedelta(days=4)
 STAMP = "%Y%m%d%H%M%S"
+# The sources delivered in day folders (dossier and processing-log calls, payments): each is one batch a day.
+DAY_FOLDER_SOURCES = tuple(s for s in SOURCES if s not in SNAPSHOT_SOURCES)
 
 
-def _ingest(start: dt.date, end: dt.date, sources: tuple[str, ...] = ("catalog", "dossiers", "payments")) -> None:
+def _ingest(landing: Path, start: dt.date, end: dt.date, sources: tuple[str, ...] = SOURCES,
+            first: bool = False) -> None:
+    """Land the sources' batch days [start, end); the `first` landing, as the main job does, also
+    lands the snapshots (agency list, catalog) in force at `start`."""
     for source in sources:
-        tasks.ingest(source, start, end)
+        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
+        tasks.ingest(source, since, end)
+
+
+def _calls(landing: Path, before: dt.date) -> list[tuple[Path, dict]]:
+    """The readable dossier sync calls (sources.md v2 §3) of the batches before `before`, in batch and
+    file order; a file in UTF-16 is decoded by its byte-order mark, one that is not JSON is skipped."""
+    calls = []
+    for path in sorted((landing / "dossiers").glob("*/*.json")):
+        if dt.date.fromisoformat(path.parent.name) >= before:
+            continue
+        data = path.read_bytes()
+        try:
+            call = json.loads(data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"))
+        except ValueError:
+            continue
+        if isinstance(call, dict) and isinstance(call.get("data"), list):
+            calls.append((path, call))
+    return calls
 
 
 def _latest_records(landing: Path, before: dt.date) -> dict[str, dict]:
+    """Each dossier's state in its latest accepted call, with the call's agency as `_agency`."""
     latest: dict[str, dict] = {}
-    for path in sorted((landing / "dossiers").glob("*/*.jsonl")):
-        if dt.date.fromisoformat(path.parent.name) >= before:
+    for _, call in _calls(landing, before):
+        if call.get("KetQua", {}).get("error_code") != "0":
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            key = record.get("MaHoSo")
-            if key and (key not in latest or record["NgayCapNhat"] >= latest[key]["NgayCapNhat"]):
-                latest[key] = record
+        for record in call["data"]:
+            key = record.get("MaHoSo") if isinstance(record, dict) else None
+            if key and (key not in latest or call["ThoiGianDongBo"] >= latest[key]["_sent"]):
+                latest[key] = dict(record, _agency=call["MaDinhDanhDV"], _sent=call["ThoiGianDongBo"])
     return latest
 
 
@@ -51,31 +77,52 @@ def _shift(value: str, **delta: float) -> str:
     return (dt.datetime.strptime(value, STAMP) + dt.timedelta(**delta)).strftime(STAMP)
 
 
+def _round(asked: str, answered: str, due_before: str, due_after: str) -> dict[str, str]:
+    """A supplement round of DanhSachHoSoBoSung (v2: NgayBoSung is the request, NgayTiepNhanBoSung the answer)."""
+    return {"NguoiYeuCauBoSung": "Cán bộ một cửa", "NoiDungBoSung": "Bổ sung giấy tờ", "NgayBoSung": asked,
+            "NguoiTiepNhanBoSung": "Cán bộ một cửa" if answered else "", "NgayTiepNhanBoSung": answered,
+            "TrangThaiBoSung": "1" if answered else "0", "NgayHenTraTruoc": due_before, "NgayHenTraMoi": due_after}
+
+
 def deliver_late_dossier_corrections(landing: Path, updated_at: dt.datetime) -> dict[str, str]:
-    """Write, into an old batch, corrected states of early dossiers and one dossier never seen
-    before: the kinds of late data that move indicators of past days and weeks."""
-    records = _latest_records(landing, CUT)
-    early = sorted((r for r in records.values()
-                    if r["NgayTiepNhan"] and r["NgayTiepNhan"] < "20240210" and r["NgayHenTra"]),
+    """Write, into an old batch, sync calls with corrected states of early dossiers and one dossier
+    never seen before: the kinds of late data that move indicators of past days and weeks. Each
+    call is sent by the dossier's agency, but the moved dossier's by another agency."""
+    # Dossiers whose last call before the corrections is older than CUT: no later batch sends them
+    # again, so the corrected states stay their latest.
+    records = _latest_records(landing, SMALL_END)
+    early = sorted((r for r in records.values() if r["_sent"] < f"{CUT:%Y%m%d}"
+                    and r["NgayTiepNhan"] and r["NgayTiepNhan"] < "20240210" and r["NgayHenTra"]),
                    key=lambda r: r["MaHoSo"])
-    ended = [r for r in early if r["TrangThaiHoSo"] in (9, 10) and r["NgayKetThucXuLy"]]
-    still_open = [r for r in early if r["TrangThaiHoSo"] in (4, 5)]
+    ended = [r for r in early if r["TrangThaiHoSo"] in ("9", "10") and r["NgayKetThucXuLy"]]
+    still_open = [r for r in early if r["TrangThaiHoSo"] in ("4", "5")]
     assert len(ended) >= 3 and still_open, "the generated sources should hold early ended and open dossiers"
     stamp = updated_at.strftime(STAMP)
-    due_moved = dict(ended[0], NgayHenTra=_shift(ended[0]["NgayHenTra"], days=-6), NgayCapNhat=stamp)
+    # The due date moves six days earlier (with rounds, due_at is the first round's NgayHenTraTruoc).
+    due = _shift(ended[0]["NgayHenTra"], days=-6)
+    due_moved = dict(ended[0], NgayHenTra=due, DanhSachHoSoBoSung=[
+        dict(r, NgayHenTraTruoc=due) if i == 0 and r.get("NgayHenTraTruoc") else r
+        for i, r in enumerate(ended[0].get("DanhSachHoSoBoSung") or [])])
     received = ended[1]["NgayTiepNhan"]
-    second_round = dict(ended[1], NgayCapNhat=stamp, DanhSachBoSung=[
-        {"NgayYeuCau": _shift(received, hours=2), "NgayBoSung": _shift(received, hours=5)},
-        {"NgayYeuCau": _shift(received, hours=6), "NgayBoSung": _shift(received, hours=9)},
+    first_due = ended[1]["NgayHenTra"]
+    second_round = dict(ended[1], DanhSachHoSoBoSung=[
+        _round(_shift(received, hours=2), _shift(received, hours=5), first_due, _shift(first_due, hours=3)),
+        _round(_shift(received, hours=6), _shift(received, hours=9), _shift(first_due, hours=3),
+               _shift(first_due, hours=6)),
     ])
-    other_agency = next(r["MaCoQuan"] for r in early if r["MaCoQuan"] != ended[2]["MaCoQuan"])
-    moved_agency = dict(ended[2], MaCoQuan=other_agency, NgayCapNhat=stamp)
-    round_asked = dict(still_open[0], NgayCapNhat=stamp, DanhSachBoSung=[
-        {"NgayYeuCau": _shift(still_open[0]["NgayTiepNhan"], days=1), "NgayBoSung": ""}])
-    newcomer = dict(ended[0], MaHoSo=ended[0]["MaHoSo"] + "-LATE", NgayCapNhat=stamp)
-    out = landing / "dossiers" / OLD_BATCH.isoformat() / f"hoso_{OLD_BATCH:%Y%m%d}_99.jsonl"
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
-                           for r in (due_moved, second_round, moved_agency, round_asked, newcomer)), encoding="utf-8")
+    other_agency = next(r["_agency"] for r in early if r["_agency"] != ended[2]["_agency"])
+    moved_agency = dict(ended[2], _agency=other_agency)
+    round_asked = dict(still_open[0], DanhSachHoSoBoSung=[
+        _round(_shift(still_open[0]["NgayTiepNhan"], days=1), "", still_open[0]["NgayHenTra"], "")])
+    newcomer = dict(ended[0], MaHoSo=ended[0]["MaHoSo"] + "-LATE")
+    folder = landing / "dossiers" / OLD_BATCH.isoformat()
+    for number, record in enumerate((due_moved, second_round, moved_agency, round_asked, newcomer), start=901):
+        call = {"MaDinhDanhDV": record["_agency"], "ThoiGianDongBo": stamp,
+                "LoaiDongBo": "insert" if record is newcomer else "update",
+                "KetQua": {"error_code": "0", "message": ""},
+                "data": [{k: v for k, v in record.items() if not k.startswith("_")}]}
+        (folder / f"hoso_{stamp}_{record['_agency']}_{number}.json").write_text(
+            json.dumps(call, ensure_ascii=False), encoding="utf-8")
     return {"due_moved": due_moved["MaHoSo"], "second_round": second_round["MaHoSo"],
             "moved_agency": moved_agency["MaHoSo"], "newcomer": newcomer["MaHoSo"],
             "newcomer_received": newcomer["NgayTiepNhan"][:8]}
@@ -137,7 +184,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     settings = Settings.from_env()
     warehouse, marts = settings.warehouse_path, settings.marts_path
 
-    _ingest(SMALL_START, CUT)
+    _ingest(landing, SMALL_START, CUT, first=True)
     first = transform.build(settings, dt.datetime.combine(CUT, dt.time()))
     assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
 
@@ -147,25 +194,26 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
         as_of = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
         if day == CUT + dt.timedelta(days=1):
             late = deliver_late_dossier_corrections(landing, as_of - dt.timedelta(hours=3))
-            _ingest(OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers",))
+            _ingest(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers",))
         if day == CUT + dt.timedelta(days=2):
             corrected = correct_an_old_payment(landing)
             batch = dt.date.fromisoformat(corrected.parent.name)
-            _ingest(batch, batch + dt.timedelta(days=1), ("payments",))
+            _ingest(landing, batch, batch + dt.timedelta(days=1), ("payments",))
         if day == CUT + dt.timedelta(days=3):
             # A batch landed again unchanged is no change: only the new day is refreshed.
-            _ingest(OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers", "payments"))
-        _ingest(day, day + dt.timedelta(days=1))
+            _ingest(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), DAY_FOLDER_SOURCES)
+        _ingest(landing, day, day + dt.timedelta(days=1))
         report = transform.build(settings, as_of)
         assert report.mode == "incremental", report
-        if day == CUT:
+        if day == ORDINARY_DAY:
             # An ordinary day: its own periods and those its dossiers' changes reach, not all of them.
             scoped = _scalar(warehouse,
                              "select count(*) from intermediate.int_refresh_periods where period_type = 'day'")
             all_days = _scalar(warehouse, "select count(*) from intermediate.int_periods where period_type = 'day'")
             assert 0 < scoped < all_days
         if day == CUT + dt.timedelta(days=1):
-            assert report.changed_batches == 3  # the day's dossiers and payments, and the old batch
+            # The day's dossiers, processing log and payments, and the old batch.
+            assert report.changed_batches == len(DAY_FOLDER_SOURCES) + 1
             # Only affected dossiers and periods are recomputed; the late ones are among them.
             # (Dossiers still open are always recomputed: their waits and overdue state run on with time.)
             recomputed = _scalar(warehouse, "select count(*) from intermediate.int_refresh_dossiers")
@@ -180,7 +228,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
             received = dt.datetime.strptime(late["newcomer_received"], "%Y%m%d").date().isoformat()
             assert received in days
         if day == CUT + dt.timedelta(days=3):
-            assert report.changed_batches == 2
+            assert report.changed_batches == len(DAY_FOLDER_SOURCES)
         day += dt.timedelta(days=1)
 
     assert _scalar(marts, "select count(*) from marts.kpi_766 where on_time_rate is not null") > 0
@@ -205,12 +253,13 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
 
     # The dbt tests of an incremental build read the changed batches: a bad row in one fails the build.
     bad_day = SMALL_END
-    rows = pq.read_table(lake.partition_path(settings.lake_dir, "raw_dossiers", bad_day - dt.timedelta(days=1)))
+    rows = pq.read_table(lake.partition_path(settings.lake_dir, "raw_dossier_syncs", bad_day - dt.timedelta(days=1)))
     bad = rows.slice(0, 1).set_column(rows.schema.get_field_index("MaHoSo"), "MaHoSo", pa.nulls(1, pa.string()))
     bad = bad.set_column(bad.schema.get_field_index("_batch_date"), "_batch_date", pa.array([bad_day], pa.date32()))
-    lake.write_partition(lake.partition_path(settings.lake_dir, "raw_dossiers", bad_day), "raw_dossiers", bad)
-    with pytest.raises(transform.TransformError, match=r"not_null_onestop_raw_dossiers_MaHoSo\.\w+ \(fail"):
+    lake.write_partition(lake.partition_path(settings.lake_dir, "raw_dossier_syncs", bad_day), "raw_dossier_syncs",
+                         bad)
+    with pytest.raises(transform.TransformError, match=r"not_null_onestop_raw_dossier_syncs_MaHoSo\.\w+ \(fail"):
         transform.build(settings, dt.datetime.combine(bad_day + dt.timedelta(days=1), dt.time()))
-    source_test = next(run.rglob("source_not_null_onestop_raw_dossiers_MaHoSo.sql")).read_text()
+    source_test = next(run.rglob("source_not_null_onestop_raw_dossier_syncs_MaHoSo.sql")).read_text()
     assert f"batch_date in (date '{bad_day}')" in source_test
 

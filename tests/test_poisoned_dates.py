@@ -12,7 +12,9 @@ import duckdb
 import pytest
 
 from dichvucong import tasks
+from dichvucong.cli import snapshot_start
 from dichvucong.config import Settings
+from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 from dichvucong.transform import build
 from tests.conftest import SMALL_START
 
@@ -21,23 +23,35 @@ DAYS = 5
 HEADER = "MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien,TrangThai,ThoiGianGiaoDich,NgayDoiSoat"
 
 
+def _calls(folder: Path) -> list[dict]:
+    """The readable sync calls of one batch folder (sources.md v2 §3), in file order; a file in
+    UTF-16 is decoded by its byte-order mark, one that is not JSON is skipped."""
+    calls = []
+    for path in sorted(folder.glob("*.json")):
+        data = path.read_bytes()
+        try:
+            call = json.loads(data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"))
+        except ValueError:
+            continue
+        if isinstance(call, dict) and isinstance(call.get("data"), list):
+            calls.append(call)
+    return calls
+
+
 def _poison(landing: Path) -> dict[str, dict[str, str]]:
-    """Three new dossiers, each a copy of a real one with one poisoned timestamp, and a payment dated 1900."""
+    """Three new dossiers, each a copy of a real one with one poisoned timestamp (sent in a sync call
+    of their own, every value a string), and a payment dated 1900."""
     folder = landing / "dossiers" / f"{D + dt.timedelta(days=1)}"
-    records = []
-    for path in sorted(folder.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    source = next(r for r in records if isinstance(r, dict) and r.get("NgayTiepNhan") and r.get("NgayHenTra")
-                  and str(r.get("MaHoSo", "")).strip() == r.get("MaHoSo"))
+    call, source = next((c, r) for c in _calls(folder) if c.get("KetQua", {}).get("error_code") == "0"
+                        for r in c["data"] if isinstance(r, dict) and r.get("NgayTiepNhan") and r.get("NgayHenTra")
+                        and str(r.get("MaHoSo", "")).strip() == r.get("MaHoSo"))
     poisons = {"POISON-YEAR-1": {"NgayNopHoSo": "00010101080000"},
                "POISON-1900": {"NgayTiepNhan": "19000101080000"},
                "POISON-9999": {"NgayHenTra": "99991231170000"}}
-    lines = [json.dumps(dict(source, MaHoSo=code, **fields), ensure_ascii=False) for code, fields in poisons.items()]
-    (folder / "hoso_poisoned.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    poisoned = dict(call, LoaiDongBo="insert",
+                    data=[dict(source, MaHoSo=code, **fields) for code, fields in poisons.items()])
+    name = f"hoso_{call['ThoiGianDongBo']}_{call['MaDinhDanhDV']}_901.json"
+    (folder / name).write_text(json.dumps(poisoned, ensure_ascii=False), encoding="utf-8")
     day = D + dt.timedelta(days=2)
     (landing / "payments" / f"{day}" / f"doisoat_{day:%Y%m%d}_MOMO.csv").write_text(
         HEADER + f"\nPOISONPAY1,MOMO,1,POISON-1900,{source['MaTTHC']},2,50000,00,1900-01-01 09:00:00,{day}\n",
@@ -51,8 +65,9 @@ def test_a_poisoned_date_is_flagged_and_never_stretches_the_calendar(
     shutil.copytree(small_landing, landing)
     monkeypatch.setenv("DVC_LANDING_DIR", str(landing))
     poisons = _poison(landing)
-    for source in ("catalog", "dossiers", "payments"):
-        tasks.ingest(source, D, D + dt.timedelta(days=DAYS))
+    for source in SOURCES:  # as the main job lands them: each snapshot source from the snapshot in force at D
+        first = snapshot_start(landing, D, source) if source in SNAPSHOT_SOURCES else D
+        tasks.ingest(source, first, D + dt.timedelta(days=DAYS))
     settings = Settings.from_env()
     build(settings, dt.datetime.combine(D + dt.timedelta(days=DAYS), dt.time()))
 

@@ -67,10 +67,14 @@ KIND_WORDS = {
     "task_failed": ("TÁC VỤ THẤT BẠI", "task failed"),
 }
 SOURCE_WORDS = {"dossiers": ("hồ sơ", "dossiers"), "payments": ("đối soát thanh toán", "payment reconciliation"),
-                "catalog": ("danh mục thủ tục", "service catalog")}
-LANDING_TABLES = {"raw_dossiers": "dossiers", "raw_payments": "payments", "raw_catalog": "catalog"}
+                "catalog": ("danh mục thủ tục", "procedure catalog"), "agencies": ("danh sách cơ quan", "agency list"),
+                "processing": ("quá trình xử lý hồ sơ", "processing log")}
+LANDING_TABLES = {"raw_dossier_syncs": "dossiers", "raw_payments": "payments", "raw_catalog": "catalog",
+                  "raw_agencies": "agencies", "raw_processing_steps": "processing"}
 TABLE_WORDS = {
-    "raw_dossiers": ("bản ghi đồng bộ hồ sơ đã nạp", "landed dossier sync records", "dòng", "rows"),
+    "raw_dossier_syncs": ("bản ghi đồng bộ hồ sơ đã nạp", "landed dossier sync records", "dòng", "rows"),
+    "raw_agencies": ("danh sách cơ quan đã nạp", "landed agency list", "dòng", "rows"),
+    "raw_processing_steps": ("bước xử lý hồ sơ đã nạp", "landed processing steps", "dòng", "rows"),
     "raw_payments": ("dòng đối soát thanh toán đã nạp", "landed reconciliation lines", "dòng", "rows"),
     "raw_catalog": ("danh mục thủ tục đã nạp", "landed service catalog", "dòng", "rows"),
     "raw_files": ("các tệp nhận được", "the delivered files", "tệp", "files"),
@@ -93,6 +97,8 @@ CHECK_WORDS = {
                                              "More than {max:.0%} of a batch day's records quarantined"),
     ("raw_files", "unknown_columns"): ("Tệp có cột không có trong hợp đồng dữ liệu (giá trị của cột đó không được đọc)",
                                        "A file has columns the contract does not name (their values are not read)"),
+    ("raw_files", "missing_columns"): ("Tệp thiếu trường có trong hợp đồng dữ liệu (có thể bị đổi tên)",
+                                       "A file lacks keys the contract names (renamed, perhaps)"),
     ("raw_files", "total_line_matches"): ("Dòng tổng cộng của tệp đối soát khác tổng các giao dịch trong tệp",
                                           "A reconciliation file's total line is not the sum of its transactions"),
     ("raw_files", "files_in_day"): ("Ngày lô không nhận được tệp nào", "A batch day with no file delivered"),
@@ -387,7 +393,7 @@ def _what_to_do(alert: Alert) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- intervals
 
-_INTERVAL = re.compile(r"(?:(?P<source>dossiers|payments|catalog)_)?(?P<start>\d{4}-\d{2}-\d{2})"
+_INTERVAL = re.compile(r"(?:(?P<source>dossiers|payments|catalog|agencies|processing)_)?(?P<start>\d{4}-\d{2}-\d{2})"
                        r"(?:_(?P<end>\d{4}-\d{2}-\d{2}))?")
 
 
@@ -410,7 +416,7 @@ def _batch_days(table: str, interval: str) -> list[dt.date] | None:
     if not match.group("end"):
         return [start]
     end = dt.date.fromisoformat(match.group("end"))
-    last = end if table == "raw_catalog" else end - dt.timedelta(days=1)
+    last = end if table in ("raw_catalog", "raw_agencies") else end - dt.timedelta(days=1)
     return [start + dt.timedelta(days=n) for n in range((last - start).days + 1)]
 
 
@@ -567,9 +573,9 @@ def _locate(alert: Alert, items: dict[tuple[str, str | None], dict[str, Any]], s
                 _files_of_days(settings, source, days, finding)
         return
     if table == "raw_files" and days and source:
-        if source == "catalog":
+        if source in ("catalog", "agencies"):
             # validate_landed checks the catalog's snapshot days only: a day without one is no finding.
-            days = [d for d in days if lake.partition_path(settings.lake_dir, "raw_catalog", d).exists()]
+            days = [d for d in days if lake.partition_path(settings.lake_dir, lake.SOURCE_TABLES[source], d).exists()]
         checked = frames.files_frame(settings.lake_dir, source, days)
     elif table == "raw_volume" and days and source:
         checked = frames.volume_frame(settings.lake_dir, source, days)
@@ -638,10 +644,10 @@ def _files_of_days(settings: Settings, source: str, days: list[dt.date], finding
 def _rows_of_frame(con: Any, table: str, source: str | None, finding: Finding, item: dict[str, Any],
                    settings: Settings) -> None:
     if table == "raw_files":
-        rows = _select(con, "checked", "batch_date, file_name, file_error, quarantined_share, "
-                       "day_quarantined_share, unknown_columns, total_line_matches", finding, item, False)
-        for day, name, error, share, day_share, unknown, _total in rows:
-            vi, en = _file_detail(finding.column, error, share, day_share, unknown)
+        rows = _select(con, "checked", "batch_date, file_name, file_error, quarantined_share, day_quarantined_share, "
+                       "unknown_columns, missing_columns, total_line_matches", finding, item, False)
+        for day, name, error, share, day_share, unknown, missing, _total in rows:
+            vi, en = _file_detail(finding.column, error, share, day_share, unknown, missing)
             if finding.column == "quarantined_share" and name and (iso := _day(day)):
                 reasons = _top_reasons(settings, source, dt.date.fromisoformat(iso), name)
                 if reasons:
@@ -664,7 +670,8 @@ def _rows_of_frame(con: Any, table: str, source: str | None, finding: Finding, i
                 detail_en=f"source {en}: " + (f"its latest batch, {lag:.0f} days behind" if day else "no batch yet")))
 
 
-def _file_detail(column: str | None, error: Any, share: Any, day_share: Any, unknown: Any) -> tuple[str, str]:
+def _file_detail(column: str | None, error: Any, share: Any, day_share: Any, unknown: Any, missing: Any = 0
+                 ) -> tuple[str, str]:
     if column == "file_error":
         return f"lỗi: {_clean(error, 200)}", f"error: {_clean(error, 200)}"
     if column == "quarantined_share":
@@ -673,6 +680,8 @@ def _file_detail(column: str | None, error: Any, share: Any, day_share: Any, unk
         return f"{day_share:.0%} số bản ghi của ngày bị cách ly", f"{day_share:.0%} of the day's records quarantined"
     if column == "unknown_columns":
         return f"{unknown} cột ngoài hợp đồng", f"{unknown} column(s) outside the contract"
+    if column == "missing_columns":
+        return f"thiếu {missing} trường của hợp đồng", f"{missing} contract key(s) missing"
     if column == "total_line_matches":
         return "dòng tổng cộng khác tổng giao dịch", "total line differs from the sum of transactions"
     if column == "files_in_day":

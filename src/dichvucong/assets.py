@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from airflow.sdk import Asset
 
+from dichvucong.landing.layout import SOURCES
 from dichvucong.provinces import Province, suffix
 
 # DuckDB allows one writing process per file: every task that opens a
@@ -28,13 +29,12 @@ def province_assets(province: Province | None) -> ProvinceAssets:
     tail = suffix(province)
     root = "file:///dichvucong" + ("" if province is None else f"/{province.slug}")
     raw = {source: Asset(name=f"raw_{source}{tail}", uri=f"{root}/lake/raw_{source}", group="lake")
-           for source in ("catalog", "dossiers", "payments")}
+           for source in SOURCES}
     published = Asset(name=f"published_marts{tail}", uri=f"{root}/published/marts", group="marts")
     return ProvinceAssets(raw, published, WAREHOUSE_POOL + tail)
 
 
 _SINGLE = province_assets(None)
-RAW_CATALOG, RAW_DOSSIERS, RAW_PAYMENTS = (_SINGLE.raw[s] for s in ("catalog", "dossiers", "payments"))
 RAW_ASSETS = _SINGLE.raw
 PUBLISHED_MARTS = _SINGLE.published
 NATIONAL_RANKING = Asset(name="national_ranking", uri="file:///dichvucong/national/ranking", group="national")

@@ -22,7 +22,6 @@ import errno
 import fcntl
 import logging
 import os
-import re
 import sys
 import time
 import warnings
@@ -30,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dichvucong.landing import layout
 
 DEFAULT_START = dt.date(2022, 7, 1)
 DEFAULT_END = dt.date(2022, 10, 1)
@@ -44,13 +45,9 @@ EXIT_LOCKED = 75
 
 LOCK_NAME = ".run.lock"
 
-# The landing layout of sources.md, as FileDropReader reads it (landing.extract._EXPECTED).
-SOURCE_LAYOUT = {
-    "catalog": "catalog/services_YYYYMMDD.csv",
-    "dossiers": "dossiers/YYYY-MM-DD/*.jsonl",
-    "payments": "payments/YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv",
-}
-EXPECTED_LAYOUT = "expected layout (shared/spec/sources.md): " + ", ".join(SOURCE_LAYOUT.values())
+# The landing layout of sources.md v2, as FileDropReader reads it.
+SOURCE_LAYOUT = layout.EXPECTED
+EXPECTED_LAYOUT = layout.EXPECTED_LAYOUT
 
 # Third-party notices that are about a library's own dependencies, not about this pipeline or its
 # data, and that nobody running it can act on: (message regex, module regex of the line that
@@ -92,9 +89,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.out is None:
         raise SystemExit("simulate needs --out (or --provinces)")
     stats = generate(args.out, args.start, args.end, seed=args.seed, scale=args.scale, dirt_rate=args.dirt_rate)
-    print(f"{stats.dossiers:,} dossiers, {stats.sync_records:,} sync records in {stats.dossier_files} files, "
-          f"{stats.payment_rows:,} payment rows in {stats.payment_files} files, "
-          f"{stats.catalog_snapshots} catalog snapshots under {args.out}")
+    print(f"{stats.dossiers:,} dossiers, {stats.sync_records:,} sync records in {stats.dossier_files:,} calls "
+          f"({stats.rejected_calls:,} rejected), {stats.processing_records:,} processing records in "
+          f"{stats.processing_files:,} calls, {stats.payment_rows:,} payment rows in {stats.payment_files:,} files, "
+          f"{stats.agency_snapshots} agency and {stats.catalog_snapshots} catalog snapshots under {args.out}")
     print("dirt injected: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.dirt.items())))
     return 0
 
@@ -104,12 +102,8 @@ def batch_days(folder: Path) -> list[dt.date]:
     with a real date. Other entries (`20220706`, `2022-13-45`, a file) belong to no batch day, as
     the landing reads them (`landing.extract._folder_day`): `date.fromisoformat` alone would take
     `20220706` since Python 3.11. An absent folder has none."""
-    days = []
-    for child in folder.iterdir() if folder.is_dir() else []:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", child.name) and child.is_dir():
-            with contextlib.suppress(ValueError):
-                days.append(dt.date.fromisoformat(child.name))
-    return sorted(days)
+    return sorted(day for child in (folder.iterdir() if folder.is_dir() else [])
+                  if (day := layout.folder_day(child.name)) is not None and child.is_dir())
 
 
 def landing_range(landing: Path) -> tuple[dt.date, dt.date] | None:
@@ -119,16 +113,20 @@ def landing_range(landing: Path) -> tuple[dt.date, dt.date] | None:
 
 
 def check_source_folder(landing: Path, source: str) -> Path:
-    """The folder of one source (`catalog`, `dossiers` or `payments`) under a landing directory.
+    """The folder of one source (`layout.SOURCES`) under a landing directory.
 
     Raises LandingLayoutError, naming the path and the expected layout, when the landing directory
-    or the source's folder is missing: a daily run would otherwise land an empty day (and a rerun
+    or a required source's folder is missing (the optional processing log's is only warned about):
+    a daily run would otherwise land an empty day (and a rerun
     replace a landed day with nothing) from a volume that is not mounted or a mistyped path.
     """
     if not landing.is_dir():
         raise LandingLayoutError(f"landing directory {landing} does not exist or is not a directory; "
                                  f"{EXPECTED_LAYOUT}")
     folder = landing / source
+    if not folder.is_dir() and source not in layout.REQUIRED_SOURCES:
+        log.warning("landing directory %s has no %s/ folder: no %s landed (optional source)", landing, source, source)
+        return folder
     if not folder.is_dir():
         raise LandingLayoutError(f"landing directory {landing} has no {source}/ folder; {EXPECTED_LAYOUT}"
                                  + _holds(landing))
@@ -157,6 +155,7 @@ class LandingLayout:
     dossier_days: int  # batch-day folders of dossiers/ in [start, end)
     payment_days: int  # batch-day folders of payments/ in [start, end)
     catalog_snapshots: int  # snapshots in force during [start, end): the one at start and those after
+    agency_snapshots: int = 1  # the same for the agency list
 
 
 def check_landing_layout(landing: Path, start: dt.date | None = None, end: dt.date | None = None
@@ -171,12 +170,10 @@ def check_landing_layout(landing: Path, start: dt.date | None = None, end: dt.da
     is in force during the range (delivered before `end`: the one in force at `start`, or a
     later one, which dossiers before it take). Reads names only, never a file's content.
     """
-    from dichvucong.landing.extract import catalog_day
-
     if not landing.is_dir():
         raise LandingLayoutError(f"landing directory {landing} does not exist or is not a directory; "
                                  f"{EXPECTED_LAYOUT}")
-    missing = [f"{source}/" for source in SOURCE_LAYOUT if not (landing / source).is_dir()]
+    missing = [f"{source}/" for source in layout.REQUIRED_SOURCES if not (landing / source).is_dir()]
     if missing:
         raise LandingLayoutError(f"landing directory {landing} has no {' and no '.join(missing)} folder; "
                                  f"{EXPECTED_LAYOUT}" + _holds(landing))
@@ -198,32 +195,34 @@ def check_landing_layout(landing: Path, start: dt.date | None = None, end: dt.da
         raise LandingLayoutError(
             f"--start {start} --end {end} holds no dossier batch day{only} of {landing}: it has {span} "
             f"(--end is the day after the last batch day)")
-    snapshots = sorted(day for p in (landing / "catalog").iterdir() if (day := catalog_day(p.name)) is not None)
-    in_force = [d for d in snapshots if d < end]
-    if not in_force:
-        first = f" (the first is of {snapshots[0]})" if snapshots else ""
-        raise LandingLayoutError(f"landing directory {landing} has no catalog snapshot delivered before {end}"
-                                 f"{first}: the marts need the catalog in force; expected "
-                                 f"{SOURCE_LAYOUT['catalog']}" + ("" if snapshots else _holds(landing / "catalog")))
-    at_start = [d for d in in_force if d <= start]
+    counted = {}
+    for source, role in (("catalog", "the catalog"), ("agencies", "the agency list")):
+        snapshots = sorted(day for p in (landing / source).iterdir()
+                           if (day := layout.snapshot_day(source, p.name)) is not None)
+        in_force = [d for d in snapshots if d < end]
+        if not in_force:
+            first = f" (the first is of {snapshots[0]})" if snapshots else ""
+            raise LandingLayoutError(f"landing directory {landing} has no {source} snapshot delivered before {end}"
+                                     f"{first}: the marts need {role} in force; expected "
+                                     f"{SOURCE_LAYOUT[source]}" + ("" if snapshots else _holds(landing / source)))
+        at_start = [d for d in in_force if d <= start]
+        counted[source] = len(in_force) - max(len(at_start) - 1, 0)
     return LandingLayout(landing, start, end, dossier_days=len(in_range),
                          payment_days=sum(start <= d < end for d in payments),
-                         catalog_snapshots=len(in_force) - max(len(at_start) - 1, 0))
+                         catalog_snapshots=counted["catalog"], agency_snapshots=counted["agencies"])
 
 
-def catalog_start(landing: Path, start: dt.date) -> dt.date:
-    """The day of the catalog snapshot in force on `start` (delivered on or before it), so that a
-    range that starts between two snapshots still has its catalog."""
-    from dichvucong.landing.extract import catalog_day
-
+def snapshot_start(landing: Path, start: dt.date, source: str = "catalog") -> dt.date:
+    """The day of the snapshot (`catalog` or `agencies`) in force on `start` (delivered on or
+    before it), so that a range that starts between two snapshots still has its list."""
     # A name outside the layout (an impossible date, say) is the landing's finding, not a crash here.
-    days = [day for p in (landing / "catalog").glob("*") if (day := catalog_day(p.name)) is not None]
+    days = [day for p in (landing / source).glob("*") if (day := layout.snapshot_day(source, p.name)) is not None]
     before = [d for d in days if d <= start]
     return max(before) if before else start
 
 
-def run_dags(start: dt.date, end: dt.date, dags_folder: Path, first_catalog_day: dt.date | None = None
-             ) -> dict[str, str]:
+def run_dags(start: dt.date, end: dt.date, dags_folder: Path,
+             first_snapshot_days: dict[str, dt.date] | None = None) -> dict[str, str]:
     """Run the real DAGs once each over [start, end): ingestion, then the build."""
     import pendulum
 
@@ -238,13 +237,14 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path, first_catalog_day:
     logical = pendulum.datetime(end.year, end.month, end.day, tz="Asia/Ho_Chi_Minh")
     states = {}
     conf = {"start": start.isoformat(), "end": end.isoformat()}
-    for dag_id in ("ingest_catalog", "ingest_dossiers", "ingest_payments", "build_marts"):
+    for dag_id in (*(f"ingest_{source}" for source in layout.SOURCES), "build_marts"):
         dag = bag.get_dag(dag_id)
         if dag is None:
             raise RuntimeError(f"DAG {dag_id} not found in {dags_folder}")
         run_conf = conf if dag_id != "build_marts" else {"as_of": f"{end.isoformat()}T00:00:00"}
-        if dag_id == "ingest_catalog" and first_catalog_day:
-            run_conf = {"start": first_catalog_day.isoformat(), "end": end.isoformat()}
+        snapshot_from = (first_snapshot_days or {}).get(dag_id.removeprefix("ingest_"))
+        if snapshot_from:  # the snapshot in force at the start is landed too
+            run_conf = {"start": snapshot_from.isoformat(), "end": end.isoformat()}
         began = time.monotonic()
         log.info("%s: starting, conf %s", dag_id, run_conf)
         run = dag.test(logical_date=logical, run_conf=run_conf)
@@ -320,7 +320,9 @@ def reset_lake_and_warehouse(settings: Any) -> None:
     published copy stays until a new one passes its gates; validation history and alert state stay."""
     import shutil
 
-    for name in ("raw_catalog", "raw_dossiers", "raw_payments", "load_audit", "quarantine", "_http_manifest"):
+    from dichvucong.landing import lake
+
+    for name in (*lake.SOURCE_TABLES.values(), "load_audit", "quarantine", "landing_findings", "_http_manifest"):
         shutil.rmtree(settings.lake_dir / name, ignore_errors=True)
     for path in (settings.warehouse_path, settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal"),
                  settings.marts_path, settings.marts_path.with_name(settings.marts_path.name + ".wal")):
@@ -380,10 +382,11 @@ def _run_locked(args: argparse.Namespace, settings: Any, repo_root: Path, began:
         log.info("generating synthetic sources for %s to %s (scale %s, seed %s) into %s", args.start,
                  args.end - dt.timedelta(days=1), args.scale, args.seed, settings.landing_dir)
         stats = generate(settings.landing_dir, args.start, args.end, seed=args.seed, scale=args.scale)
-        log.info("generated in %.1f s: %s dossiers (%s sync records in %s files), %s payment rows in %s files, "
-                 "%s catalog snapshot(s)", time.monotonic() - began, f"{stats.dossiers:,}",
-                 f"{stats.sync_records:,}", f"{stats.dossier_files:,}", f"{stats.payment_rows:,}",
-                 f"{stats.payment_files:,}", stats.catalog_snapshots)
+        log.info("generated in %.1f s: %s dossiers (%s sync records in %s calls), %s processing records in %s "
+                 "calls, %s payment rows in %s files, %s agency and %s catalog snapshot(s)", time.monotonic() - began,
+                 f"{stats.dossiers:,}", f"{stats.sync_records:,}", f"{stats.dossier_files:,}",
+                 f"{stats.processing_records:,}", f"{stats.processing_files:,}", f"{stats.payment_rows:,}",
+                 f"{stats.payment_files:,}", stats.agency_snapshots, stats.catalog_snapshots)
         try:  # what the generator wrote is laid out as the landing reads it: a check of the generator
             check_landing_layout(settings.landing_dir, args.start, args.end)
         except LandingLayoutError as exc:
@@ -397,7 +400,9 @@ def _run_locked(args: argparse.Namespace, settings: Any, repo_root: Path, began:
     if args.source == "http":
         server = _serve_landing(settings.landing_dir, args.seed)
     try:
-        run_dags(args.start, args.end, dags_folder, catalog_start(settings.landing_dir, args.start))
+        first_snapshots = {source: snapshot_start(settings.landing_dir, args.start, source)
+                           for source in layout.SNAPSHOT_SOURCES}
+        run_dags(args.start, args.end, dags_folder, first_snapshots)
     finally:
         if server is not None:
             server.shutdown()

@@ -14,6 +14,7 @@ from typing import Any
 from dichvucong.config import LOCAL_TZ, Settings
 from dichvucong.landing import lake
 from dichvucong.landing.extract import days_in, land
+from dichvucong.landing.layout import SNAPSHOT_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,9 @@ def resolve_interval(conf: dict[str, Any] | None, interval_start: Any, interval_
 def ingest(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     """Land one source's batch days [start, end) into the lake."""
     settings = Settings.from_env()
-    if settings.source_mode == "http" and source == "dossiers":
-        # The API serves dossiers by NgayCapNhat: a change synced late lands in the window of
-        # its own day, so the last few windows are read again to catch it.
+    if settings.source_mode == "http" and source in ("dossiers", "processing"):
+        # The API serves sync calls by ThoiGianDongBo: a call that reaches the outbox late lands
+        # in the window of its own day, so the last few windows are read again to catch it.
         start -= dt.timedelta(days=settings.http_lookback_days)
     report = land(source, start, end, settings)
     return report.as_dict()
@@ -92,8 +93,8 @@ def finish(summaries: list[Any], settings: Settings) -> list[dict[str, Any]]:
 def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     """Run the raw table's suite on the landed interval, and the volume check; a critical failure raises.
 
-    A catalog is delivered only when it changes: an interval without a
-    snapshot has nothing to validate, and the previous snapshot stays in force.
+    A snapshot source (agency list, catalog) is delivered only when it changes: an interval
+    without a snapshot has nothing to validate, and the previous snapshot stays in force.
     """
     from dichvucong.quality import validate
     from dichvucong.quality.frames import files_frame, raw_frame, raw_table, volume_frame
@@ -103,14 +104,14 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     days = days_in(start, end)
     interval = f"{start}_{end}"
     expectations = settings.expectations_dir
-    if source == "catalog":
-        # Each snapshot is a full catalog. The suite's checks are per row or per snapshot
+    if source in SNAPSHOT_SOURCES:
+        # Each snapshot is a full list. The suite's checks are per row or per snapshot
         # (unique per MaTTHC and batch day) except "at least one row": the snapshots with rows
         # are validated together in one run, and an empty snapshot on its own, where that check
         # fails (another snapshot's rows must not make it pass).
         snapshots = [d for d in days if lake.partition_path(settings.lake_dir, table, d).exists()]
         if not snapshots:
-            log.info("no catalog snapshot in %s to %s: nothing to validate", start, end)
+            log.info("no %s snapshot in %s to %s: nothing to validate", source, start, end)
             return {"table": table, "rows": 0, "snapshots": 0, "warnings": 0, "docs": []}
         frame = raw_frame(settings.lake_dir, table, snapshots)
         present = set(frame["_batch_date"])

@@ -59,7 +59,8 @@ class BuildReport:
 
 
 # Lake tables whose partitions feed the marts, and the name of their batches in the build plan.
-REFRESH_TABLES = {"raw_dossiers": "dossier", "raw_payments": "payment", "raw_catalog": "catalog"}
+REFRESH_TABLES = {"raw_dossier_syncs": "dossier", "raw_payments": "payment", "raw_catalog": "catalog",
+                  "raw_agencies": "agencies", "raw_processing_steps": "processing"}
 _STATE_SCHEMA = """
 create schema if not exists meta;
 create table if not exists meta.refresh_partitions (
@@ -196,8 +197,9 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
         checked.append(current := hashed(part))
         if before is None or before.sha256 != current.sha256:
             changed[REFRESH_TABLES[part.table]].append(part.day)
-    if changed["catalog"]:
-        return full_plan(f"catalog snapshot(s) changed: {', '.join(sorted(changed['catalog']))}")
+    for snapshots in ("catalog", "agencies"):  # a dated list: every dossier's facts may change
+        if changed[snapshots]:
+            return full_plan(f"{snapshots} snapshot(s) changed: {', '.join(sorted(changed[snapshots]))}")
     return RefreshPlan("incremental", "changed batches since the last build", current_hash,
                        previous_as_of=last["as_of"].strftime("%Y-%m-%d %H:%M:%S"),
                        batches={k: sorted(v) for k, v in changed.items()}, partitions=checked)
@@ -253,7 +255,7 @@ def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
 def landed_as_of(settings: Settings) -> dt.datetime:
     """Local midnight after the latest landed dossier batch: the default as-of time."""
     days = sorted(p.parent.name.removeprefix("batch_date=")
-                  for p in (settings.lake_dir / "raw_dossiers").glob("batch_date=*/data.parquet"))
+                  for p in (settings.lake_dir / "raw_dossier_syncs").glob("batch_date=*/data.parquet"))
     if not days:
         raise TransformError("no dossier batch has been landed: run the ingestion DAGs first")
     return dt.datetime.combine(dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1), dt.time())
@@ -262,7 +264,7 @@ def landed_as_of(settings: Settings) -> dt.datetime:
 def check_inputs(settings: Settings) -> None:
     from dichvucong.quality.history import ensure_table
 
-    for table in ("raw_catalog", "raw_dossiers", "raw_payments"):
+    for table in ("raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_payments"):
         if not any((settings.lake_dir / table).glob("batch_date=*/data.parquet")):
             raise TransformError(f"nothing landed for {table}: run its ingestion DAG first")
     ensure_table(settings.lake_dir)

@@ -35,6 +35,7 @@ import redis
 import yaml
 
 from dichvucong.config import REPO_ROOT
+from dichvucong.landing.layout import SOURCES
 from dichvucong.provinces import load_provinces
 from dichvucong.simulator import generate
 from tests.dags.test_scheduler import Stack, _free_port, _wait_for
@@ -42,7 +43,7 @@ from tests.dags.test_scheduler import Stack, _free_port, _wait_for
 pytestmark = pytest.mark.scheduler
 PROVINCES = (("vinh_phuc", "26", "Tỉnh Vĩnh Phúc", 0.02, 31), ("bac_ninh", "27", "Tỉnh Bắc Ninh", 0.03, 32),
              ("phu_tho", "25", "Tỉnh Phú Thọ", 0.012, 33))
-INGEST = ("ingest_catalog", "ingest_dossiers", "ingest_payments")
+INGEST = tuple(f"ingest_{source}" for source in SOURCES)
 MARTS = ("fct_dossiers", "fct_payments", "kpi_766", "agg_unit_period_indicators", "agg_fees_daily",
          "agg_service_usage_daily", "agg_processing_time_monthly")
 TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
@@ -84,7 +85,7 @@ REFERENCE = """
 import datetime as dt, sys
 from dichvucong import tasks
 start, end = dt.date.fromisoformat(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
-for source in ("catalog", "dossiers", "payments"):
+for source in ("agencies", "catalog", "dossiers", "processing", "payments"):
     tasks.ingest(source, start, end)
     tasks.validate_landed(source, start, end)
 tasks.check_landing_accounts()

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from dichvucong.config import REPO_ROOT
+from dichvucong.landing.layout import SOURCES
 from tests.conftest import main_job_env
+
+INGEST = tuple(f"ingest_{source}" for source in SOURCES)
 
 DAGS = REPO_ROOT / "dags"
 OWNER = "dichvucong-data"
@@ -27,10 +30,10 @@ def bag():
 
 def test_dags_import_without_errors(bag) -> None:
     assert not bag.import_errors
-    assert set(bag.dag_ids) == {"ingest_catalog", "ingest_dossiers", "ingest_payments", "build_marts"}
+    assert set(bag.dag_ids) == {*INGEST, "build_marts"}
 
 
-@pytest.mark.parametrize("dag_id", ["ingest_catalog", "ingest_dossiers", "ingest_payments", "build_marts"])
+@pytest.mark.parametrize("dag_id", [*INGEST, "build_marts"])
 def test_every_dag_follows_the_house_rules(bag, dag_id: str) -> None:
     dag = bag.get_dag(dag_id)
     assert dag.tags and dag.doc_md and dag.doc_md.strip().startswith("#")
@@ -44,7 +47,7 @@ def test_every_dag_follows_the_house_rules(bag, dag_id: str) -> None:
 def test_ingestion_is_daily_with_real_data_intervals(bag) -> None:
     from airflow.timetables.interval import CronDataIntervalTimetable
 
-    for source in ("catalog", "dossiers", "payments"):
+    for source in SOURCES:
         dag = bag.get_dag(f"ingest_{source}")
         assert isinstance(dag.timetable, CronDataIntervalTimetable)
         assert [t.task_id for t in dag.topological_sort()] == ["check_layout", "land", "validate"]
@@ -57,7 +60,8 @@ def test_the_build_waits_for_all_three_sources_and_holds_the_single_writer_pool(
     assert dag.max_active_runs == 1
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAll"  # all three, not any one of them
-    assert {a.name for a in condition.objects} == {"raw_catalog", "raw_dossiers", "raw_payments"}
+    # The required sources; the optional processing log does not hold the build back.
+    assert {a.name for a in condition.objects} == {"raw_agencies", "raw_catalog", "raw_dossiers", "raw_payments"}
     order = [t.task_id for t in dag.topological_sort()]
     assert order == ["check_landing", "check_freshness", "dbt_build", "validate_marts", "publish"]
     for task_id in ("dbt_build", "validate_marts", "publish"):
@@ -73,7 +77,7 @@ def _scheduler_params(dag):
     return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).params
 
 
-@pytest.mark.parametrize("dag_id", ["ingest_catalog", "ingest_dossiers", "ingest_payments"])
+@pytest.mark.parametrize("dag_id", INGEST)
 def test_ingestion_params_validate_the_range_conf(bag, dag_id: str) -> None:
     from airflow.sdk.exceptions import ParamValidationError
 
@@ -155,7 +159,7 @@ def test_a_deterministic_error_fails_an_ingestion_run_at_once_without_retries(tm
     assert "AirflowFailException: conf as_of '2024-02-30' is not a local date or date-time" in logs
     assert f"AirflowFailException: landing directory {landing} has no catalog/ folder" in logs
     assert "catalog/services_YYYYMMDD.csv" in logs and "(it holds: dossiers/, payments/)" in logs
-    assert not (home / "lake" / "raw_catalog").exists() and not (home / "lake" / "raw_dossiers").exists()
+    assert not (home / "lake" / "raw_catalog").exists() and not (home / "lake" / "raw_dossier_syncs").exists()
 
 
 def test_dag_files_import_nothing_heavy() -> None:
@@ -180,7 +184,7 @@ def test_a_provinces_file_gives_each_province_its_own_dags_assets_and_pool(tmp_p
     monkeypatch.setenv("DVC_PROVINCES_FILE", str(config))
     bag = DagBag(str(DAGS))
     assert not bag.import_errors
-    expected = {f"{dag}__{slug}" for dag in ("ingest_catalog", "ingest_dossiers", "ingest_payments", "build_marts")
+    expected = {f"{dag}__{slug}" for dag in (*INGEST, "build_marts")
                 for slug in ("vinh_phuc", "bac_ninh")}
     assert set(bag.dag_ids) == expected | {"national_ranking"}
     for slug in ("vinh_phuc", "bac_ninh"):

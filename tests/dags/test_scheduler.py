@@ -29,11 +29,12 @@ import duckdb
 import pytest
 
 from dichvucong.config import REPO_ROOT
+from dichvucong.landing.layout import SOURCES
 from dichvucong.simulator import generate
 from tests import reference_metrics as ref
 
 pytestmark = pytest.mark.scheduler
-INGEST = ("ingest_catalog", "ingest_dossiers", "ingest_payments")
+INGEST = tuple(f"ingest_{source}" for source in SOURCES)
 DAG_IDS = (*INGEST, "build_marts")
 
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from dichvucong.cli import LandingLayoutError, check_landing_layout, landing_range
+from dichvucong.landing.layout import REQUIRED_SOURCES, SOURCES
 from tests.conftest import SMALL_END, SMALL_START, main_job_env
 
-LAYOUT = ("expected layout (shared/spec/sources.md): catalog/services_YYYYMMDD.csv, dossiers/YYYY-MM-DD/*.jsonl, "
+LAYOUT = ("expected layout (shared/spec/sources.md v2): agencies/coquan_YYYYMMDD.csv, catalog/services_YYYYMMDD.csv, "
+          "dossiers/YYYY-MM-DD/*.json, processing/YYYY-MM-DD/*.json, "
           "payments/YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv")
 
 
@@ -32,13 +34,13 @@ def _run(home: Path, *args: str, timeout: float = 120, **extra: str) -> tuple[su
 def _landing_without(small_landing: Path, folder: Path, missing: str) -> Path:
     """The small landing, its source folders linked, less one."""
     folder.mkdir()
-    for source in ("catalog", "dossiers", "payments"):
+    for source in SOURCES:
         if source != missing:
             (folder / source).symlink_to(small_landing / source, target_is_directory=True)
     return folder
 
 
-@pytest.mark.parametrize("missing", ["catalog", "dossiers", "payments"])
+@pytest.mark.parametrize("missing", REQUIRED_SOURCES)
 def test_a_landing_without_a_source_folder_is_refused_at_once(small_landing: Path, tmp_path: Path,
                                                              missing: str) -> None:
     landing = _landing_without(small_landing, tmp_path / "landing", missing)
@@ -72,7 +74,8 @@ def test_the_layout_rules(small_landing: Path, tmp_path: Path) -> None:
     assert check_landing_layout(small_landing, dt.date(2024, 2, 20), SMALL_END).catalog_snapshots == 1
 
     # A path one level too deep: every folder missing is named, and what the path holds is shown.
-    with pytest.raises(LandingLayoutError, match=r"has no catalog/ and no dossiers/ and no payments/ folder; "
+    with pytest.raises(LandingLayoutError, match=r"has no agencies/ and no catalog/ and no dossiers/ and no payments/ "
+                       r"folder; "
                        r".*\(it holds: 2024-02-05/, 2024-02-06/, .*, … 20 more\)"):
         check_landing_layout(small_landing / "dossiers")
     with pytest.raises(LandingLayoutError, match=r"landing directory .*/nowhere does not exist"):
@@ -80,7 +83,7 @@ def test_the_layout_rules(small_landing: Path, tmp_path: Path) -> None:
 
     # Folders named outside the layout are no batch days (as the landing reads them).
     odd = tmp_path / "odd"
-    for folder in ("catalog", "dossiers/20240205", "dossiers/2024-13-45", "payments"):
+    for folder in ("agencies", "catalog", "dossiers/20240205", "dossiers/2024-13-45", "payments"):
         (odd / folder).mkdir(parents=True)
     (odd / "payments" / "2024-02-05").write_text("a file, not a batch folder", encoding="utf-8")
     with pytest.raises(LandingLayoutError, match=r"has no batch-day folder \(YYYY-MM-DD\) under dossiers/ or "
@@ -94,7 +97,14 @@ def test_the_layout_rules(small_landing: Path, tmp_path: Path) -> None:
                                                  r"\(the first is of 2024-03-01\)"):
         check_landing_layout(odd)
     (odd / "catalog" / "services_20240101.csv").write_text("MaTTHC\n", encoding="utf-8")
+    # The agency list too must be in force: every dossier is read against it.
+    with pytest.raises(LandingLayoutError, match=r"has no agencies snapshot delivered before 2024-02-06: the marts "
+                                                 r"need the agency list in force; expected "
+                                                 r"agencies/coquan_YYYYMMDD.csv \(it is empty\)"):
+        check_landing_layout(odd)
+    (odd / "agencies" / "coquan_20240101.csv").write_text("MaDinhDanh\n", encoding="utf-8")
     assert check_landing_layout(odd).catalog_snapshots == 1
+    assert check_landing_layout(odd).agency_snapshots == 1
 
     # Payments alone in the range: no dossier day, said so.
     (odd / "payments" / "2024-02-10").mkdir()
@@ -116,19 +126,19 @@ def test_landing_range_counts_only_batch_folders(tmp_path: Path) -> None:
 def test_a_generating_run_logs_its_stages_with_the_numbers(tmp_path: Path) -> None:
     """Without --landing, the job generates sources first: it says so, with the numbers of what it
     wrote, before Airflow loads. The DAGs folder is empty, so that the run stops right after (on
-    "DAG ingest_catalog not found"); the full run's progress lines are checked in test_run_lock."""
+    "DAG ingest_agencies not found"); the full run's progress lines are checked in test_run_lock."""
     home = tmp_path / "home"
     (home / "airflow").mkdir(parents=True)
     subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
     (tmp_path / "no-dags").mkdir()
     result, _ = _run(home, "--start", "2024-02-05", "--end", "2024-02-08", "--scale", "0.01",
                      AIRFLOW__CORE__DAGS_FOLDER=str(tmp_path / "no-dags"))
-    assert result.returncode == 1 and "DAG ingest_catalog not found" in result.stderr, result.stderr[-3000:]
+    assert result.returncode == 1 and "DAG ingest_agencies not found" in result.stderr, result.stderr[-3000:]
     lines = [line.split(" dichvucong: ", 1)[1] for line in result.stderr.splitlines() if " dichvucong: " in line]
     assert lines[0] == (f"generating synthetic sources for 2024-02-05 to 2024-02-07 (scale 0.01, seed 2022) "
                         f"into {home / 'landing'}")
-    records = sum(len(p.read_text(encoding="utf-8").splitlines())
-                  for p in (home / "landing" / "dossiers").rglob("*.jsonl"))
-    files = len(list((home / "landing" / "dossiers").rglob("*.jsonl")))
-    assert lines[1].startswith("generated in ") and f"({records:,} sync records in {files} files)" in lines[1]
+    calls = list((home / "landing" / "dossiers").rglob("*.json"))
+    assert calls
+    assert lines[1].startswith("generated in ") and f"sync records in {len(calls)} calls)" in lines[1]
+    assert "1 agency and 1 catalog snapshot(s)" in lines[1]
     assert lines[2] == f"loading Airflow and the DAGs from {tmp_path / 'no-dags'}"

@@ -46,9 +46,10 @@ def test_quality_tables_follow_relanded_new_and_withdrawn_days(
     before = _tables(publish_quality(settings))
     assert before["load_audit"] and before["quarantine_reasons"] and before["validation_results"]
 
-    # Since: a day landed again with one file fewer and broken lines in another, a new day, a day
-    # withdrawn from the lake, and another validation.
-    files = sorted((landing / "dossiers" / DAY.isoformat()).glob("*.jsonl"))
+    # Since: a day landed again with one sync-call file fewer and another that is no longer JSON
+    # (quarantined whole), a new day, a day withdrawn from the lake, and another validation.
+    files = sorted((landing / "dossiers" / DAY.isoformat()).glob("*.json"))
+    assert len(files) >= 2
     files[0].unlink()
     files[1].write_text(files[1].read_text() + '{"MaHoSo": \n', encoding="utf-8")
     tasks.ingest("dossiers", DAY, DAY + dt.timedelta(days=1))
@@ -63,8 +64,13 @@ def test_quality_tables_follow_relanded_new_and_withdrawn_days(
     days = {(row[0], row[1]) for row in after["load_audit"]}
     assert ("dossiers", DAY + dt.timedelta(days=2)) in days
     assert ("payments", DAY + dt.timedelta(days=1)) not in days
+    assert not any(row[:2] == ("dossiers", DAY) and row[2].startswith("invalid JSON")
+                   for row in before["quarantine_reasons"])
     assert any(row[:2] == ("dossiers", DAY) and row[2].startswith("invalid JSON")
                for row in after["quarantine_reasons"])
+    relanded = {row[:2]: row[2:] for row in after["load_audit"]}[("dossiers", DAY)]
+    landed = {row[:2]: row[2:] for row in before["load_audit"]}[("dossiers", DAY)]
+    assert (relanded[0], relanded[-1]) == (landed[0] - 1, landed[-1] + 1)  # files, file errors
     # Nothing changed since: the next publication reads nothing and keeps the same tables.
     assert _tables(publish_quality(settings)) == after
 

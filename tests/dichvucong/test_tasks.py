@@ -62,8 +62,10 @@ def test_landing_accounts_check_the_days_written_since_the_last_check(
     tasks.ingest("payments", day + dt.timedelta(days=1), day + dt.timedelta(days=2))  # landed again
     assert tasks.check_landing_accounts()["sources"][0]["days"] == 1
     assert tasks.check_landing_accounts(every_day=True)["sources"][0]["days"] == 3
-    # A partition written behind its audit's back since is among the days checked...
-    raw = lake.partition_path(dvc_home / "lake", "raw_payments", day + dt.timedelta(days=2))
+    # A partition written behind its audit's back since is among the days checked (a lost write: a
+    # day with transactions emptied; 8 February, the first day of Tết, has none in the v2 sources)...
+    raw = lake.partition_path(dvc_home / "lake", "raw_payments", day)
+    assert pq.read_metadata(raw).num_rows > 0
     lake.write_partition(raw, "raw_payments", [])
     with pytest.raises(tasks.LandingAccountingError, match="payments"):
         tasks.check_landing_accounts()
@@ -74,7 +76,7 @@ def test_landing_accounts_check_the_days_written_since_the_last_check(
     raw.unlink()
     with pytest.raises(tasks.LandingAccountingError, match="1 day"):
         tasks.check_landing_accounts()
-    tasks.ingest("payments", day + dt.timedelta(days=2), day + dt.timedelta(days=3))
+    tasks.ingest("payments", day, day + dt.timedelta(days=1))
     assert tasks.check_landing_accounts()["sources"][0]["days"] == 1
     audit = lake.partition_path(dvc_home / "lake", "load_audit", day, "payments")
     rows = pq.read_table(audit).to_pylist()

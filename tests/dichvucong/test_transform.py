@@ -32,11 +32,15 @@ def _record(settings: Settings, plan: transform.RefreshPlan, as_of: dt.datetime 
 @pytest.fixture
 def settings(dvc_home: Path) -> Settings:
     settings = Settings.from_env()
-    for table in ("raw_dossiers", "raw_payments"):
+    for table in ("raw_dossier_syncs", "raw_processing_steps", "raw_payments"):
         for day in DAYS:
             _land(settings, table, day)
-    _land(settings, "raw_catalog", DAYS[0])
+    for snapshot in ("raw_agencies", "raw_catalog"):
+        _land(settings, snapshot, DAYS[0])
     return settings
+
+
+NOTHING_CHANGED = {"dossier": [], "payment": [], "catalog": [], "agencies": [], "processing": []}
 
 
 def test_a_first_build_is_full_and_the_next_sees_what_changed(settings: Settings) -> None:
@@ -44,15 +48,18 @@ def test_a_first_build_is_full_and_the_next_sees_what_changed(settings: Settings
     assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
     transform.write_plan(settings, first.for_dbt(AS_OF))
     _record(settings, first)
-    assert transform.plan_refresh(settings, AS_OF).batches == {"dossier": [], "payment": [], "catalog": []}
+    assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED
 
-    _land(settings, "raw_dossiers", DAYS[0])  # rewritten, same rows: its hash says unchanged
+    _land(settings, "raw_dossier_syncs", DAYS[0])  # rewritten, same rows: its hash says unchanged
     _land(settings, "raw_payments", DAYS[1], rows=1)
     os.utime(lake.partition_path(settings.lake_dir, "raw_payments", DAYS[1]), ns=(1, 1))
     plan = transform.plan_refresh(settings, AS_OF)
-    assert plan.mode == "incremental" and plan.batches == {"dossier": [], "payment": ["2024-02-06"], "catalog": []}
+    assert plan.mode == "incremental" and plan.batches == NOTHING_CHANGED | {"payment": ["2024-02-06"]}
+    # A changed agency list is a dated list every dossier is read against: the next build is full.
+    _land(settings, "raw_agencies", DAYS[0], rows=1)
+    assert transform.plan_refresh(settings, AS_OF).reason == "agencies snapshot(s) changed: 2024-02-05"
 
-    lake.partition_path(settings.lake_dir, "raw_dossiers", DAYS[1]).unlink()
+    lake.partition_path(settings.lake_dir, "raw_dossier_syncs", DAYS[1]).unlink()
     assert transform.plan_refresh(settings, AS_OF).reason.startswith("landed partition(s) withdrawn")
     assert transform.plan_refresh(settings, AS_OF - dt.timedelta(days=1)).mode == "full"
 

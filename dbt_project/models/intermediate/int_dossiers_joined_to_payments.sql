@@ -43,7 +43,7 @@ final as (
             when fee_paid_vnd > 0 and fee_paid_vnd < fee_expected_vnd then 'underpaid'
             when fee_paid_vnd > fee_expected_vnd then 'overpaid'
             when fee_paid_vnd = 0 and fee_expected_vnd > 0 and paid_online_code in (1, 2) then 'unpaid_online'
-            when fee_paid_vnd = 0 and fee_expected_vnd > 0 and paid_online_code = 0 then 'no_online_payment'
+            when fee_paid_vnd = 0 and fee_expected_vnd > 0 and coalesce(paid_online_code, 0) = 0 then 'no_online_payment'  -- 0 or an unknown code
             when fee_paid_vnd = 0 and fee_expected_vnd = 0 then 'not_applicable'
             -- Not in metrics.md's table: refunds exceed payments (paid < 0).
             else 'refunded_beyond_paid'

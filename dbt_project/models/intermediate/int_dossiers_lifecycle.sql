@@ -79,9 +79,37 @@ service_versions as (
         )
 ),
 
+-- The dossier's agency and the agencies above it, as the agency list stands on its reception day
+-- (its submission day if never received): metrics.md v2, "Units and their history".
+agency_units as (
+    select
+        st.dossier_id,
+        a0.agency_name,
+        a0.agency_level,
+        {{ agency_chain_first("length(a.admin_unit_code) = 3", "a.admin_unit_code") }} as district_code,
+        {{ agency_chain_first("length(a.admin_unit_code) = 5", "a.admin_unit_code") }} as commune_code,
+        -- A department: a province-level agency whose parent is the province's people's committee
+        -- (or that has no parent), not that committee itself.
+        case
+        {%- for level in range(0, 3) %}
+            when a{{ level }}.agency_level = 'TINH' and not a{{ level }}.is_province_committee
+                and (a{{ level }}.parent_agency_code is null or a{{ level + 1 }}.is_province_committee)
+                then a{{ level }}.agency_code
+        {%- endfor %}
+        end as department_code,
+        a0.agency_code is null as is_unknown_agency
+    from states as st
+    {{ agency_chain_joins('st', 'coalesce(st.received_at, st.submitted_at)::date') }}
+),
+
 timed as (
     select
         st.*,
+        au.district_code,
+        au.commune_code,
+        au.department_code,
+        au.agency_name,
+        coalesce(au.is_unknown_agency, true) as is_unknown_agency,
         coalesce(w.applicant_wait_seconds, 0) as applicant_wait_seconds,
         coalesce(w.applicant_wait_at_as_of_seconds, 0) as applicant_wait_at_as_of_seconds,
         st.ended_at - to_microseconds(round(coalesce(w.applicant_wait_seconds, 0) * 1e6)::bigint)
@@ -93,6 +121,7 @@ timed as (
     from states as st
     left join waits as w using (dossier_id)
     left join service_versions as sv using (dossier_id)
+    left join agency_units as au using (dossier_id)
 ),
 
 scored as (
@@ -122,7 +151,11 @@ final as (
         service_online_level,
         deadline_working_days,
         agency_code,
+        agency_name,
+        is_unknown_agency,
+        department_code,
         district_code,
+        commune_code,
         channel_code,
         case channel_code when 1 then 'in_person' when 2 then 'online' when 3 then 'postal' end as channel,
         applicant_kind_code,
@@ -153,10 +186,19 @@ final as (
         applicant_wait_seconds,
         processing_working_days,
         paid_online_code,
-        case paid_online_code when 0 then 'none' when 1 then 'platform' when 2 then 'provincial_gateway' end
-            as paid_online_via,
+        case paid_online_code when 0 then 'none' when 1 then 'platform' when 2 then 'provincial_gateway'
+            else 'unknown' end as paid_online_via,
+        paid_online_code_raw,
+        has_unknown_paid_online_code,
         has_e_result,
         is_digitised,
+        reuses_data,
+        from_data_store,
+        uses_population_data,
+        is_synced,
+        sync_records,
+        rejected_sync_records,
+        conflicting_records,
         coalesce(fee_lines_total_vnd, 0)::bigint as fee_expected_vnd,
         coalesce(list_bool_or(list_transform(fee_lines, lambda x: x.amount_vnd < 0)), false) as has_negative_fee,
         implausible_date_fields,
@@ -171,7 +213,6 @@ final as (
         (status_code in (9, 10) and processing_finished_at is null) as is_missing_finished_at,
         (is_received and due_at is null) as is_missing_due_at,
         updated_at,
-        sync_records,
         first_batch_date,
         batch_date as last_batch_date
     from scored

@@ -27,9 +27,11 @@ before_change as (
     from syncs as s
     semi join synced using (dossier_id)
     where not coalesce(s.batch_date in {{ refresh_batches('dossier') }}, false)
+    -- The same order as int_dossiers_latest: the latest accepted call first.
     qualify row_number() over (
         partition by s.dossier_id
-        order by s.updated_at desc, s.batch_date desc, s.source_file desc, s.source_line_number desc
+        order by s.is_accepted_call desc, s.updated_at desc, s.batch_date desc, s.source_file desc,
+            s.source_line_number desc
     ) = 1
 ),
 
@@ -38,7 +40,6 @@ before_change as (
     select
         dossier_id,
         agency_code,
-        district_code,
         service_code,
         channel_code,
         submitted_at,
@@ -70,8 +71,10 @@ compared as (
         n.ended_at as new_ended_at,
         o.dossier_id is not null and (
             o.agency_code is distinct from n.agency_code
-            or o.district_code is distinct from n.district_code
             or o.service_code is distinct from n.service_code
+            -- The agency's units are read from the agency list on the reception (else submission) day.
+            or coalesce(o.received_at, o.submitted_at)::date
+                is distinct from coalesce(n.received_at, n.submitted_at)::date
         ) as units_changed,
         o.submitted_at is distinct from n.submitted_at as submitted_changed,
         o.dossier_id is not null and o.channel_code is distinct from n.channel_code as channel_changed,

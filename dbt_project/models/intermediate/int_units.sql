@@ -1,4 +1,4 @@
--- One row per unit indicators are computed for: the province, every agency,
+-- One row per unit indicators are computed for: the province, every agency (named by the agency list),
 -- district, service and field (in the dossiers or the catalog), with its name where known.
 with dossiers as (
     select agency_code, district_code, service_code, field_code from {{ ref('int_dossiers_lifecycle') }}
@@ -8,13 +8,17 @@ services as (
     select * from {{ ref('int_services_versioned') }}
 ),
 
+agencies as (
+    select * from {{ ref('int_agencies_versioned') }}
+),
+
 districts as (
     select * from {{ ref('districts') }}
 ),
 
 names as (
     select 'agency' as unit_type, agency_code as unit_code, arg_max(agency_name, valid_from) as unit_name
-    from services group by 2
+    from agencies group by 2
     union all
     select 'service', service_code, arg_max(service_name, valid_from) from services group by 2
     union all
@@ -29,6 +33,7 @@ units as (
     select 'province' as unit_type, '{{ var("province_code") }}' as unit_code
     union select 'agency', agency_code from dossiers
     union select 'agency', agency_code from services
+    union select 'agency', agency_code from agencies
     union select 'district', district_code from dossiers
     union select 'service', service_code from dossiers
     union select 'service', service_code from services

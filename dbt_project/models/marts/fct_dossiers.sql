@@ -1,4 +1,4 @@
--- One row per dossier, its latest state (metrics.md, marts.fct_dossiers).
+-- One row per dossier, its latest state (metrics.md v2, marts.fct_dossiers).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -9,6 +9,13 @@
 with dossiers as (
     select * from {{ ref('int_dossiers_joined_to_payments') }}
     {{ refresh_scope('dossier') }}
+),
+
+-- The office of a late dossier's first overrunning step (metrics.md v2, "Processing steps").
+first_overrun as (
+    select dossier_id, office_name as first_overrun_office
+    from {{ ref('fct_processing_steps') }}
+    where is_first_overrun_of_late_dossier
 ),
 
 final as (
@@ -33,7 +40,22 @@ final as (
         fee_paid_vnd,
         reconciliation_state,
         paid_online_via,
+        department_code,
+        commune_code,
+        has_e_result,
+        is_digitised,
+        reuses_data,
+        from_data_store,
+        uses_population_data,
+        is_synced,
+        o.first_overrun_office,
         -- Columns beyond the published interface.
+        agency_name,
+        is_unknown_agency,
+        paid_online_code_raw,
+        has_unknown_paid_online_code,
+        rejected_sync_records,
+        conflicting_records,
         field_code,
         service_version_id,
         service_online_level,
@@ -41,8 +63,6 @@ final as (
         applicant_kind_code,
         round(applicant_wait_seconds / 3600.0, 3) as applicant_wait_hours,
         ended_net_at,
-        has_e_result,
-        is_digitised,
         is_overdue_at_as_of,
         has_date_order_issue,
         has_due_before_received,
@@ -54,6 +74,7 @@ final as (
         updated_at,
         sync_records
     from dossiers as d
+    left join first_overrun as o using (dossier_id)
 )
 
 select * from final

@@ -1,4 +1,4 @@
-"""Land one source's batch days into the lake, idempotently.
+"""Land one source's batch days into the lake, idempotently (sources.md v2: five sources).
 
 For each day of the interval, every file the source delivered for that day is
 parsed; typed rows go to the day's raw partition, lines that cannot be typed
@@ -16,7 +16,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import re
 import stat
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,20 +26,21 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from dichvucong.config import Settings, airflow_connection
-from dichvucong.landing import lake
+from dichvucong.landing import lake, layout
 from dichvucong.landing.parsers import (
     DEFAULT_DIALECT,
     CsvDialect,
     ParsedFile,
+    parse_agency_file,
     parse_catalog_file,
-    parse_dossier_file,
     parse_payment_file,
+    parse_sync_call_file,
 )
 from dichvucong.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("catalog", "dossiers", "payments")
+SOURCES = layout.SOURCES
 
 
 class AccountingError(RuntimeError):
@@ -67,32 +67,13 @@ class RejectedFile:
         return ParsedFile(file_error=self.reason)
 
 
-# The layout of a landing directory (sources.md): names match case-insensitively.
-_LAYOUT = {
-    "catalog": re.compile(r"services_(\d{8})\.csv", re.IGNORECASE),
-    "dossiers": re.compile(r"[^/]+\.jsonl", re.IGNORECASE),
-    "payments": re.compile(r"doisoat_\d{8}_[^/]+\.csv", re.IGNORECASE),
-}
-_EXPECTED = {"catalog": "services_YYYYMMDD.csv", "dossiers": "YYYY-MM-DD/*.jsonl",
-             "payments": "YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv"}
 MAX_FILE_BYTES = 2 * 2**30
 
 
 def catalog_day(name: str) -> dt.date | None:
     """The day of a catalog snapshot file `services_YYYYMMDD.csv` (any case); None for a name
-    outside the layout or an impossible date."""
-    match = _LAYOUT["catalog"].fullmatch(name)
-    try:
-        return dt.datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
-    except ValueError:
-        return None
-
-
-def _folder_day(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(name) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", name) else None
-    except ValueError:
-        return None
+    outside the layout or an impossible date (`layout.snapshot_day`)."""
+    return layout.snapshot_day("catalog", name)
 
 
 @dataclass(frozen=True)
@@ -110,15 +91,15 @@ class FileDropReader:
     max_file_bytes: int = MAX_FILE_BYTES
 
     def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes | RejectedFile]]:
-        if source == "catalog":
-            folder = self.landing_dir / "catalog"
-            entries = [e for e in self._entries(folder) if catalog_day(e.name) == day]
+        if source in layout.SNAPSHOT_SOURCES:
+            folder = self.landing_dir / source
+            entries = [e for e in self._entries(folder) if layout.snapshot_day(source, e.name) == day]
         else:
             folder = self.landing_dir / source / day.isoformat()
             entries = self._entries(folder) if self._is_folder(folder) else []
         for entry in entries:
-            if not _LAYOUT[source].fullmatch(entry.name):
-                yield entry.name, RejectedFile(f"name outside the layout (expected {_EXPECTED[source]})")
+            if not layout.FILE_NAMES[source].fullmatch(entry.name):
+                yield entry.name, RejectedFile(f"name outside the layout (expected {layout.EXPECTED[source]})")
             else:
                 yield entry.name, self._read(entry)
 
@@ -126,12 +107,13 @@ class FileDropReader:
         """The entries of a source's folder that belong to no batch day, by path under it."""
         folder = self.landing_dir / source
         out = []
+        expected = layout.EXPECTED[source]
         for entry in self._entries(folder):
-            if source == "catalog":
-                if catalog_day(entry.name) is None:
-                    out.append((entry.name, RejectedFile(f"name outside the layout (expected {_EXPECTED[source]})")))
-            elif _folder_day(entry.name) is None or not self._is_folder(entry):
-                out.append((entry.name, RejectedFile(f"entry outside the layout (expected {_EXPECTED[source]})")))
+            if source in layout.SNAPSHOT_SOURCES:
+                if layout.snapshot_day(source, entry.name) is None:
+                    out.append((entry.name, RejectedFile(f"name outside the layout (expected {expected})")))
+            elif layout.folder_day(entry.name) is None or not self._is_folder(entry):
+                out.append((entry.name, RejectedFile(f"entry outside the layout (expected {expected})")))
         return out
 
     def _is_folder(self, path: Path) -> bool:
@@ -192,52 +174,27 @@ def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _parse(source: str, name: str, data: bytes, key: bytes, dialects: dict[str, CsvDialect]) -> ParsedFile:
-    if source == "dossiers":
-        return parse_dossier_file(data, key)
+    if source in ("dossiers", "processing"):
+        return parse_sync_call_file(data, key, source)
     if source == "payments":
         intermediary = name.rsplit(".", 1)[0].split("_", 2)[-1].upper()
         return parse_payment_file(data, key, dialects.get(intermediary, DEFAULT_DIALECT))
+    if source == "agencies":
+        return parse_agency_file(data, key)
     return parse_catalog_file(data, key)
 
 
 def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: Path,
               key: bytes, dialects: dict[str, CsvDialect] | None = None) -> dict[str, int]:
-    """Land consecutive batch days; returns the summed counts."""
+    """Land consecutive batch days; returns the summed counts. Each day's files are parsed one by
+    one and the day's partitions written once, so memory holds one day."""
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
-
-    def add(counts: dict[str, int]) -> None:
+    for day in days:
+        counts = _write_day(source, day, [(name, data, _parse(source, name, data, key, dialects or {})
+                                           if isinstance(data, bytes) else data.parsed(), None)
+                                          for name, data in reader.files_for(source, day)], lake_dir)
         for name, value in counts.items():
             totals[name] += value
-
-    if source != "dossiers":
-        for day in days:
-            add(_write_day(source, day, [(name, data, _parse(source, name, data, key, dialects or {})
-                                          if isinstance(data, bytes) else data.parsed(), None)
-                                         for name, data in reader.files_for(source, day)], lake_dir))
-        return totals
-    from dichvucong.landing.fast_dossiers import BATCH_BYTES, DossierTyper
-
-    with DossierTyper(key) as typer:
-        pending: list[tuple[dt.date, list[tuple[str, bytes | RejectedFile]]]] = []
-        size = 0
-        for index, day in enumerate(days):
-            files = list(reader.files_for(source, day))
-            pending.append((day, files))
-            size += sum(len(data) for _, data in files if isinstance(data, bytes))
-            if size < BATCH_BYTES and index < len(days) - 1:
-                continue
-            typed = iter(typer.parse_many([data for _, batch in pending for _, data in batch
-                                           if isinstance(data, bytes)]))
-            for batch_day, batch in pending:
-                parsed_files: list[tuple[str, bytes | RejectedFile, ParsedFile, pa.Table | None]] = []
-                for name, data in batch:
-                    if isinstance(data, RejectedFile):
-                        parsed_files.append((name, data, data.parsed(), None))
-                        continue
-                    rows, parsed = next(typed)
-                    parsed_files.append((name, data, parsed, rows))
-                add(_write_day(source, batch_day, parsed_files, lake_dir))
-            pending, size = [], 0
     return totals
 
 
@@ -272,9 +229,10 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
             "rows_read": parsed.rows_read, "rows_loaded": typed.num_rows,
             "rows_quarantined": len(parsed.quarantined), "has_total_line": parsed.has_total_line,
             "total_line_amount": parsed.total_line_amount, "file_error": parsed.file_error,
-            "unknown_columns": parsed.unknown_columns,
+            "unknown_columns": parsed.unknown_columns, "missing_columns": parsed.missing_columns,
+            **(parsed.envelope or {}),
         })
-    if source == "catalog" and not audit:
+    if source in layout.SNAPSHOT_SOURCES and not audit:
         # No snapshot that day: the previous snapshot stays in force. A snapshot landed for
         # this day before (and since withdrawn or corrected away) is removed with its audit.
         for name, kind in ((table, None), ("quarantine", source), ("load_audit", source)):
@@ -301,7 +259,7 @@ def _write_unplaced(source: str, entries: list[tuple[str, RejectedFile]], lake_d
     rows: list[dict[str, Any]] = [
         {"source": source, "batch_date": None, "file_name": name, "sha256": None, "bytes": rejected.size,
          "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "has_total_line": False,
-         "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": []}
+         "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": [], "missing_columns": []}
         for name, rejected in entries]
     path = lake.findings_path(lake_dir, source)
     if rows or path.exists():

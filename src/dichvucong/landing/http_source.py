@@ -1,43 +1,59 @@
-"""Extraction from the source system's HTTP API (sources.md, "HTTP mode").
+"""Extraction from the source system's HTTP API (sources.md v2, "HTTP mode").
 
-A `SourceReader` like the file drop: it yields, for one batch day, the
-(name, bytes) pieces the landing step parses. Dossiers come by update window
-([day 00:00, next day 00:00) local) in pages; payments as the day's
-reconciliation files, byte for byte; the catalog as the one in force that day, on the days it changed.
+A `SourceReader` like the file drop: `files_for(source, day)` yields, for one
+batch day, the (name, bytes) files a v2 landing directory holds for that day,
+so that the same parsers read both:
+
+- `dossiers`, `processing`: every sync call whose ThoiGianDongBo lies in
+  [day 00:00, next day 00:00) local time, read in pages from
+  `/api/v1/sync-calls`, each envelope as its own JSON file (UTF-8) named
+  `<ThoiGianDongBo>_<n>.json`, n its 1-based place in the window's outbox
+  order (six digits), so that names sort in outbox order;
+- `agencies`, `catalog`: the snapshot in force that day as a CSV file with the
+  contract's columns (`coquan_YYYYMMDD.csv`, `services_YYYYMMDD.csv`), only on
+  the day it takes effect (the answer's `snapshot_date` is the day); nothing
+  on other days;
+- `payments`: the day's reconciliation files, byte for byte, under their names.
 
 Nothing the server says is trusted:
 
 - Requests: one deadline per request covers its retries, redirects, waits and
   every byte of the body. 5xx, dropped connections, truncated bodies and a
   body still arriving at the deadline are retried with backoff; 429 (and 503)
-  wait their Retry-After, parsed per RFC 9110 and clamped. Redirects are
-  followed only within the base URL's origin, so the token never leaves it and
-  no other host can answer for the source. An answer larger than the limit is
-  refused before it is held in memory.
-- Pages: the shape of every page is checked, the page number it echoes must be
-  the one asked, the end of a window is probed (pages are read until one comes
-  back short) rather than taken from `total`, a page that repeats records of an
-  earlier page of the window is caught, and the records counted must equal the
-  `total` the server states. A window that fails a check is read again, a
+  wait their Retry-After (seconds or an HTTP date, RFC 9110), clamped.
+  Redirects are followed only within the base URL's origin, so the token never
+  leaves it and no other host can answer for the source. An answer larger than
+  the limit is refused before it is held in memory. 401 fails at once.
+- Pages: the shape of every page is checked, every call in it must have its
+  ThoiGianDongBo in the window asked, the page number it echoes must be the
+  one asked, the end of a window is probed (pages are read until one comes
+  back short) rather than taken from `total`, a page that repeats calls of an
+  earlier page of the window is caught, and the calls counted must equal the
+  `total` the server states. (An outbox can hold the same call twice: copies
+  next to each other in outbox order. Where such copies straddle a page
+  boundary, the calls around it are read again in pages of another size and
+  must be the same.) A window that fails a check is read again, a
   bounded number of times, then the day fails with a `PagingError`.
+- Snapshots: the answer's shape and `snapshot_date` (a date, not after the day
+  asked) are checked.
 - File names: a reconciliation file's name must be the contract's
   (`doisoat_YYYYMMDD_<MaTrungGian>.csv`, of the day asked) or the day fails;
   names are carried as values only, never used as paths.
 
 Pages and files are written to a landing manifest folder as they arrive, so a
 task killed halfway resumes where it stopped: no page is fetched into the lake
-twice, and none is skipped. The folder is removed once its day is in the lake.
-It never holds raw personal data: before a page is written, the personal fields
-of sources.md (◆) are removed from its records and the ID-number fields the
-parser pseudonymises are sealed (AES-256-GCM, with a key that is not stored in
-the lake) so that the pieces yielded produce the same lake rows as the raw
-records would. An entry that cannot be read back (cut short, altered, sealed
-with another key) is deleted and fetched again.
+twice, and none is skipped. The folder is removed once its day is in the lake
+(`done`). It holds no readable personal data: a page of sync calls is stored
+sealed whole (AES-256-GCM under a key derived from the manifest key, which is
+not stored in the lake, bound to the page's place), so that names and ID
+numbers anywhere in an envelope, free text included, never reach the disk in
+clear, and the calls yielded are exactly the ones the server sent. An entry
+that cannot be read back (cut short, altered, sealed with another key) is
+deleted and fetched again.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import hashlib
@@ -66,24 +82,25 @@ from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
 
-CATALOG_COLUMNS = ("MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "MaCoQuan", "TenCoQuan", "CapThucHien",
-                   "MucDo", "ThoiHanGiaiQuyet", "PhiLePhi")
-
-# sources.md's personal data (◆), v1 and v2 names, at any depth of a record (the v2 supplement
-# rounds name officials, the processing log its official): removed before a page is stored, as no
-# parser reads them.
-PERSONAL_FIELDS = frozenset({
-    "ChuHoSo", "SoDienThoai", "Email", "Fax", "MaDoiTuong", "TrichYeuHoSo", "ThongTinTra", "GhiChu",
-    "NguoiYeuCauBoSung", "NguoiTiepNhanBoSung", "NguoiXuLy", "NoiDungXuLy",
-})
-# ID numbers a parser turns into the applicant's pseudonym: sealed in the manifest, restored in the
-# pieces yielded (the parser's HMAC has to see the number itself).
-SEALED_FIELDS = frozenset({"SoGiayTo", "SoGiayToChuHoSo", "DinhDanhCHS"})
+# The contract's columns, in order (sources.md §1 and §2): the header of a snapshot file.
+AGENCY_COLUMNS = ("MaDinhDanh", "TenCoQuan", "CapCoQuan", "MaCoQuanCha", "MaDVHC", "NgayHieuLuc", "NgayHetHieuLuc",
+                  "MaCoQuanKeThua")
+CATALOG_COLUMNS = ("MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "CapThucHien", "MaCoQuanChuTri", "MucDo",
+                   "DuDieuKienToanTrinh", "ThoiHanGiaiQuyet", "DonViThoiHan", "PhiLePhi", "CoPhiLePhi", "CoKetQuaGiay",
+                   "DoiTuongCongDan", "KetNoiCSDLDanCu", "NgayQuyetDinhCongBo", "NgayHieuLucVanBan", "NgayCongKhai",
+                   "SoBoPhanCongKhai")
+# Snapshot sources: (endpoint, columns, file name prefix of the landing layout).
+SNAPSHOTS = {"agencies": ("/api/v1/agencies", AGENCY_COLUMNS, "coquan"),
+             "catalog": ("/api/v1/catalog", CATALOG_COLUMNS, "services")}
+SYNC_SOURCES = ("dossiers", "processing")
+SOURCES = ("agencies", "catalog", "dossiers", "processing", "payments")
 
 # sources.md §5: doisoat_YYYYMMDD_<MaTrungGian>.csv
 RECONCILIATION_NAME = re.compile(r"doisoat_(?P<day>[0-9]{8})_(?P<code>[A-Z0-9_]{1,64})\.csv")
 
-_MANIFEST_VERSION = 2
+# 3: pages of sync-call envelopes, sealed whole (2 kept v1 dossier records with ID numbers sealed).
+_MANIFEST_VERSION = 3
+_TIMESTAMP = re.compile(r"[0-9]{14}")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK_BYTES = 1 << 16
@@ -102,6 +119,10 @@ class ContractViolation(ExtractError):
 
 class InvalidFileName(ContractViolation):
     """A reconciliation file name listed by the server is not the contract's."""
+
+
+class Unauthorized(ExtractError):
+    """The source refused the token (401): not retried."""
 
 
 class PagingError(ExtractError):
@@ -157,12 +178,12 @@ class _Page:
 
 
 class _Keys:
-    """The manifest's keyed pieces: record fingerprints (HMAC-SHA-256) and sealed values
+    """The manifest's keyed pieces: call fingerprints (HMAC-SHA-256) and sealed pages
     (AES-256-GCM, bound to their manifest entry), from one secret through HKDF."""
 
     def __init__(self, secret: bytes) -> None:
         material = HKDF(algorithm=hashes.SHA256(), length=64, salt=None,
-                        info=b"dichvucong http manifest v2").derive(secret)
+                        info=b"dichvucong http manifest v3").derive(secret)
         self._aead = AESGCM(material[:32])
         self._mac = material[32:]
         self.check = hmac.new(self._mac, b"key check", hashlib.sha256).hexdigest()[:16]
@@ -171,44 +192,13 @@ class _Keys:
         canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hmac.new(self._mac, canonical.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
-    def seal(self, value: Any, context: str) -> str:
+    def seal(self, value: Any, context: str) -> bytes:
         nonce = os.urandom(12)
-        plain = json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, plain, context.encode())).decode("ascii")
+        plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return nonce + self._aead.encrypt(nonce, plain, context.encode())
 
-    def open(self, sealed: str, context: str) -> Any:
-        blob = base64.b64decode(sealed, validate=True)
-        return json.loads(self._aead.decrypt(blob[:12], blob[12:], context.encode()))
-
-
-def strip_personal_data(record: Any, index: int, sealed: list[list[Any]], path: tuple[Any, ...] = ()) -> Any:
-    """`record` without PERSONAL_FIELDS (at any depth); each SEALED_FIELDS value is taken out too
-    and appended to `sealed` as [index, path, value] for `restore_sealed`."""
-    if isinstance(record, dict):
-        out = {}
-        for name, value in record.items():
-            if name in PERSONAL_FIELDS:
-                continue
-            if name in SEALED_FIELDS:
-                sealed.append([index, [*path, name], value])
-                continue
-            out[name] = strip_personal_data(value, index, sealed, (*path, name))
-        return out
-    if isinstance(record, list):
-        return [strip_personal_data(value, index, sealed, (*path, i)) for i, value in enumerate(record)]
-    return record
-
-
-def restore_sealed(records: list[Any], sealed: list[list[Any]]) -> None:
-    """Put sealed values back where `strip_personal_data` took them (KeyError, IndexError or
-    TypeError where the records do not have that place)."""
-    for index, path, value in sealed:
-        target = records[index]
-        for step in path[:-1]:
-            target = target[step]
-        if not isinstance(target, dict):
-            raise TypeError("a sealed value's place is not an object")
-        target[path[-1]] = value
+    def open(self, sealed: bytes, context: str) -> Any:
+        return json.loads(self._aead.decrypt(sealed[:12], sealed[12:], context.encode()))
 
 
 def _is_count(value: Any) -> bool:
@@ -252,14 +242,16 @@ def _narrow_read_timeout(response: requests.Response, seconds: float) -> None:
 
 @dataclass
 class HttpSourceReader:
-    """Reads one source system over HTTP for landing.
+    """Reads one source system over HTTP for landing (`files_for`, then `done` once a day is in
+    the lake).
 
     Limits, per request (`get`): `request_budget_seconds` in all, Retry-After waits clamped to
     `max_retry_after_seconds`, backoff up to `max_backoff_seconds`, `max_response_bytes` of body,
-    `max_redirects` same-origin redirects. A window whose pages cannot be trusted is read up to
-    `window_attempts` times. `manifest_key` keys the manifest's fingerprints and sealed ID numbers
-    (give it the pseudonym key); without it a key is derived from the token, so a token change
-    only makes the manifest's pages unreadable: they are fetched again.
+    `max_redirects` same-origin redirects. `page_size` is in sync calls. A window whose pages
+    cannot be trusted is read up to `window_attempts` times. `manifest_key` keys the manifest's
+    fingerprints and sealed pages (give it the pseudonym key); without it a key is derived from
+    the token, so a token change only makes the manifest's pages unreadable: they are fetched
+    again.
     """
 
     base_url: str
@@ -279,7 +271,7 @@ class HttpSourceReader:
         self.base_url = self.base_url.rstrip("/")
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.token}"
-        self.stats = {"requests": 0, "retries": 0, "throttled": 0, "redirects": 0, "records": 0}
+        self.stats = {"requests": 0, "retries": 0, "throttled": 0, "redirects": 0, "calls": 0}
         secret = self.manifest_key if self.manifest_key is not None else self.token.encode("utf-8")
         self._keys = _Keys(secret)
 
@@ -295,7 +287,7 @@ class HttpSourceReader:
         (0.2 s, 0.4 s, ... up to max_backoff_seconds). Redirects are followed within the base
         URL's origin only. Any other status is returned with its body.
 
-        Raises ExtractError on 401 or when the next attempt could not start before the deadline,
+        Raises Unauthorized on 401, ExtractError when the next attempt could not start before the deadline,
         RedirectRefused (a redirect to another origin, or more than max_redirects),
         ResponseTooLarge (a body over max_response_bytes, declared or counted).
         """
@@ -329,7 +321,8 @@ class HttpSourceReader:
                         self.stats["redirects"] += 1
                         continue
                     if status == 401:
-                        raise ExtractError(f"the source refused the token (401) on {path}")
+                        raise Unauthorized(f"the source refused the token (401) on {path}: check DVC_SOURCE_TOKEN"
+                                           " or the password of the Airflow connection 'dvc_source'")
                     if status == 429 or status >= 500:
                         if status == 429:
                             self.stats["throttled"] += 1
@@ -455,39 +448,41 @@ class HttpSourceReader:
     # --- sources ---------------------------------------------------------------------------
 
     def files_for(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes]]:
-        """The (name, bytes) pieces of one batch day: dossiers as one JSON Lines piece per page
-        (`api_dossiers_YYYYMMDD_pNNNNN.jsonl`, an empty window as one empty piece), payments as
-        the reconciliation files under their contract names, the catalog as one CSV snapshot
-        (`api_catalog_YYYYMMDD.csv`) on the days it changed. Raises ExtractError (or a subclass)
-        when the day cannot be read whole; nothing is yielded for a day that fails a check made
-        before its first piece."""
-        if source == "dossiers":
-            yield from self._dossier_pages(day)
+        """The (name, bytes) files of one batch day, as a v2 landing directory holds them (see the
+        module's docstring). Raises ExtractError (or a subclass) when the day cannot be read
+        whole; nothing is yielded for a day that fails a check made before its first file."""
+        if source in SYNC_SOURCES:
+            yield from self._sync_calls(source, day)
         elif source == "payments":
             yield from self._payment_files(day)
-        elif source == "catalog":
-            yield from self._catalog(day)
+        elif source in SNAPSHOTS:
+            yield from self._snapshot(source, day)
         else:
-            raise ValueError(f"unknown source {source!r}")
+            raise ValueError(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
 
-    def _dossier_pages(self, day: dt.date) -> Iterator[tuple[str, bytes]]:
-        folder = self._folder("dossiers", day)
-        window = {"updated_from": f"{day:%Y%m%d}000000",
-                  "updated_to": f"{day + dt.timedelta(days=1):%Y%m%d}000000"}
-        for number, records in self.window_pages(folder, "/api/v1/dossiers", window, f"dossier window {day}"):
-            self.stats["records"] += len(records)
-            lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
-            yield f"api_dossiers_{day:%Y%m%d}_p{number:05d}.jsonl", lines.encode("utf-8")
+    def _sync_calls(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes]]:
+        """Each call of the day's window as `<ThoiGianDongBo>_<n>.json` (n: six digits, from 1, in
+        the server's outbox order), the envelope as compact JSON in UTF-8."""
+        folder = self._folder(source, day)
+        window = {"kind": source, "from": f"{day:%Y%m%d}000000", "to": f"{day + dt.timedelta(days=1):%Y%m%d}000000"}
+        position = 0
+        for _, calls in self.window_pages(folder, "/api/v1/sync-calls", window, f"{source} sync calls of {day}"):
+            self.stats["calls"] += len(calls)
+            for call in calls:
+                position += 1
+                data = json.dumps(call, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                yield f"{call['ThoiGianDongBo']}_{position:06d}.json", data
 
     def window_pages(self, folder: Path, path: str, params: dict[str, str],
                      label: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """Every page of one paged window (`{"data": [object...], "page", "page_size", "total"}`)
-        as (page number, records), through the manifest in `folder`; an empty window is one
-        empty page. The whole window is read and checked before the first page is yielded.
+        """Every page of one window of sync calls (`params`: kind, from, to; answers
+        `{"data": [envelope...], "page", "page_size", "total"}`) as (page number, envelopes),
+        through the manifest in `folder`; an empty window is one empty page. The whole window is
+        read and checked before the first page is yielded.
 
-        Raises PagingError when the pages repeat records or disagree with `total` on each of
-        `window_attempts` reads, ContractViolation for an answer of the wrong shape, and what
-        `get` raises."""
+        Raises PagingError when the pages repeat calls or disagree with `total` on each of
+        `window_attempts` reads, ContractViolation for an answer of the wrong shape or a call
+        outside [from, to), and what `get` raises."""
         manifest = self._read_window(folder, path, params, label)
         for number in range(1, int(manifest["last"]) + 1):
             try:
@@ -519,6 +514,8 @@ class HttpSourceReader:
         manifest.setdefault("pages", {})
         total: int | None = manifest.get("total")
         first_seen: dict[str, int] = {}
+        sequence: list[str] = []  # the window's call fingerprints, in order
+        boundaries: list[int] = []  # where a page begins with the call that ended the page before
         count = 0
         number = 1
         while True:
@@ -527,7 +524,7 @@ class HttpSourceReader:
                 if "last" in manifest and number > manifest["last"]:
                     break
                 body = self.get_json(path, {**params, "page": number, "page_size": self.page_size})
-                records, page_total = self._check_page(body, number, label)
+                records, page_total = self._check_page(body, number, label, params)
                 if total is None:
                     total = manifest["total"] = page_total
                 if page_total != total:
@@ -540,10 +537,17 @@ class HttpSourceReader:
                 page = self._store_page(folder, manifest, number, records, page_total)
             elif page.total != total:
                 raise _WindowFault(f"page {number} in the manifest has another total")
-            for fingerprint in page.fingerprints:
+            for index, fingerprint in enumerate(page.fingerprints):
                 earlier = first_seen.setdefault(fingerprint, number)
                 if earlier != number:
-                    raise _WindowFault(f"page {number} repeats records of page {earlier}")
+                    # An outbox can hold the same call twice (delivered twice): in outbox order the
+                    # copies are next to each other. A repeat that is not the call just before it is
+                    # a fault; one that is, across a page boundary, is checked once the window is read.
+                    if not sequence or sequence[-1] != fingerprint:
+                        raise _WindowFault(f"page {number} repeats calls of page {earlier}")
+                    if index == 0:
+                        boundaries.append(len(sequence))
+                sequence.append(fingerprint)
             count += len(page.fingerprints)
             if len(page.fingerprints) < self.page_size:
                 if manifest.get("last") != number:
@@ -554,11 +558,32 @@ class HttpSourceReader:
                 break
             number += 1
         if count != total:
-            raise _WindowFault(f"the server's total ({total}) disagrees with the {count} records it served")
+            raise _WindowFault(f"the server's total ({total}) disagrees with the {count} calls it served")
+        for offset in boundaries:
+            self._check_boundary(path, params, sequence, offset, label)
 
-    def _check_page(self, body: Any, number: int, label: str) -> tuple[list[dict[str, Any]], int]:
-        """The records and total of a page answer, or ContractViolation naming what is wrong
-        (a page number other than the one asked is a _WindowFault: the window is read again)."""
+    def _check_boundary(self, path: str, params: dict[str, str], sequence: list[str], offset: int,
+                        label: str) -> None:
+        """The call at `offset` begins a page and repeats the call before it, which ended the
+        previous page: either the outbox holds that call twice, or the window shifted under the
+        reader (a call served twice, another never). The page holding both calls in pages of
+        another size must show the same calls there as the window read; otherwise _WindowFault."""
+        size = next(s for d in range(1, 64) for s in (self.page_size - d, self.page_size + d) if s >= 2 and offset % s)
+        number = (offset - 1) // size + 1
+        records, total = self._check_page(self.get_json(path, {**params, "page": number, "page_size": size}),
+                                          number, label, params, size)
+        start = (number - 1) * size
+        expected = sequence[start:start + size]
+        if total != len(sequence) or [self._keys.fingerprint(r) for r in records] != expected:
+            raise _WindowFault(f"page {offset // self.page_size + 1} begins with the call that ended the page"
+                               f" before, and the calls there differ when read in pages of {size}")
+
+    def _check_page(self, body: Any, number: int, label: str, window: dict[str, str],
+                    size: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """The calls and total of a page answer (asked in pages of `size`, by default
+        `page_size`), or ContractViolation naming what is wrong (a page number other than the one
+        asked is a _WindowFault: the window is read again)."""
+        size = size or self.page_size
         where = f"{label}, page {number}"
         if body is None:
             raise ContractViolation(f"{where}: HTTP 404")
@@ -573,18 +598,25 @@ class HttpSourceReader:
         strays = sum(not isinstance(r, dict) for r in data)
         if strays:
             raise ContractViolation(f"{where}: 'data' holds {strays} entries that are not objects")
-        if body["page_size"] != self.page_size:
+        if body["page_size"] != size:
             raise ContractViolation(f"{where}: the server pages by {body['page_size']}, not the"
-                                    f" {self.page_size} asked (set page_size to what it serves)")
-        if len(data) > self.page_size:
-            raise ContractViolation(f"{where}: {len(data)} records in a page of {self.page_size}")
+                                    f" {size} asked (set page_size to what it serves)")
+        if len(data) > size:
+            raise ContractViolation(f"{where}: {len(data)} calls in a page of {size}")
         if body["page"] != number:
             raise _WindowFault(f"asked for page {number}, the server answered page {body['page']}")
+        start, end = window["from"], window["to"]
+        outside = sum(not (isinstance(at := call.get("ThoiGianDongBo"), str) and _TIMESTAMP.fullmatch(at)
+                           and start <= at < end) for call in data)
+        if outside:
+            # The value is not quoted: it could be anything.
+            raise ContractViolation(f"{where}: {outside} calls without a ThoiGianDongBo (yyyyMMddHHmmss)"
+                                    f" in the window asked [{start}, {end})")
         return data, body["total"]
 
     @staticmethod
     def _page_file(folder: Path, number: int) -> Path:
-        return folder / f"page_{number:05d}.json"
+        return folder / f"page_{number:05d}.sealed"
 
     def _context(self, folder: Path, number: int) -> str:
         return f"{folder.relative_to(self.manifest_dir).as_posix()}/{number}"
@@ -592,32 +624,27 @@ class HttpSourceReader:
     def _store_page(self, folder: Path, manifest: dict[str, Any], number: int, records: list[dict[str, Any]],
                     total: int) -> _Page:
         fingerprints = [self._keys.fingerprint(r) for r in records]
-        sealed: list[list[Any]] = []
-        kept = [strip_personal_data(r, i, sealed) for i, r in enumerate(records)]
-        entry = {"page": number, "total": total, "records": kept, "fingerprints": fingerprints,
-                 "sealed": self._keys.seal(sealed, self._context(folder, number)) if sealed else None}
-        data = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        entry = {"page": number, "total": total, "records": records, "fingerprints": fingerprints}
+        data = self._keys.seal(entry, self._context(folder, number))
         self._write(self._page_file(folder, number), data)
         manifest["pages"][str(number)] = hashlib.sha256(data).hexdigest()
         self._save_manifest(folder, manifest)
         return _Page(records, fingerprints, total)
 
     def _load_page(self, folder: Path, number: int, digest: str) -> _Page:
-        """A stored page, its sealed values restored; _Unreadable unless it reads back exactly as
-        it was written (its digest in the manifest, its shape, its seal)."""
+        """A stored page, opened; _Unreadable unless it reads back exactly as it was written (its
+        digest in the manifest, its seal, its shape)."""
         try:
             data = self._page_file(folder, number).read_bytes()
             if hashlib.sha256(data).hexdigest() != digest:
                 raise ValueError("digest")
-            entry = json.loads(data)
+            entry = self._keys.open(data, self._context(folder, number))
             records, fingerprints = entry["records"], entry["fingerprints"]
             if entry["page"] != number or not _is_count(entry["total"]) or not isinstance(records, list) \
                     or not isinstance(fingerprints, list) or len(records) != len(fingerprints) \
                     or not all(isinstance(r, dict) for r in records) \
                     or not all(isinstance(f, str) for f in fingerprints):
                 raise ValueError("shape")
-            if entry["sealed"] is not None:
-                restore_sealed(records, self._keys.open(entry["sealed"], self._context(folder, number)))
         except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError, InvalidTag) as exc:
             raise _Unreadable(str(exc)) from exc
         return _Page(records, fingerprints, entry["total"])
@@ -701,27 +728,48 @@ class HttpSourceReader:
         if len(set(names)) != len(names):
             raise InvalidFileName(f"reconciliation files of {day}: a name is listed twice")
 
-    def _catalog(self, day: dt.date) -> Iterator[tuple[str, bytes]]:
-        """The catalog in force that day, as a snapshot only if it differs from the day before's:
-        like the file drop, a snapshot is delivered when the catalog changes."""
-        records = self._catalog_records(day)
-        if not records:
+    def _snapshot(self, source: str, day: dt.date) -> Iterator[tuple[str, bytes]]:
+        """The snapshot in force on `day` as `<prefix>_YYYYMMDD.csv` (the contract's columns, in
+        order, RFC 4180), if it takes effect that day; nothing otherwise, or when none is in force
+        (404). A value that is not a string is written as its JSON text (null as empty), for
+        the parser to judge."""
+        path, columns, prefix = SNAPSHOTS[source]
+        where = f"{source} as of {day}"
+        body = self.get_json(path, {"as_of": day.isoformat()})
+        if body is None:
             return
-        if records == self._catalog_records(day - dt.timedelta(days=1)):
+        if not isinstance(body, dict):
+            raise ContractViolation(f"{where}: the answer is a JSON {_json_kind(body)}, not an object")
+        rows = body.get("data")
+        if not isinstance(rows, list):
+            raise ContractViolation(f"{where}: 'data' is {'missing' if 'data' not in body else 'not an array'}")
+        strays = sum(not isinstance(r, dict) for r in rows)
+        if strays:
+            raise ContractViolation(f"{where}: 'data' holds {strays} entries that are not objects")
+        taking_effect = _date(body.get("snapshot_date"))
+        if taking_effect is None or taking_effect > day:
+            problem = "missing" if "snapshot_date" not in body else "not a date (yyyy-MM-dd) on or before the day asked"
+            raise ContractViolation(f"{where}: 'snapshot_date' is {problem}")
+        if taking_effect != day:
             return
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CATALOG_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        yield f"api_catalog_{day:%Y%m%d}.csv", out.getvalue().encode("utf-8")
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(name)) for name in columns] for row in rows)
+        yield f"{prefix}_{day:%Y%m%d}.csv", out.getvalue().encode("utf-8")
 
-    def _catalog_records(self, day: dt.date) -> list[dict[str, Any]] | None:
-        records = self.get_json("/api/v1/catalog", {"as_of": day.isoformat()})
-        if records is None:
-            return None
-        if not isinstance(records, list):
-            raise ContractViolation(f"catalog as of {day}: the answer is a JSON {_json_kind(records)}, not an array")
-        strays = sum(not isinstance(r, dict) for r in records)
-        if strays:
-            raise ContractViolation(f"catalog as of {day}: {strays} entries are not objects")
-        return records
+
+def _date(value: Any) -> dt.date | None:
+    """A `yyyy-MM-dd` date, or None."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, ensure_ascii=False)

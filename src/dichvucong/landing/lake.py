@@ -2,9 +2,11 @@
 
 Layout, one folder per table and one partition per batch day:
 
-    lake/raw_dossiers/batch_date=YYYY-MM-DD/data.parquet
+    lake/raw_agencies/batch_date=YYYY-MM-DD/data.parquet          (the snapshot's day)
+    lake/raw_catalog/batch_date=YYYY-MM-DD/data.parquet           (the snapshot's day)
+    lake/raw_dossier_syncs/batch_date=YYYY-MM-DD/data.parquet     (a record per dossier per sync call)
+    lake/raw_processing_steps/batch_date=YYYY-MM-DD/data.parquet  (a record per processing step per call)
     lake/raw_payments/batch_date=YYYY-MM-DD/data.parquet
-    lake/raw_catalog/batch_date=YYYY-MM-DD/data.parquet     (the snapshot's day)
     lake/load_audit/<source>/batch_date=YYYY-MM-DD/data.parquet
     lake/quarantine/<source>/batch_date=YYYY-MM-DD/data.parquet
     lake/landing_findings/<source>/data.parquet              (entries outside the layout)
@@ -34,37 +36,6 @@ _LINEAGE = [
 ]
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "raw_dossiers": pa.schema([
-        pa.field("MaHoSo", pa.string()),
-        pa.field("MaTTHC", pa.string()),
-        pa.field("MaCoQuan", pa.string()),
-        pa.field("MaDiaBan", pa.string()),
-        pa.field("KenhThucHien", pa.int8()),
-        pa.field("LoaiDoiTuong", pa.int8()),
-        pa.field("MaNguoiNop", pa.string()),  # HMAC of SoGiayTo; names and phones are not kept
-        pa.field("NgayNopHoSo", TS),
-        pa.field("NgayTiepNhan", TS),
-        pa.field("NgayHenTra", TS),
-        pa.field("NgayKetThucXuLy", TS),
-        pa.field("NgayTra", TS),
-        pa.field("NgayTuChoi", TS),
-        pa.field("TrangThaiHoSo", pa.int8()),
-        pa.field("DuocThanhToanTrucTuyen", pa.int8()),
-        pa.field("CoKetQuaDienTu", pa.int8()),
-        pa.field("DaSoHoa", pa.int8()),
-        pa.field("DanhSachLePhi", pa.list_(pa.struct([
-            pa.field("MaPhiLePhi", pa.string()),
-            pa.field("TenPhiLePhi", pa.string()),
-            pa.field("LoaiPhiLePhi", pa.int8()),
-            pa.field("Gia", pa.int64()),
-        ]))),
-        pa.field("DanhSachBoSung", pa.list_(pa.struct([
-            pa.field("NgayYeuCau", TS),
-            pa.field("NgayBoSung", TS),
-        ]))),
-        pa.field("NgayCapNhat", TS),
-        *_LINEAGE,
-    ]),
     "raw_payments": pa.schema([
         pa.field("MaGiaoDich", pa.string()),
         pa.field("MaTrungGian", pa.string()),
@@ -76,19 +47,6 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("TrangThai", pa.string()),
         pa.field("ThoiGianGiaoDich", TS),
         pa.field("NgayDoiSoat", pa.date32()),
-        *_LINEAGE,
-    ]),
-    "raw_catalog": pa.schema([
-        pa.field("MaTTHC", pa.string()),
-        pa.field("TenTTHC", pa.string()),
-        pa.field("MaLinhVuc", pa.string()),
-        pa.field("TenLinhVuc", pa.string()),
-        pa.field("MaCoQuan", pa.string()),
-        pa.field("TenCoQuan", pa.string()),
-        pa.field("CapThucHien", pa.string()),
-        pa.field("MucDo", pa.int8()),
-        pa.field("ThoiHanGiaiQuyet", pa.int32()),
-        pa.field("PhiLePhi", pa.int64()),
         *_LINEAGE,
     ]),
     "load_audit": pa.schema([
@@ -103,7 +61,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("has_total_line", pa.bool_()),
         pa.field("total_line_amount", pa.int64()),
         pa.field("file_error", pa.string()),
-        pa.field("unknown_columns", pa.list_(pa.string())),  # header names outside the contract
+        pa.field("unknown_columns", pa.list_(pa.string())),  # header names or record keys outside the contract
+        pa.field("missing_columns", pa.list_(pa.string())),  # contract keys or columns no record carried
+        pa.field("sync_agency_code", pa.string()),  # a sync call's envelope (null for CSV sources)
+        pa.field("sync_time", TS),
+        pa.field("sync_kind", pa.string()),
+        pa.field("sync_error_code", pa.string()),
     ]),
     "quarantine": pa.schema([
         pa.field("source", pa.string()),
@@ -115,7 +78,135 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 
-SOURCE_TABLES = {"dossiers": "raw_dossiers", "payments": "raw_payments", "catalog": "raw_catalog"}
+
+# --- the sources (sources.md v2) ------------------------------------------------------------------
+# Typed rows of the five sources (payments above, unchanged from v1). Values arrive as strings; a
+# code ("flag" or "code" below) is kept as text: trimmed, an integral number written as its
+# integer ("2.0", " 02 " -> "2"), absent ("", null, no key) -> null, anything else kept as sent
+# (trimmed) for staging to flag, unless it looks like an ID number, a phone or an e-mail (masked).
+# Personal fields (◆) never reach these schemas: MaNguoiNop is the keyed hash of SoGiayToChuHoSo
+# (or the first DinhDanhCHS), and names, phones, e-mails, free text, attachment and result paths
+# are dropped. `_line_number` is a CSV row's line, or a sync-call record's 1-based position in `data`.
+_CODE = pa.string()
+_SYNC_CALL = [
+    pa.field("MaDinhDanhDV", pa.string()),  # the call's agency (envelope)
+    pa.field("ThoiGianDongBo", TS),  # when the call was made (envelope)
+    pa.field("LoaiDongBo", pa.string()),  # insert | update, as sent
+    pa.field("MaLoiKetQua", pa.string()),  # KetQua.error_code: "0" = accepted by the portal
+    pa.field("_record_hash", pa.string()),  # keyed hash of the whole record as sent: duplicate vs conflict
+]
+V2_SCHEMAS: dict[str, pa.Schema] = {
+    "raw_agencies": pa.schema([
+        pa.field("MaDinhDanh", pa.string()),
+        pa.field("TenCoQuan", pa.string()),
+        pa.field("CapCoQuan", pa.string()),
+        pa.field("MaCoQuanCha", pa.string()),
+        pa.field("MaDVHC", pa.string()),
+        pa.field("NgayHieuLuc", pa.date32()),
+        pa.field("NgayHetHieuLuc", pa.date32()),
+        pa.field("MaCoQuanKeThua", pa.string()),
+        *_LINEAGE,
+    ]),
+    "raw_catalog": pa.schema([
+        pa.field("MaTTHC", pa.string()),
+        pa.field("TenTTHC", pa.string()),
+        pa.field("MaLinhVuc", pa.string()),
+        pa.field("TenLinhVuc", pa.string()),
+        pa.field("CapThucHien", pa.string()),
+        pa.field("MaCoQuanChuTri", pa.string()),
+        pa.field("MucDo", pa.int8()),
+        pa.field("DuDieuKienToanTrinh", pa.int8()),
+        pa.field("ThoiHanGiaiQuyet", pa.int32()),
+        pa.field("DonViThoiHan", pa.string()),
+        pa.field("PhiLePhi", pa.int64()),
+        pa.field("CoPhiLePhi", pa.int8()),
+        pa.field("CoKetQuaGiay", pa.int8()),
+        pa.field("DoiTuongCongDan", pa.int8()),
+        pa.field("KetNoiCSDLDanCu", pa.int8()),
+        pa.field("NgayQuyetDinhCongBo", pa.date32()),
+        pa.field("NgayHieuLucVanBan", pa.date32()),
+        pa.field("NgayCongKhai", pa.date32()),
+        pa.field("SoBoPhanCongKhai", pa.int8()),
+        *_LINEAGE,
+    ]),
+    "raw_dossier_syncs": pa.schema([
+        *_SYNC_CALL,
+        pa.field("MaHoSo", pa.string()),
+        pa.field("MaTTHC", pa.string()),
+        pa.field("MaLinhVuc", pa.string()),
+        pa.field("KenhThucHien", _CODE),
+        pa.field("LoaiDoiTuong", _CODE),
+        pa.field("MaNguoiNop", pa.string()),  # HMAC-SHA-256 of the normalised ID number
+        pa.field("NgayNopHoSo", TS),
+        pa.field("NgayTiepNhan", TS),
+        pa.field("NgayHenTra", TS),
+        pa.field("NgayKetThucXuLy", TS),
+        pa.field("NgayTra", TS),
+        pa.field("NgayTuChoi", TS),
+        pa.field("TrangThaiHoSo", pa.int8()),  # 1-10, else the record is quarantined
+        pa.field("HinhThuc", _CODE),
+        pa.field("DonViXuLy", pa.string()),
+        pa.field("NoiNopHoSo", _CODE),
+        pa.field("HoSoCoThanhPhanSoHoa", _CODE),
+        pa.field("TaiKhoanDuocXacThucVoiVNeID", _CODE),
+        pa.field("DuocThanhToanTrucTuyen", _CODE),
+        pa.field("TaiLieuNop", pa.list_(pa.struct([
+            pa.field("TepDinhKemId", pa.string()),
+            pa.field("MaThanhPhanHoSo", pa.string()),
+            pa.field("IsDeleted", _CODE),
+            pa.field("DuocSoHoa", _CODE),
+            pa.field("DuocTaiSuDung", _CODE),
+            pa.field("DuocLayTuKhoDMQG", _CODE),
+            pa.field("MaKetQuaThayThe", pa.string()),
+        ]))),
+        pa.field("DanhSachLePhi", pa.list_(pa.struct([
+            pa.field("MaPhiLePhi", pa.string()),
+            pa.field("TenPhiLePhi", pa.string()),
+            pa.field("HinhThucThu", _CODE),
+            pa.field("LoaiPhiLePhi", _CODE),
+            pa.field("Gia", pa.int64()),  # VND; not a number -> the record is quarantined
+        ]))),
+        pa.field("DanhSachHoSoBoSung", pa.list_(pa.struct([
+            pa.field("NgayBoSung", TS),  # the supplement was requested
+            pa.field("NgayTiepNhanBoSung", TS),  # the applicant's supplement was received
+            pa.field("TrangThaiBoSung", _CODE),
+            pa.field("NgayHenTraTruoc", TS),
+            pa.field("NgayHenTraMoi", TS),
+        ]))),
+        pa.field("DanhSachGiayToKetQua", pa.list_(pa.struct([
+            pa.field("GiayToId", pa.string()),
+            pa.field("MaGiayToKetQua", pa.string()),
+            pa.field("MaThanhPhanHoSo", pa.string()),
+            pa.field("CoTepTinKetQua", pa.bool_()),  # DuongDanTepTinKetQua non-empty (the path is not kept)
+        ]))),
+        pa.field("DSKetNoiCSDL", pa.list_(pa.string())),  # MaCSDL of each entry
+        *_LINEAGE,
+    ]),
+    "raw_processing_steps": pa.schema([
+        *_SYNC_CALL,
+        pa.field("MaHoSo", pa.string()),
+        pa.field("ChucDanh", pa.string()),
+        pa.field("PhongBanXuLy", pa.string()),
+        pa.field("TrangThai", pa.int8()),  # 1-10, else the record is quarantined
+        pa.field("ThoiDiemXuLy", TS),
+        pa.field("NgayBatDau", TS),
+        pa.field("NgayKetThucTheoQuyDinh", TS),
+        *_LINEAGE,
+    ]),
+}
+# v2 audit columns, added to load_audit: contract keys or columns no record of the file carried, and
+# a sync call's envelope (null for CSV sources), so that a call with no record still counts.
+V2_AUDIT_FIELDS = [
+    pa.field("missing_columns", pa.list_(pa.string())),
+    pa.field("sync_agency_code", pa.string()),
+    pa.field("sync_time", TS),
+    pa.field("sync_kind", pa.string()),
+    pa.field("sync_error_code", pa.string()),
+]
+SCHEMAS.update(V2_SCHEMAS)
+SOURCE_TABLES = {"agencies": "raw_agencies", "catalog": "raw_catalog", "dossiers": "raw_dossier_syncs",
+                 "processing": "raw_processing_steps", "payments": "raw_payments"}
+V2_SOURCE_TABLES = SOURCE_TABLES
 
 
 def parsed_schema(table: str) -> pa.Schema:

@@ -20,10 +20,14 @@ from dichvucong.quality.suites import DuckDBTable
 MART_TABLES = ("fct_dossiers", "fct_payments", "kpi_766")
 
 
+# The nested lists of a dossier record as counts and totals, the shape its suite validates.
 _DOSSIER_COLUMNS = """
-    * exclude (DanhSachLePhi, DanhSachBoSung),
+    * exclude (DanhSachLePhi, DanhSachHoSoBoSung, TaiLieuNop, DanhSachGiayToKetQua, DSKetNoiCSDL),
     coalesce(list_sum(list_transform(DanhSachLePhi, lambda x: x.Gia)), 0)::bigint as fee_total_vnd,
-    coalesce(len(DanhSachBoSung), 0) as supplement_rounds
+    coalesce(len(DanhSachHoSoBoSung), 0) as supplement_rounds,
+    coalesce(len(TaiLieuNop), 0) as attachments,
+    coalesce(len(DanhSachGiayToKetQua), 0) as result_documents,
+    coalesce(len(DSKetNoiCSDL), 0) as databases_consulted
 """
 
 
@@ -43,8 +47,8 @@ def raw_table(lake_dir: Path, table: str, days: list[dt.date]) -> Iterator[DuckD
                 empty = lake.SCHEMAS[table].empty_table()  # noqa: F841 (read by DuckDB below)
                 con.execute("create table landed_empty as select * from empty")
                 source = "landed_empty"
-            if table == "raw_dossiers":
-                con.execute(f"create view raw_dossiers as select {_DOSSIER_COLUMNS} from {source}")
+            if table == "raw_dossier_syncs":
+                con.execute(f"create view raw_dossier_syncs as select {_DOSSIER_COLUMNS} from {source}")
             elif table == "raw_payments":
                 con.execute(f"create table raw_payments as {_payments_sql(source, _landed_dossiers(lake_dir))}")
             else:
@@ -54,7 +58,7 @@ def raw_table(lake_dir: Path, table: str, days: list[dt.date]) -> Iterator[DuckD
 
 def _landed_dossiers(lake_dir: Path) -> str | None:
     """Every landed dossier partition as a DuckDB source, None before the first one."""
-    dossiers = lake_dir / "raw_dossiers"
+    dossiers = lake_dir / "raw_dossier_syncs"
     if not any(dossiers.glob("batch_date=*/data.parquet")):
         return None
     return f"read_parquet('{dossiers}/*/data.parquet', hive_partitioning = false)"
@@ -92,7 +96,7 @@ def raw_frame(lake_dir: Path, table: str, days: list[dt.date]) -> Any:
     with duckdb.connect() as con:
         if table == "raw_payments":
             return con.sql(_payments_sql("arrow", _landed_dossiers(lake_dir))).df()
-        if table == "raw_dossiers":
+        if table == "raw_dossier_syncs":
             return con.sql(f"select {_DOSSIER_COLUMNS} from arrow").df()
     return arrow.to_pandas()
 
@@ -136,14 +140,15 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
     landing folder outside the layout (`lake.findings_path`), and one row for each day that
     delivered no file: is_accounted (read = loaded + quarantined), file_error, quarantined_share (of
     the file's records), day_quarantined_share,
-    unknown_columns (how many), total_line_matches (a payment file's total line against the sum of
+    unknown_columns and missing_columns (how many contract keys or columns no record of the file
+    carried), total_line_matches (a payment file's total line against the sum of
     its loaded amounts, null without one) and files_in_day. Validated by `expectations/raw_files.yml`."""
     audit = [str(p) for d in days if (p := lake.partition_path(lake_dir, "load_audit", d, source)).exists()]
     findings = lake.findings_path(lake_dir, source)
     raw = [str(p) for d in days if (p := lake.partition_path(lake_dir, lake.SOURCE_TABLES[source], d)).exists()]
     empty_audit = "(select null::date as batch_date, null::varchar as file_name, 0 as rows_read, 0 as rows_loaded, " \
         "0 as rows_quarantined, null::varchar as file_error, []::varchar[] as unknown_columns, " \
-        "null::bigint as total_line_amount where false)"
+        "[]::varchar[] as missing_columns, null::bigint as total_line_amount where false)"
     amounts = ("(select _batch_date as batch_date, _source_file as file_name, sum(SoTien) as amount "
                "from read_parquet($raw) group by all)" if raw and source == "payments"
                else "(select null::date as batch_date, null::varchar as file_name, 0 as amount where false)")
@@ -151,11 +156,11 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
         return con.execute(f"""
             with audit as (
                 select batch_date, file_name, rows_read, rows_loaded, rows_quarantined, file_error,
-                       unknown_columns, total_line_amount
+                       unknown_columns, missing_columns, total_line_amount
                 from {"read_parquet($audit, union_by_name = true)" if audit else empty_audit}
                 union all by name
                 select batch_date, file_name, rows_read, rows_loaded, rows_quarantined, file_error,
-                       unknown_columns, total_line_amount
+                       unknown_columns, missing_columns, total_line_amount
                 from {"read_parquet($findings, union_by_name = true)" if findings.exists() else empty_audit}
             ),
             days as (select unnest($days::date[]) as batch_date),
@@ -169,6 +174,7 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
                    a.file_error,
                    a.rows_quarantined / nullif(a.rows_read, 0) as quarantined_share,
                    p.day_quarantined_share, len(coalesce(a.unknown_columns, [])) as unknown_columns,
+                   len(coalesce(a.missing_columns, [])) as missing_columns,
                    case when a.total_line_amount is not null
                         then a.total_line_amount = coalesce(m.amount, 0) end as total_line_matches,
                    coalesce(p.files_in_day, 1) as files_in_day
@@ -176,7 +182,7 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
             left join per_day p using (batch_date)
             left join {amounts} m using (batch_date, file_name)
             union all
-            select batch_date, null, true, null, null, null, 0, null, 0 from per_day where files_in_day = 0
+            select batch_date, null, true, null, null, null, 0, 0, null, 0 from per_day where files_in_day = 0
             order by 1, 2
         """, {"days": days} | ({"audit": audit} if audit else {}) | ({"findings": str(findings)}
                                                                     if findings.exists() else {})
@@ -188,7 +194,7 @@ def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
     import pandas as pd
 
     rows = []
-    for source, table in (("dossiers", "raw_dossiers"), ("payments", "raw_payments")):
+    for source, table in (("dossiers", "raw_dossier_syncs"), ("payments", "raw_payments")):
         days = sorted(p.parent.name.removeprefix("batch_date=")
                       for p in (lake_dir / table).glob("batch_date=*/data.parquet"))
         latest = dt.date.fromisoformat(days[-1]) if days else None

@@ -1,4 +1,5 @@
-"""Source simulator: synthetic catalog, dossier sync and reconciliation files."""
+"""Source simulator: the v2 sources of `shared/spec/sources.md` for a synthetic Vĩnh Phúc — agency list,
+catalog, dossier and processing-log sync calls, and payment reconciliation files."""
 
 from dichvucong.simulator.generator import GenerationStats, generate
 

@@ -155,9 +155,10 @@ def test_quality_tables_show_gates_and_quarantine(served: Served, client: httpx.
     gates = client.get("/api/v1/quality_gates").json()
     assert gates["filters"] == {}, "the gates are the latest, whatever the period"
     suites = {r["suite"] for r in gates["rows"]}
-    assert {"raw_dossiers", "raw_payments", "fct_dossiers", "kpi_766"} <= suites
+    assert {"raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_processing_steps", "raw_payments",
+            "fct_dossiers", "kpi_766"} <= suites
     loads = {r["source_name"]: r for r in client.get("/api/v1/load_totals").json()["rows"]}
-    assert set(loads) == {"catalog", "dossiers", "payments"}
+    assert set(loads) == {"agencies", "catalog", "dossiers", "processing", "payments"}
     for row in loads.values():
         assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"], "every row read is counted"
     reasons = client.get("/api/v1/quarantine_reasons").json()["rows"]
@@ -209,7 +210,7 @@ def test_the_connection_cannot_write_or_read_other_files(served: Served) -> None
     for statement in ("create table marts.x (a int)", "create table x (a int)",
                       "delete from marts.kpi_766", "set threads = 1",
                       f"attach '{served.home / 'warehouse' / 'warehouse.duckdb'}' as w",
-                      f"select * from read_parquet('{served.home / 'lake'}/raw_dossiers/*/*.parquet')",
+                      f"select * from read_parquet('{served.home / 'lake'}/raw_dossier_syncs/*/*.parquet')",
                       "set enable_external_access = true"):
         with pytest.raises(duckdb.Error):
             cur.execute(statement)

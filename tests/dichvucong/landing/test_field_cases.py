@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -17,12 +18,36 @@ import pytest
 from dichvucong.config import REPO_ROOT, Settings
 from dichvucong.landing import lake
 from dichvucong.landing.extract import land
-from dichvucong.landing.parsers import parse_catalog_file, parse_payment_file
+from dichvucong.landing.parsers import MAX_RECORD_CHARS, parse_catalog_file, parse_payment_file
 from dichvucong.quality.frames import files_frame
 from dichvucong.tasks import check_landing_accounts
+from tests.dichvucong.landing.test_parsers_v2 import CATALOG_HEADER, call, dossier, typed
 
 FIELD_CASES = REPO_ROOT.parent / "shared" / "field-cases"
 DAY = dt.date(2025, 3, 3)
+V1_CATALOG = FIELD_CASES / "payments/quoted-newline/catalog_v1_services_20250301.csv"
+QUOTED_NAME = "Cấp giấy phép xây dựng\n(công trình cấp III, cấp IV)"  # its quoted cell: a line break and a comma
+
+
+def _v2_catalog() -> bytes:
+    """The field case's v1 catalog under the v2 header (sources.md v2 §2), since the v1 catalog is
+    no longer read: each v1 record's cells moved to their v2 columns (MaCoQuan -> MaCoQuanChuTri, the
+    agency name dropped, the new columns filled), its procedure name cell copied as the v1 file
+    writes it, quotes and line break included. Records are cut by a pattern, not by a CSV reader."""
+    header, _, body = V1_CATALOG.read_text(encoding="utf-8").partition("\n")
+    assert header == ("MaTTHC,TenTTHC,MaLinhVuc,TenLinhVuc,MaCoQuan,TenCoQuan,CapThucHien,MucDo,ThoiHanGiaiQuyet,"
+                      "PhiLePhi")
+    records = list(re.finditer(r'^([^,"\n]+),("[^"]*"|[^,"\n]*),([^"\n]*)\n', body, re.MULTILINE))
+    assert "".join(m.group(0) for m in records) == body and len(records) == 3
+    lines = [CATALOG_HEADER]
+    for record in records:
+        code, name, rest = record.groups()
+        field_code, field_name, agency, _agency_name, level, online, deadline, fee = rest.split(",")
+        lines.append(",".join([code, name, field_code, field_name, level, agency, online, "1", deadline,
+                               "NgayLamViec", fee, "1" if int(fee) else "0", "1", "1", "0", "", "", "", "7"]))
+    text = "\n".join(lines) + "\n"
+    assert f'"{QUOTED_NAME}"' in text  # the same quoted cell, spanning two lines
+    return text.encode("utf-8")
 
 
 def _landing(tmp_path: Path, case: str) -> Path:
@@ -66,9 +91,12 @@ def test_a_quoted_cell_may_span_lines_and_an_extra_column_is_a_finding(dvc_home:
     assert b"nguoi thu nghiem" not in lake_bytes
     frame = files_frame(dvc_home / "lake", "payments", [DAY])
     assert frame.loc[frame["file_name"] == "doisoat_20250303_VNPTPAY.csv", "unknown_columns"].tolist() == [1]
-    catalog = parse_catalog_file((FIELD_CASES / "payments/quoted-newline/catalog_v1_services_20250301.csv")
-                                 .read_bytes())
-    assert (len(catalog.rows), catalog.rows_read, catalog.quarantined) == (3, 3, [])
+    # The catalog's procedure name with a line break inside quotes is one procedure: 3, not 4.
+    catalog = parse_catalog_file(_v2_catalog())
+    typed(catalog, "raw_catalog")
+    assert (len(catalog.rows), catalog.rows_read, catalog.quarantined, catalog.file_error) == (3, 3, [], None)
+    assert [r["MaTTHC"] for r in catalog.rows] == ["1.000101", "1.000102", "1.000103"]
+    assert catalog.rows[2]["TenTTHC"] == QUOTED_NAME and [r["_line_number"] for r in catalog.rows] == [2, 3, 4]
 
 
 def test_extensions_match_whatever_their_case(dvc_home: Path, tmp_path: Path) -> None:
@@ -170,7 +198,7 @@ def test_every_entry_of_a_landing_folder_is_accounted_for(dvc_home: Path, tmp_pa
     errors = {name: a["file_error"] for name, a in audit.items()}
     assert errors == {
         "doisoat_20250303_VCB.csv": None, "doisoat_20250303_VNPTPAY.csv": None,
-        "notes.txt": "name outside the layout (expected YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv)",
+        "notes.txt": "name outside the layout (expected payments/YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv)",
         "doisoat_20250303_LINK.csv": "resolves outside the landing directory",
         "doisoat_20250303_GONE.csv": "a link that leads nowhere",
         "doisoat_20250303_LOOP.csv": "a link that leads nowhere",
@@ -182,21 +210,20 @@ def test_every_entry_of_a_landing_folder_is_accounted_for(dvc_home: Path, tmp_pa
     assert b"secret" not in b"".join(p.read_bytes() for p in (dvc_home / "lake").rglob("*.parquet"))
     findings = pq.read_table(lake.findings_path(dvc_home / "lake", "payments")).to_pylist()
     assert sorted((f["file_name"], f["file_error"]) for f in findings) == [
-        (name, "entry outside the layout (expected YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv)")
+        (name, "entry outside the layout (expected payments/YYYY-MM-DD/doisoat_YYYYMMDD_<MaTrungGian>.csv)")
         for name in ("2025-13-45", "20250303", "readme.md")]
     frame = files_frame(dvc_home / "lake", "payments", [DAY])
     assert frame["file_error"].notna().sum() == 7 + 3
 
 
 def test_a_catalog_file_with_an_impossible_date_is_a_finding_not_a_crash(dvc_home: Path, tmp_path: Path) -> None:
-    from dichvucong.cli import catalog_start
+    from dichvucong.cli import snapshot_start
 
     landing = tmp_path / "landing"
     (landing / "catalog").mkdir(parents=True)
-    shutil.copy(FIELD_CASES / "payments/quoted-newline/catalog_v1_services_20250301.csv",
-                landing / "catalog" / "SERVICES_20250301.CSV")
+    (landing / "catalog" / "SERVICES_20250301.CSV").write_bytes(_v2_catalog())
     (landing / "catalog" / "services_20221345.csv").write_text("x", encoding="utf-8")
-    assert catalog_start(landing, dt.date(2025, 3, 5)) == dt.date(2025, 3, 1)
+    assert snapshot_start(landing, dt.date(2025, 3, 5)) == dt.date(2025, 3, 1)
     report = land("catalog", dt.date(2025, 3, 1), dt.date(2025, 3, 2), _settings(landing))
     assert (report.files, report.rows_loaded, report.unplaced) == (1, 3, 1)
 
@@ -209,19 +236,21 @@ def test_an_absurd_amount_is_quarantined_with_its_reason(amount: str) -> None:
     assert parsed.quarantined[0]["reason"] in {"SoTien: not an integer", "SoTien: out of range"}
 
 
-def test_a_record_over_the_size_limit_is_quarantined_and_its_file_loads() -> None:
-    import json
-
-    from dichvucong.landing.fast_dossiers import DossierTyper
-    from dichvucong.landing.parsers import MAX_RECORD_CHARS, parse_dossier_file
-
-    record = {"MaHoSo": "A-1", "MaTTHC": "1.0", "MaCoQuan": "x", "KenhThucHien": 2, "LoaiDoiTuong": 1,
-              "NgayNopHoSo": "20240101080000", "TrangThaiHoSo": 1, "NgayCapNhat": "20240101080000"}
-    data = b"\n".join(json.dumps(r).encode() for r in (
-        dict(record, TenTTHC="x" * (MAX_RECORD_CHARS + 1)), dict(record, MaHoSo="A-2")))
-    reference = parse_dossier_file(data, b"key")
-    with DossierTyper(b"key") as typer:
-        [(table, fast)] = typer.parse_many([data])
-    assert [q["reason"] for q in reference.quarantined] == ["record over the size limit"]
-    assert fast.quarantined == reference.quarantined and table.column("MaHoSo").to_pylist() == ["A-2"]
-    assert reference.quarantined[0]["raw_text"].startswith("<unparsed: ")
+def test_a_record_over_the_size_limit_is_quarantined_and_its_file_loads(dvc_home: Path, tmp_path: Path) -> None:
+    """A sync call whose one record is over `MAX_RECORD_CHARS` (a procedure name of megabytes) lands
+    its other records; the big one is quarantined as a length and a hash."""
+    landing = tmp_path / "landing"
+    folder = landing / "dossiers" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "hoso_20250303_000.00.01.H62_1.json").write_bytes(
+        call([dossier(1, TenTTHC="x" * (MAX_RECORD_CHARS + 1)), dossier(2)]))
+    settings = _settings(landing)
+    report = land("dossiers", DAY, DAY + dt.timedelta(days=1), settings)
+    assert (report.files, report.rows_read, report.rows_loaded, report.rows_quarantined) == (1, 2, 1, 1)
+    [audit] = pq.read_table(lake.partition_path(settings.lake_dir, "load_audit", DAY, "dossiers")).to_pylist()
+    assert audit["file_error"] is None and (audit["rows_read"], audit["rows_loaded"]) == (2, 1)
+    rows = pq.read_table(lake.partition_path(settings.lake_dir, "raw_dossier_syncs", DAY)).to_pylist()
+    assert [r["MaHoSo"] for r in rows] == [dossier(2)["MaHoSo"]]
+    [held] = pq.read_table(lake.partition_path(settings.lake_dir, "quarantine", DAY, "dossiers")).to_pylist()
+    assert (held["reason"], held["line_number"]) == ("record over the size limit", 1)
+    assert held["raw_text"].startswith("<unparsed: ") and len(held["raw_text"]) < 100

@@ -24,7 +24,7 @@ from dichvucong.landing.http_source import ExtractError, HttpSourceReader
 DAY = dt.date(2024, 2, 5)
 TOKEN = "hostile-test-token"
 PAGE_SIZE = 50
-DOSSIERS = "/api/v1/dossiers"
+SYNC = "/api/v1/sync-calls"
 FILES = "/api/v1/payments/reconciliation"
 
 
@@ -93,7 +93,7 @@ class Hostile(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def pages_asked(self) -> list[int]:
-        return [int(r.query["page"]) for r in self.requests if r.path == DOSSIERS]
+        return [int(r.query["page"]) for r in self.requests if r.path == SYNC]
 
 
 @contextmanager
@@ -112,35 +112,40 @@ def _reader(server: Hostile, tmp_path: Path, **options: Any) -> HttpSourceReader
     return HttpSourceReader(server.url, TOKEN, tmp_path / "lake" / "_http_manifest", **settings)
 
 
-# --- records and an honest window that tests bend ----------------------------------------------
+# --- sync calls and an honest window that tests bend ----------------------------------------------
 
 
-def _record(i: int) -> dict[str, Any]:
-    """A valid v1 dossier record carrying personal data unique to it."""
-    return {
-        "MaHoSo": f"000.00.01.H62-240205-{i:04d}", "MaTTHC": "1.004003", "MaCoQuan": "000.00.01.H62",
-        "MaDiaBan": "246", "KenhThucHien": 2, "LoaiDoiTuong": 1,
-        "ChuHoSo": f"Nguyễn Thị Plantedname{i:04d}", "SoGiayTo": f"0262{i:08d}", "SoDienThoai": f"0918{i:06d}",
-        "Email": f"planted.mail{i:04d}@example.vn",
+def _call(i: int) -> dict[str, Any]:
+    """A v2 dossier sync call of DAY (sources.md §3) carrying personal data unique to it."""
+    record = {
+        "MaHoSo": f"000.00.01.H62-240205-{i:04d}", "MaTTHC": "1.004003", "KenhThucHien": "2", "LoaiDoiTuong": "1",
+        "ChuHoSo": f"Nguyễn Thị Plantedname{i:04d}", "SoGiayToChuHoSo": f"0262{i:08d}",
+        "SoDienThoai": f"0918{i:06d}", "Email": f"planted.mail{i:04d}@example.vn",
+        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": f"0382{i:08d}"}],
         "NgayNopHoSo": f"20240205{8 + i // 60 % 8:02d}{i % 60:02d}00", "NgayTiepNhan": "", "NgayHenTra": "",
-        "NgayKetThucXuLy": "", "NgayTra": "", "NgayTuChoi": "", "TrangThaiHoSo": 1,
-        "DuocThanhToanTrucTuyen": 0, "CoKetQuaDienTu": 0, "DaSoHoa": 0,
-        "DanhSachLePhi": [{"MaPhiLePhi": "PHI-DD", "TenPhiLePhi": "Phí thẩm định", "LoaiPhiLePhi": 1,
-                           "Gia": 1000 * i}],
-        "DanhSachBoSung": [{"NgayYeuCau": "20240205100000", "NgayBoSung": "",
-                            "NguoiYeuCauBoSung": f"Cán bộ Plantedofficer{i:04d}"}],
-        "NgayCapNhat": f"20240205{16 + i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}",
+        "NgayKetThucXuLy": "", "NgayTra": "", "NgayTuChoi": "", "TrangThaiHoSo": "1",
+        "DuocThanhToanTrucTuyen": "0",
+        "TaiLieuNop": [{"TepDinhKemId": f"T{i}", "TenTepDinhKem": f"CCCD_Plantedfile{i:04d}.pdf", "IsDeleted": "0"}],
+        "DanhSachLePhi": [{"MaPhiLePhi": "PHI-DD", "TenPhiLePhi": "Phí thẩm định", "LoaiPhiLePhi": "1",
+                           "Gia": str(1000 * i)}],
+        "DanhSachHoSoBoSung": [{"NgayBoSung": "20240205100000", "NgayTiepNhanBoSung": "",
+                                "NguoiYeuCauBoSung": f"Cán bộ Plantedofficer{i:04d}"}],
     }
+    return {"MaDinhDanhDV": "000.00.01.H62",
+            "ThoiGianDongBo": f"20240205{16 + i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}", "LoaiDongBo": "insert",
+            "KetQua": {"error_code": "0", "message": ""}, "data": [record]}
 
 
-def _personal_values(record: dict[str, Any]) -> list[str]:
-    return [record["ChuHoSo"], record["SoGiayTo"], record["SoDienThoai"], record["Email"],
-            record["DanhSachBoSung"][0]["NguoiYeuCauBoSung"]]
+def _personal_values(call: dict[str, Any]) -> list[str]:
+    record = call["data"][0]
+    return [record["ChuHoSo"], record["SoGiayToChuHoSo"], record["SoDienThoai"], record["Email"],
+            record["DinhDanhCHS"][0]["SoDinhDanh"], record["TaiLieuNop"][0]["TenTepDinhKem"],
+            record["DanhSachHoSoBoSung"][0]["NguoiYeuCauBoSung"]]
 
 
 @dataclass
 class Window:
-    """The dossier window of DAY, paged honestly unless a test changes `page_body` or sets faults."""
+    """The dossier sync calls of DAY, paged honestly unless a test changes `page_body` or sets faults."""
 
     records: list[dict[str, Any]]
     failing_from_page: int | None = None  # 503 for this page and the next while set
@@ -154,7 +159,7 @@ class Window:
         if request.authorization != f"Bearer {TOKEN}":
             handler.json(401, {"error": "token"})
             return
-        if request.path != DOSSIERS:
+        if request.path != SYNC or request.query.get("kind") != "dossiers":
             handler.json(404, {"error": "not found"})
             return
         page, page_size = int(request.query["page"]), int(request.query["page_size"])
@@ -166,12 +171,12 @@ class Window:
 
 
 def _landed(pieces: list[tuple[str, bytes]]) -> list[str]:
-    """The dossiers landed, in order, by MaHoSo."""
-    return [json.loads(line)["MaHoSo"] for _, data in pieces for line in data.decode("utf-8").splitlines()]
+    """The calls landed (one per piece), in order, by the MaHoSo they carry."""
+    return [json.loads(data)["data"][0]["MaHoSo"] for _, data in pieces]
 
 
-def _ids(records: list[dict[str, Any]]) -> list[str]:
-    return [r["MaHoSo"] for r in records]
+def _ids(calls: list[dict[str, Any]]) -> list[str]:
+    return [c["data"][0]["MaHoSo"] for c in calls]
 
 
 # --- 1. reconciliation file names -------------------------------------------------------------
@@ -229,7 +234,7 @@ def test_a_file_list_that_is_not_an_array_fails_the_day(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("truth", "stated"), [(212, 200), (200, 150)], ids=["short-page", "page-boundary"])
 def test_a_total_lower_than_the_truth_fails_the_day(truth: int, stated: int, tmp_path: Path) -> None:
-    window = Window([_record(i) for i in range(truth)])
+    window = Window([_call(i) for i in range(truth)])
     honest = window.page_body
     window.page_body = lambda page, size: {**honest(page, size), "total": stated}  # type: ignore[method-assign]
     with serving(window) as server, pytest.raises(ExtractError) as info:
@@ -239,7 +244,7 @@ def test_a_total_lower_than_the_truth_fails_the_day(truth: int, stated: int, tmp
 
 
 def test_a_total_that_was_wrong_once_is_read_again_and_loses_nothing(tmp_path: Path) -> None:
-    records = [_record(i) for i in range(212)]
+    records = [_call(i) for i in range(212)]
     window = Window(records)
     honest = window.page_body
     window.page_body = lambda page, size: {  # type: ignore[method-assign]
@@ -271,7 +276,7 @@ def _bent(window: Window, kind: str, always: bool) -> Callable[[int, int], Any]:
 
 @pytest.mark.parametrize("kind", ["repeat", "previous", "shifted", "wrong-number"])
 def test_a_page_that_repeats_records_or_is_not_the_one_asked_fails_the_day(kind: str, tmp_path: Path) -> None:
-    window = Window([_record(i) for i in range(212)])
+    window = Window([_call(i) for i in range(212)])
     window.page_body = _bent(window, kind, always=True)  # type: ignore[method-assign]
     with serving(window) as server, pytest.raises(ExtractError) as info:
         list(_reader(server, tmp_path).files_for("dossiers", DAY))
@@ -281,7 +286,7 @@ def test_a_page_that_repeats_records_or_is_not_the_one_asked_fails_the_day(kind:
 
 @pytest.mark.parametrize("kind", ["repeat", "shifted", "wrong-number"])
 def test_a_page_repeated_once_is_read_again_and_lands_every_record_once(kind: str, tmp_path: Path) -> None:
-    records = [_record(i) for i in range(212)]
+    records = [_call(i) for i in range(212)]
     window = Window(records)
     window.page_body = _bent(window, kind, always=False)  # type: ignore[method-assign]
     with serving(window) as server:
@@ -318,7 +323,7 @@ def test_a_redirect_loop_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_redirect_within_the_origin_is_followed_with_the_token(tmp_path: Path) -> None:
     """Not a fault: kept working (passes before and after the hardening)."""
-    records = [_record(i) for i in range(60)]
+    records = [_call(i) for i in range(60)]
     window = Window(records)
 
     def moved(handler: Handler, request: Request) -> None:
@@ -346,7 +351,7 @@ def _http_date(seconds_from_now: float) -> str:
 ], ids=["future-date", "past-date", "negative", "nan", "garbage", "exponent", "huge"])
 def test_any_retry_after_is_honoured_clamped_or_ignored(value: Callable[[], str], waits: bool,
                                                          tmp_path: Path) -> None:
-    records = [_record(i) for i in range(10)]
+    records = [_call(i) for i in range(10)]
     window = Window(records)
 
     def throttled(handler: Handler, request: Request) -> None:
@@ -368,7 +373,7 @@ def test_any_retry_after_is_honoured_clamped_or_ignored(value: Callable[[], str]
 
 
 def test_a_503_with_retry_after_waits_it(tmp_path: Path) -> None:
-    records = [_record(i) for i in range(10)]
+    records = [_call(i) for i in range(10)]
     window = Window(records)
 
     def unavailable(handler: Handler, request: Request) -> None:
@@ -433,7 +438,7 @@ def test_an_answer_declared_too_large_is_refused_without_reading_it(tmp_path: Pa
 
 
 def test_an_answer_that_grows_too_large_is_refused_and_never_cached(tmp_path: Path) -> None:
-    records = [_record(i) for i in range(60)]
+    records = [_call(i) for i in range(60)]
     window = Window(records)
     honest = window.page_body
 
@@ -456,15 +461,16 @@ def test_an_answer_that_grows_too_large_is_refused_and_never_cached(tmp_path: Pa
 
 @pytest.mark.parametrize("damage", ["page-cut-short", "page-altered", "manifest-cut-short"])
 def test_a_manifest_entry_that_does_not_read_back_is_fetched_again(damage: str, tmp_path: Path) -> None:
-    records = [_record(i) for i in range(120)]
+    records = [_call(i) for i in range(120)]
     window = Window(records, failing_from_page=3)
     folder = tmp_path / "lake" / "_http_manifest" / "dossiers" / DAY.isoformat()
     with serving(window) as server:
         with pytest.raises(ExtractError, match="gave up"):
             list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
-        target = folder / ("manifest.json" if damage.startswith("manifest") else "page_00001.json")
+        target = folder / ("manifest.json" if damage.startswith("manifest") else "page_00001.sealed")
         data = target.read_bytes()
-        target.write_bytes(data[: len(data) // 2] if damage.endswith("cut-short") else data.replace(b"1", b"2"))
+        flipped = data[:-1] + bytes([data[-1] ^ 1])
+        target.write_bytes(data[: len(data) // 2] if damage.endswith("cut-short") else flipped)
         window.failing_from_page = None
         pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
     assert _landed(pieces) == _ids(records)
@@ -473,7 +479,9 @@ def test_a_manifest_entry_that_does_not_read_back_is_fetched_again(damage: str, 
 
 # --- 8. answers of the wrong shape ---------------------------------------------------------------
 
-_ONE = _record(0)
+_ONE = _call(0)
+_NEXT_DAY = {**_ONE, "ThoiGianDongBo": "20240206000000"}
+_UNTIMED = {k: v for k, v in _ONE.items() if k != "ThoiGianDongBo"}
 
 
 @pytest.mark.parametrize(("body", "named"), [
@@ -487,8 +495,12 @@ _ONE = _record(0)
     ({"data": [_ONE], "page": 1, "page_size": PAGE_SIZE, "total": -1}, "'total' is not a count"),
     ({"data": [_ONE], "page_size": PAGE_SIZE, "total": 1}, "'page' is missing"),
     ({"data": [_ONE], "page": 1, "page_size": 10, "total": 1}, "pages by 10"),
+    ({"data": [_ONE, _NEXT_DAY], "page": 1, "page_size": PAGE_SIZE, "total": 2},
+     "1 calls without a ThoiGianDongBo (yyyyMMddHHmmss) in the window asked [20240205000000, 20240206000000)"),
+    ({"data": [_UNTIMED, {**_ONE, "ThoiGianDongBo": 20240205160000}], "page": 1, "page_size": PAGE_SIZE,
+      "total": 2}, "2 calls without a ThoiGianDongBo"),
 ], ids=["array", "no-total", "no-data", "data-text", "not-objects", "total-text", "total-bool", "total-negative",
-        "no-page", "other-page-size"])
+        "no-page", "other-page-size", "outside-the-window", "no-time"])
 def test_a_page_of_the_wrong_shape_is_a_clear_error(body: Any, named: str, tmp_path: Path) -> None:
     def answer(handler: Handler, request: Request) -> None:
         handler.json(200, body)
@@ -497,110 +509,86 @@ def test_a_page_of_the_wrong_shape_is_a_clear_error(body: Any, named: str, tmp_p
         list(_reader(server, tmp_path).files_for("dossiers", DAY))
     assert isinstance(info.value, http_source.ContractViolation)
     assert named in str(info.value)
+    assert [p for p in tmp_path.rglob("*.sealed")] == []  # nothing of it was kept
 
 
 @pytest.mark.parametrize(("body", "named"), [
-    ({"error": "maintenance"}, "not an array"), ([1, 2], "not objects"), ("catalog", "not an array"),
-], ids=["object", "not-objects", "text"])
-def test_a_catalog_of_the_wrong_shape_is_a_clear_error(body: Any, named: str, tmp_path: Path) -> None:
+    ({"error": "maintenance"}, "'data' is missing"), ([1, 2], "a JSON array, not an object"),
+    ("catalog", "a JSON string, not an object"),
+    ({"snapshot_date": "2024-02-05", "data": [1, 2]}, "2 entries that are not objects"),
+    ({"data": []}, "'snapshot_date' is missing"),
+    ({"snapshot_date": "2024-02-06", "data": []}, "'snapshot_date' is not a date (yyyy-MM-dd) on or before"),
+    ({"snapshot_date": "20240205", "data": []}, "'snapshot_date' is not a date"),
+], ids=["object", "array", "text", "not-objects", "no-date", "date-after-the-day", "date-format"])
+@pytest.mark.parametrize("source", ["agencies", "catalog"])
+def test_a_snapshot_of_the_wrong_shape_is_a_clear_error(source: str, body: Any, named: str, tmp_path: Path) -> None:
     def answer(handler: Handler, request: Request) -> None:
         handler.json(200, body)
 
     with serving(answer) as server, pytest.raises(ExtractError) as info:
-        list(_reader(server, tmp_path).files_for("catalog", DAY))
+        list(_reader(server, tmp_path).files_for(source, DAY))
     assert isinstance(info.value, http_source.ContractViolation)
     assert named in str(info.value)
+    assert server.requests[0].path == f"/api/v1/{source}" and server.requests[0].query == {"as_of": "2024-02-05"}
 
 
-# --- 9. no personal data in the manifest, and the same lake rows -------------------------------
+def test_snapshot_values_that_are_not_text_go_to_the_parser_as_text(tmp_path: Path) -> None:
+    row = {"MaDinhDanh": "000.00.01.H62", "TenCoQuan": "Sở Tư pháp", "CapCoQuan": "TINH", "MaCoQuanCha": None,
+           "MaDVHC": 26, "NgayHieuLuc": "2020-01-01", "NgayHetHieuLuc": None, "MaCoQuanKeThua": ["x"],
+           "Extra": "dropped"}
+
+    def answer(handler: Handler, request: Request) -> None:
+        handler.json(200, {"as_of": "2024-02-05", "snapshot_date": "2024-02-05", "data": [row]})
+
+    with serving(answer) as server:
+        (name, data), = _reader(server, tmp_path).files_for("agencies", DAY)
+    assert name == "coquan_20240205.csv"
+    assert data.decode("utf-8").split("\r\n")[1] == '000.00.01.H62,Sở Tư pháp,TINH,,26,2020-01-01,,"[""x""]"'
 
 
-def _assert_no_personal_data(folder: Path, records: list[dict[str, Any]]) -> None:
+# --- 9. no personal data in the manifest, and the calls yielded as sent ---------------------------------
+
+
+def _assert_no_personal_data(folder: Path, calls: list[dict[str, Any]]) -> None:
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert files
-    planted = [v for r in records for v in _personal_values(r)]
+    planted = [v for c in calls for v in _personal_values(c)]
     for path in files:
         data = path.read_bytes()
+        assert b"Planted" not in data, path.name
         for value in planted:
             for form in (value.encode("utf-8"), json.dumps(value).encode("ascii")):
                 assert form not in data, f"{path.name} holds a planted personal value"
 
 
-def test_the_manifest_never_holds_personal_data_and_the_lake_rows_are_unchanged(tmp_path: Path) -> None:
-    from dichvucong.landing.fast_dossiers import DossierTyper
-    from dichvucong.landing.parsers import parse_dossier_file
-
-    records = [_record(i) for i in range(120)]
-    records[7]["TrangThaiHoSo"] = 99  # quarantined, as before
-    records[8]["SoGiayTo"] = "026-2000.00008"  # normalised by the parser, and not on the fast path
-    window = Window(records, failing_from_page=3)
+def test_the_manifest_never_holds_personal_data_and_the_calls_come_as_sent(tmp_path: Path) -> None:
+    calls = [_call(i) for i in range(120)]
+    calls[7]["data"][0]["TrangThaiHoSo"] = "99"  # for the parser to quarantine, not for the reader to judge
+    calls[8]["data"].append({"MaHoSo": "", "ChuHoSo": 42, "GhiChu": {"Planted": ["nested"]}})
+    window = Window(calls, failing_from_page=3)
     manifest = tmp_path / "lake" / "_http_manifest"
     with serving(window) as server:
         with pytest.raises(ExtractError, match="gave up"):
             list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
-        assert (manifest / "dossiers" / DAY.isoformat() / "page_00002.json").exists()
-        _assert_no_personal_data(manifest, records)
+        assert (manifest / "dossiers" / DAY.isoformat() / "page_00002.sealed").exists()
+        _assert_no_personal_data(manifest, calls)
         window.failing_from_page = None
-        reader = _reader(server, tmp_path)
-        pieces = list(reader.files_for("dossiers", DAY))
-        _assert_no_personal_data(manifest, records)
+        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
+        _assert_no_personal_data(manifest, calls)
     assert window.reads == {1: 1, 2: 1, 3: 1}  # resumed, nothing fetched twice
-
-    # What the reader yielded before the hardening: each page's raw records as JSON Lines.
-    before = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
-    before_pieces = ["".join(before[i:i + PAGE_SIZE]).encode("utf-8") for i in range(0, len(records), PAGE_SIZE)]
-    key = b"pseudonym-key-of-the-test"
-    assert len(pieces) == len(before_pieces)
-    with DossierTyper(key) as typer:
-        now_typed = typer.parse_many([data for _, data in pieces])
-        before_typed = typer.parse_many(before_pieces)
-    for (now_rows, now_parsed), (old_rows, old_parsed) in zip(now_typed, before_typed, strict=True):
-        assert now_rows.to_pylist() == old_rows.to_pylist()
-        assert [(q["line_number"], q["reason"]) for q in now_parsed.quarantined] == \
-            [(q["line_number"], q["reason"]) for q in old_parsed.quarantined]
-    for (_, data), old in zip(pieces, before_pieces, strict=True):
-        assert parse_dossier_file(data, key).rows == parse_dossier_file(old, key).rows
-    assert sum(len(rows) for rows, _ in now_typed) == len(records) - 1
+    # What the parser gets is what the server sent: personal data included (the parser drops it).
+    assert [json.loads(data) for _, data in pieces] == calls
+    assert [name for name, _ in pieces][:2] == ["20240205160000_000001.json", "20240205160001_000002.json"]
 
 
 def test_a_manifest_sealed_under_another_key_is_fetched_again(tmp_path: Path) -> None:
-    records = [_record(i) for i in range(120)]
-    window = Window(records, failing_from_page=3)
+    calls = [_call(i) for i in range(120)]
+    window = Window(calls, failing_from_page=3)
     with serving(window) as server:
         with pytest.raises(ExtractError, match="gave up"):
             list(_reader(server, tmp_path, request_budget_seconds=0.3, manifest_key=b"key one").files_for(
                 "dossiers", DAY))
         window.failing_from_page = None
         pieces = list(_reader(server, tmp_path, manifest_key=b"key two").files_for("dossiers", DAY))
-    assert _landed(pieces) == _ids(records)
+    assert _landed(pieces) == _ids(calls)
     assert window.reads == {1: 2, 2: 2, 3: 1}
-
-
-def test_personal_data_nested_in_sync_call_envelopes_is_stripped_and_ids_restored(tmp_path: Path) -> None:
-    """The v2 shape (sources.md §3): records inside each sync call's `data`."""
-    envelopes = [{"MaDinhDanhDV": "000.00.01.H62", "ThoiGianDongBo": f"20240205{i:06d}", "LoaiDongBo": "insert",
-                  "KetQua": {"error_code": "0", "message": ""},
-                  "data": [{"MaHoSo": f"H62-{i}", "ChuHoSo": f"Trần Văn Nestedname{i:03d}",
-                            "SoGiayToChuHoSo": f"0381{i:08d}", "Email": f"nested{i:03d}@example.vn",
-                            "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": f"0382{i:08d}"}],
-                            "DanhSachHoSoBoSung": [{"NguoiYeuCauBoSung": f"Lê Thị Nestedofficer{i:03d}",
-                                                    "NgayBoSung": "20240205090000"}]}]}
-                 for i in range(70)]
-    window = Window(envelopes, failing_from_page=2)
-    folder = tmp_path / "lake" / "_http_manifest" / "dossiers"
-    with serving(window) as server:
-        with pytest.raises(ExtractError, match="gave up"):
-            list(_reader(server, tmp_path, request_budget_seconds=0.3).files_for("dossiers", DAY))
-        stored = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
-        window.failing_from_page = None
-        pieces = list(_reader(server, tmp_path).files_for("dossiers", DAY))
-    for envelope in envelopes[:PAGE_SIZE]:
-        record = envelope["data"][0]
-        for value in (record["ChuHoSo"], record["SoGiayToChuHoSo"], record["Email"],
-                      record["DinhDanhCHS"][0]["SoDinhDanh"], record["DanhSachHoSoBoSung"][0]["NguoiYeuCauBoSung"]):
-            assert value.encode("utf-8") not in stored and json.dumps(value).encode() not in stored
-    landed = [json.loads(line) for _, data in pieces for line in data.decode("utf-8").splitlines()]
-    assert [e["data"][0]["SoGiayToChuHoSo"] for e in landed] == [e["data"][0]["SoGiayToChuHoSo"] for e in envelopes]
-    assert [e["data"][0]["DinhDanhCHS"] for e in landed] == [e["data"][0]["DinhDanhCHS"] for e in envelopes]
-    assert all("ChuHoSo" not in e["data"][0] and "Email" not in e["data"][0]
-               and e["data"][0]["DanhSachHoSoBoSung"] == [{"NgayBoSung": "20240205090000"}] for e in landed)

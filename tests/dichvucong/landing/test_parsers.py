@@ -1,47 +1,28 @@
-"""Each kind of row of sources.md, clean and dirty: what loads, what is
-quarantined and why, and that personal data never gets through."""
+"""Payments (sources.md §5, unchanged in v2) clean and dirty, the applicant key, and the cases of
+the retired v1 dossier and catalog tests that test_parsers_v2.py does not cover, on v2 inputs: what
+loads, what is quarantined and why, and that personal data never gets through.
+
+The v1 cases test_parsers_v2.py covers were dropped here: a clean record typed and pseudonymised
+(`test_a_realistic_dossier_call_types_every_column`), each dirty record's reason
+(`RECORD_RULES`, `WHOLE_FILE`), a code outside its set (kept in v2:
+`test_codes_outside_their_set_are_kept_as_sent`), a catalog row without MaTTHC
+(`test_each_catalog_rule_costs_only_its_row`).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 from dichvucong.landing.parsers import (
     applicant_key,
+    is_file_rule,
     masked_record,
     parse_catalog_file,
-    parse_dossier_file,
     parse_payment_file,
 )
-
-KEY = b"k"
-GOOD = {
-    "MaHoSo": "000.00.02.H62-240105-0001", "MaTTHC": "1.004227", "MaCoQuan": "000.00.02.H62", "MaDiaBan": "243",
-    "KenhThucHien": 2, "LoaiDoiTuong": 1, "ChuHoSo": "Nguyễn Văn An", "SoGiayTo": "026090001234",
-    "SoDienThoai": "0912345678", "NgayNopHoSo": "20240105083000", "NgayTiepNhan": "20240105090000",
-    "NgayHenTra": "20240110170000", "NgayKetThucXuLy": "", "NgayTra": "", "NgayTuChoi": "", "TrangThaiHoSo": 4,
-    "DuocThanhToanTrucTuyen": 1, "CoKetQuaDienTu": 0, "DaSoHoa": 1,
-    "DanhSachLePhi": [{"MaPhiLePhi": "LP1", "TenPhiLePhi": "Lệ phí", "LoaiPhiLePhi": 2, "Gia": 50000}],
-    "DanhSachBoSung": [{"NgayYeuCau": "20240106090000", "NgayBoSung": ""}], "NgayCapNhat": "20240106090000",
-}
-
-
-def _line(**changes: object) -> str:
-    return json.dumps(GOOD | changes, ensure_ascii=False)
-
-
-def test_a_clean_record_loads_typed_and_pseudonymised() -> None:
-    parsed = parse_dossier_file((_line() + "\n").encode(), KEY)
-    assert parsed.rows_read == 1 and not parsed.quarantined
-    row = parsed.rows[0]
-    assert row["MaHoSo"] == GOOD["MaHoSo"]
-    assert row["NgayTiepNhan"].isoformat() == "2024-01-05T09:00:00"
-    assert row["NgayKetThucXuLy"] is None
-    assert row["DanhSachLePhi"][0]["Gia"] == 50000
-    assert row["DanhSachBoSung"][0]["NgayBoSung"] is None
-    assert "ChuHoSo" not in row and "SoGiayTo" not in row and "SoDienThoai" not in row
-    assert row["MaNguoiNop"] == applicant_key("026090001234", KEY)
-    assert "026090001234" not in json.dumps(row, default=str)
+from tests.dichvucong.landing.test_parsers_v2 import CATALOG_HEADER, KEY, call, dossier, dossiers, reasons, typed
 
 
 def test_the_applicant_key_is_a_keyed_hash_of_the_normalised_id() -> None:
@@ -51,58 +32,62 @@ def test_the_applicant_key_is_a_keyed_hash_of_the_normalised_id() -> None:
     assert len(applicant_key("x", KEY) or "") == 64
 
 
-def test_each_dirty_dossier_line_is_quarantined_with_its_reason() -> None:
-    lines = [
-        _line(),
-        _line()[:60],  # broken JSON, cut mid-record
-        _line(MaHoSo=""),
-        _line(MaHoSo=None),
-        _line(NgayTiepNhan="2024-01-05"),
-        _line(NgayHenTra="20241305170000"),
-        _line(TrangThaiHoSo=11),
-        _line(KenhThucHien="web"),
-        "[1, 2]",
-        "",  # blank: not a row
-        _line(DanhSachLePhi=[{"LoaiPhiLePhi": 2, "Gia": "nhiều"}]),
-    ]
-    data = "\n".join(lines).encode() + b"\n" + b'{"MaHoSo": "\xff\xfe"}\n'
-    parsed = parse_dossier_file(data, KEY)
-    reasons = [q["reason"] for q in parsed.quarantined]
-    assert parsed.rows_read == 11 == len(parsed.rows) + len(parsed.quarantined)
-    assert len(parsed.rows) == 1
-    assert reasons[0] == "invalid JSON: expecting ','"
-    assert reasons[1:3] == ["MaHoSo: missing", "MaHoSo: missing"]
-    assert reasons[3] == "NgayTiepNhan: not a timestamp yyyyMMddHHmmss"
-    assert reasons[4] == "NgayHenTra: impossible date"
-    assert reasons[5] == "TrangThaiHoSo: not in the contract's code set"
-    assert reasons[6] == "KenhThucHien: not an integer"
-    assert reasons[7] == "not a JSON object"
-    assert reasons[8] == "DanhSachLePhi.Gia: not an integer"
-    assert reasons[9] == "not UTF-8"
-    assert [q["line_number"] for q in parsed.quarantined][:2] == [2, 3]
+# --- v1 dossier cases, on v2 sync calls -------------------------------------------------------------
 
 
 def test_business_rule_breaches_are_kept_not_quarantined() -> None:
-    out_of_order = _line(NgayTiepNhan="20240105090000", NgayKetThucXuLy="20240101090000", TrangThaiHoSo=9)
-    no_due = _line(NgayHenTra="")
-    negative_fee = _line(DanhSachLePhi=[{"MaPhiLePhi": "x", "TenPhiLePhi": "x", "LoaiPhiLePhi": 1, "Gia": -5}])
-    parsed = parse_dossier_file("\n".join([out_of_order, no_due, negative_fee]).encode(), KEY)
-    assert len(parsed.rows) == 3 and not parsed.quarantined
+    """sources.md v2 §3: a record that breaks a rule is still a real dossier, kept for staging to flag."""
+    round_ = {"NgayBoSung": "20250703090000", "NgayTiepNhanBoSung": "", "TrangThaiBoSung": "0"}
+    records = [
+        dossier(1, NgayTiepNhan="20250702090000", NgayKetThucXuLy="20250701090000", TrangThaiHoSo="9"),
+        dossier(2, NgayNopHoSo="20250703083000"),  # submitted after it was received
+        dossier(3, NgayHenTra=""),  # no due date
+        dossier(4, NgayHenTra="20250701170000"),  # due before it was received
+        dossier(5, NgayTiepNhan="", TrangThaiHoSo="4"),  # being processed, never received
+        dossier(6, TrangThaiHoSo="10", NgayKetThucXuLy="", NgayTra=""),  # returned, with no end
+        dossier(7, DanhSachLePhi=[{"MaPhiLePhi": "x", "TenPhiLePhi": "x", "LoaiPhiLePhi": "1", "Gia": "-5"}]),
+        dossier(8, DanhSachHoSoBoSung=[round_ | {"NgayTiepNhanBoSung": "20250702090000", "TrangThaiBoSung": "1"}]),
+        dossier(9, DanhSachHoSoBoSung=[round_]),  # unanswered: no answer yet
+    ]
+    parsed = dossiers(call(records))
+    typed(parsed, "raw_dossier_syncs")
+    assert len(parsed.rows) == len(records) and not parsed.quarantined
+    first, *_, negative, answered_early, unanswered = parsed.rows
+    assert first["NgayKetThucXuLy"].isoformat() == "2025-07-01T09:00:00" and first["TrangThaiHoSo"] == 9
+    assert parsed.rows[2]["NgayHenTra"] is None and parsed.rows[4]["NgayTiepNhan"] is None
+    assert negative["DanhSachLePhi"][0]["Gia"] == -5
+    assert answered_early["DanhSachHoSoBoSung"][0]["NgayTiepNhanBoSung"].isoformat() == "2025-07-02T09:00:00"
+    assert unanswered["DanhSachHoSoBoSung"][0]["NgayBoSung"].isoformat() == "2025-07-03T09:00:00"
+    assert unanswered["DanhSachHoSoBoSung"][0]["NgayTiepNhanBoSung"] is None
+
+
+def test_a_stray_byte_that_is_not_utf8_quarantines_the_call_whole() -> None:
+    """v1 quarantined the one line; a v2 call is one document, not read record by record (sources.md v2)."""
+    data = call([dossier(1), dossier(2, DonViXuLy="@")]).replace(b'"@"', b'"x\xff\xfe"')
+    parsed = dossiers(data)
+    assert parsed.rows == [] and parsed.envelope is None and parsed.rows_read == 1
+    assert re.fullmatch(r"not UTF-8 \(.+\)", parsed.file_error or "") and is_file_rule(parsed.file_error or "")
+    assert reasons(parsed) == [parsed.file_error] and parsed.quarantined[0]["line_number"] is None
 
 
 def test_quarantined_raw_text_is_masked() -> None:
-    # Cut mid-record: only its length and a keyed hash are kept.
-    cut = _line()[:200].encode()
-    parsed = parse_dossier_file(cut + b"\n", KEY)
+    # Cut mid-record: only the file's length and a keyed hash are kept.
+    cut = call([dossier()])[:200]
+    parsed = dossiers(cut)
     raw = parsed.quarantined[0]["raw_text"]
-    assert raw.startswith(f"<unparsed: {len(cut)} bytes, hmac-sha256 ") and "Nguyễn" not in raw
+    assert re.fullmatch(rf"<unparsed: {len(cut)} bytes, hmac-sha256 [0-9a-f]{{16}}>", raw)
+    assert "Nguyễn" not in raw
     # Parsed, then refused: personal fields and values that are not their field's shape are masked.
-    parsed = parse_dossier_file(_line(TrangThaiHoSo="026090001234").encode(), KEY)
+    # (Three attachments would take the masked text past its 2,000 characters, where it is cut.)
+    parsed = dossiers(call([dossier(TrangThaiHoSo="026090001234", TaiLieuNop=[])]))
+    assert reasons(parsed) == ["TrangThaiHoSo: out of range"]
     raw = parsed.quarantined[0]["raw_text"]
-    assert "Nguyễn" not in raw and "026090001234" not in raw and "0912345678" not in raw
+    assert "Nguyễn" not in raw and "001099001234" not in raw and "0912345678" not in raw
+    assert "026090001234" not in raw and "an@example.vn" not in raw
     masked = json.loads(raw)
-    assert masked["ChuHoSo"] == masked["SoGiayTo"] == masked["TrangThaiHoSo"] == "***"
-    assert masked["NgayNopHoSo"] == "20240105083000" and masked["KenhThucHien"] == 2
+    assert masked["ChuHoSo"] == masked["SoGiayToChuHoSo"] == masked["TrangThaiHoSo"] == masked["DinhDanhCHS"] == "***"
+    assert masked["NgayNopHoSo"] == "20250702083000" and masked["KenhThucHien"] == "2"
+    assert masked["DanhSachLePhi"][0]["Gia"] == "50000"
     assert json.loads(masked_record({"MaHoSo": "A", "Ghi": {"x": 1}, "MaTTHC": "gọi 0912345678"})) == {
         "MaHoSo": "A", "<other field 2>": "***", "MaTTHC": "***"}
 
@@ -151,21 +136,22 @@ def test_a_payment_file_missing_a_column_quarantines_every_row() -> None:
     assert {q["reason"] for q in parsed.quarantined} == {"header lacks a contract column"}
 
 
-CATALOG_HEADER = "MaTTHC,TenTTHC,MaLinhVuc,TenLinhVuc,MaCoQuan,TenCoQuan,CapThucHien,MucDo,ThoiHanGiaiQuyet,PhiLePhi"
+# --- v1 catalog cases, on a v2 catalog -------------------------------------------------------------
 
 
-def test_catalog_rows() -> None:
+def test_catalog_values_outside_their_set_are_kept_for_staging_to_flag() -> None:
+    """v1 quarantined a level outside TINH/HUYEN/XA, MucDo 5 and a negative deadline; v2 keeps them
+    (sources.md v2 §2), and staging flags them."""
     lines = [CATALOG_HEADER,
-             "1.004227,Đăng ký khai sinh,HT,Hộ tịch,000.00.02.H62,Sở Tư pháp,XA,4,0,0",
-             "1.000001.000.00.00.H62,Cấp phép,XD,Xây dựng,000.00.04.H62,Sở Xây dựng,TINH,2,15,500000",
-             "1.1,x,x,x,x,x,TINH,5,1,1",
-             "1.2,x,x,x,x,x,QUAN,3,1,1",
-             "1.3,x,x,x,x,x,TINH,3,-1,1",
-             ",x,x,x,x,x,TINH,3,1,1"]
+             "1.004227,Đăng ký khai sinh,HT,Hộ tịch,XA,,4,1,0,,0,0,1,1,1,,,,7",
+             "1.000001.000.00.00.H62,Cấp phép,XD,Xây dựng,TINH,000.00.04.H62,2,0,15,,500000,1,1,1,0,,,,7",
+             "1.1,x,x,x,TINH,,5,0,1,,1,1,1,1,0,,,,7",
+             "1.2,x,x,x,QUAN,,3,0,1,,1,1,1,1,0,,,,7",
+             "1.3,x,x,x,TINH,,3,0,-1,,1,1,1,1,0,,,,7"]
     parsed = parse_catalog_file("\n".join(lines).encode())
-    assert [r["MaTTHC"] for r in parsed.rows] == ["1.004227", "1.000001.000.00.00.H62"]
-    assert [q["reason"] for q in parsed.quarantined] == [
-        "MucDo: not in the contract's code set", "CapThucHien: not in the contract's code set",
-        "ThoiHanGiaiQuyet: negative", "MaTTHC: missing",
-    ]
-    assert parsed.rows_read == 6
+    typed(parsed, "raw_catalog")
+    assert not parsed.quarantined and parsed.rows_read == 5
+    assert [r["MaTTHC"] for r in parsed.rows] == ["1.004227", "1.000001.000.00.00.H62", "1.1", "1.2", "1.3"]
+    assert parsed.rows[1]["PhiLePhi"] == 500000 and parsed.rows[1]["MaCoQuanChuTri"] == "000.00.04.H62"
+    assert (parsed.rows[2]["MucDo"], parsed.rows[3]["CapThucHien"], parsed.rows[4]["ThoiHanGiaiQuyet"]) == (
+        5, "QUAN", -1)

@@ -17,7 +17,7 @@ from dichvucong.quality import validate
 from dichvucong.quality.frames import mart_table, raw_frame, raw_table
 from dichvucong.quality.suites import DuckDBTable, ValidationSummary
 from dichvucong.simulator import generate
-from tests.dichvucong.landing.test_parsers import _line
+from tests.dichvucong.landing.test_parsers_v2 import call, dossier
 
 EXPECTATIONS = REPO_ROOT / "expectations"
 
@@ -29,15 +29,18 @@ def _outcomes(summary: ValidationSummary) -> list[tuple[object, ...]]:
 def test_raw_suites_give_the_same_results_in_duckdb_as_in_pandas(tmp_path: Path) -> None:
     start, end = dt.date(2022, 9, 1), dt.date(2022, 9, 6)
     generate(tmp_path / "landing", start, end, seed=11, scale=0.05, dirt_rate=0.05)
-    # Rows the parser loads but the suite must fail: an unknown district, a reception before submission.
-    odd = [_line(MaHoSo=f"X-{i}", MaDiaBan="999", NgayTiepNhan="20240101000000") for i in range(3)]
-    (tmp_path / "landing" / "dossiers" / start.isoformat() / "hoso_odd.jsonl").write_text("\n".join(odd))
+    # Records the parser loads but the suite must fail: a channel outside the code set (kept, flagged), a
+    # reception before submission; in one sync call of the first day (sources.md v2 §3).
+    odd = [dossier(i, MaHoSo=f"X-{i}", KenhThucHien="9", NgayNopHoSo="20220901083000",
+                   NgayTiepNhan="20220901080000", NgayHenTra="20220910170000") for i in range(3)]
+    (tmp_path / "landing" / "dossiers" / start.isoformat() / "hoso_odd.json").write_bytes(
+        call(odd, ThoiGianDongBo="20220901100000"))
     lake_dir = tmp_path / "lake"
     reader = FileDropReader(tmp_path / "landing")
     for source in ("dossiers", "payments"):
         land_days(source, days_in(start, end), reader, lake_dir, b"key")
     days = days_in(start, end)
-    for table in ("raw_dossiers", "raw_payments"):
+    for table in ("raw_dossier_syncs", "raw_payments"):
         with raw_table(lake_dir, table, days) as landed:
             in_duckdb = validate(landed, table, "t", EXPECTATIONS)
             scratch = landed.database
@@ -45,12 +48,12 @@ def test_raw_suites_give_the_same_results_in_duckdb_as_in_pandas(tmp_path: Path)
         assert _outcomes(in_duckdb) == _outcomes(in_pandas)
         assert in_duckdb.rows == in_pandas.rows > 0
         assert not all(r.success for r in in_duckdb.results), f"{table}: the dirt must fail a check"
-        if table == "raw_dossiers":
+        if table == "raw_dossier_syncs":
             failed = {r.column: r.unexpected_count for r in in_duckdb.results if not r.success}
-            assert failed["MaDiaBan"] == 3 and failed["NgayTiepNhan,NgayNopHoSo"] >= 3
+            assert failed["KenhThucHien"] == 3 and failed["NgayTiepNhan,NgayNopHoSo"] >= 3
         assert not scratch.exists()
-    with raw_table(lake_dir, "raw_dossiers", [dt.date(2030, 1, 1)]) as nothing:
-        empty = validate(nothing, "raw_dossiers", "t", EXPECTATIONS)
+    with raw_table(lake_dir, "raw_dossier_syncs", [dt.date(2030, 1, 1)]) as nothing:
+        empty = validate(nothing, "raw_dossier_syncs", "t", EXPECTATIONS)
     assert empty.rows == 0 and next(r for r in empty.results if r.column and "MaHoSo" in r.column).success
 
 

@@ -17,8 +17,9 @@ TABLES = sorted(p.stem for p in EXPECTATIONS.glob("*.yml"))
 
 
 def test_there_is_a_suite_for_every_load_and_every_mart() -> None:
-    assert set(TABLES) == {"raw_catalog", "raw_dossiers", "raw_payments", "fct_dossiers", "fct_payments", "kpi_766",
-                           "raw_volume", "raw_files", "landing_freshness", "kpi_766_invariants"}
+    assert set(TABLES) == {"raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_processing_steps", "raw_payments",
+                           "fct_dossiers", "fct_payments", "kpi_766", "raw_volume", "raw_files", "landing_freshness",
+                           "kpi_766_invariants"}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -69,12 +70,28 @@ def test_a_warning_reports_but_does_not_close_the_gate() -> None:
     enforce(summary)
 
 
-def test_personal_data_columns_fail_the_raw_dossier_suite() -> None:
-    spec = load_suite_spec(EXPECTATIONS, "raw_dossiers")
+# The personal fields (◆) of sources.md v2 §3 and §4: none of them may reach the lake.
+PERSONAL_FIELDS = [
+    *(("raw_dossier_syncs", c) for c in ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "Fax", "MaDoiTuong",
+                                          "DinhDanhCHS", "TrichYeuHoSo", "ThongTinTra", "GhiChu")),
+    *(("raw_processing_steps", c) for c in ("NguoiXuLy", "NoiDungXuLy")),
+]
+
+
+@pytest.mark.parametrize(("table", "personal"), PERSONAL_FIELDS)
+def test_personal_data_columns_fail_the_raw_dossier_suite(table: str, personal: str) -> None:
+    spec = load_suite_spec(EXPECTATIONS, table)
     columns = next(i for i in spec["expectations"] if i["type"] == "expect_table_columns_to_match_set")
-    frame = pd.DataFrame({c: [] for c in columns["kwargs"]["column_set"]} | {"SoDienThoai": []})
-    summary = validate(frame, "raw_dossiers", "t", EXPECTATIONS)
+    contract = {c: [] for c in columns["kwargs"]["column_set"]}
+    assert personal not in contract
+    clean = validate(pd.DataFrame(contract), table, "t", EXPECTATIONS)
+    assert clean.critical_failures == 0
+    summary = validate(pd.DataFrame(contract | {personal: []}), table, "t", EXPECTATIONS)
     assert summary.critical_failures >= 1
+    failed = next(r for r in summary.results if not r.success)
+    assert failed.expectation_type == "expect_table_columns_to_match_set" and failed.severity == "critical"
+    with pytest.raises(QualityGateFailed, match=table):
+        enforce(summary)
 
 
 def test_kpi_rates_outside_zero_one_fail(tmp_path: Path) -> None:
@@ -139,11 +156,14 @@ def test_file_level_checks_warn_and_a_file_not_accounted_for_closes_the_gate() -
         "batch_date": pd.to_datetime(["2024-01-01"] * 3), "file_name": ["a.csv", "b.csv", None],
         "is_accounted": [True, True, True], "file_error": [None, "separator ';', not ','", None],
         "quarantined_share": [0.0, 1.0, None], "day_quarantined_share": [0.5, 0.5, None],
-        "unknown_columns": [1, 0, 0], "total_line_matches": [False, None, None], "files_in_day": [2, 2, 0]})
+        "unknown_columns": [1, 0, 0], "missing_columns": [0, 2, 0], "total_line_matches": [False, None, None],
+        "files_in_day": [2, 2, 0]})
     summary = validate(files, "raw_files", "t", EXPECTATIONS)
     assert summary.critical_failures == 0
     failed = {r.column for r in summary.results if not r.success}
-    assert failed == {"file_error", "quarantined_share", "unknown_columns", "total_line_matches", "files_in_day"}
+    assert failed == {"file_error", "quarantined_share", "unknown_columns", "missing_columns", "total_line_matches",
+                      "files_in_day"}
+    assert next(r for r in summary.results if r.column == "missing_columns").unexpected_count == 1
     broken = validate(files.assign(is_accounted=[True, False, True]), "raw_files", "t", EXPECTATIONS)
     assert broken.critical_failures == 1
     with pytest.raises(QualityGateFailed, match="raw_files"):
