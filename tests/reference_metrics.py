@@ -289,7 +289,7 @@ def load_payments(landing: Path) -> dict[tuple[str, str], Payment]:
     for path in sorted((landing / "payments").glob("*/*.csv")):
         text = path.read_bytes().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[tuple[str, str], tuple[str, ...]]] = set()
         for number, row in enumerate(rows, start=2):
             if unicodedata.normalize("NFC", row["MaGiaoDich"] or "").startswith("Tổng cộng"):
                 continue
@@ -299,9 +299,10 @@ def load_payments(landing: Path) -> dict[tuple[str, str], Payment]:
             except ValueError:
                 continue
             key = (row["MaTrungGian"].strip(), row["MaGiaoDich"].strip())
-            if key in seen:
+            content = tuple(v for k, v in sorted(row.items()) if k not in ("MaTrungGian", "MaGiaoDich"))
+            if (key, content) in seen:  # an identical copy: a duplicate (another content is a conflict)
                 duplicates[key] += 1
-            seen.add(key)
+            seen.add((key, content))
             status = {"00": "succeeded", "01": "failed", "02": "pending"}[row["TrangThai"]]
             payment = Payment(key[0], key[1], code(row["MaHoSo"]), amount, status, paid_at)
             order = (row["NgayDoiSoat"], path.parent.name, path.name, number)

@@ -1,6 +1,8 @@
 -- One row per (intermediary_code, transaction_id): its latest state. A line
--- repeated in one file is one transaction (its extra copies are counted in
--- duplicate_rows); across files, the row of the latest NgayDoiSoat wins, and
+-- repeated identically in one file is one transaction (its extra copies are counted in
+-- duplicate_rows); the same key with other content in one file is a conflict: the later
+-- row wins and conflicting_rows counts the others (metrics.md, fee reconciliation);
+-- across files, the row of the latest NgayDoiSoat wins, and
 -- between files of the same NgayDoiSoat (a file delivered again) the first
 -- delivered, so that a redelivery changes nothing.
 with transactions as (
@@ -8,12 +10,23 @@ with transactions as (
 ),
 
 -- A file is its name within its batch: the same file delivered again in a later batch is another file.
+contents as (
+    select
+        *,
+        md5(concat_ws('|', coalesce(payment_channel_code::varchar, '∅'), coalesce(dossier_id, '∅'),
+            coalesce(service_code, '∅'), coalesce(fee_kind_code::varchar, '∅'), coalesce(amount_vnd::varchar, '∅'),
+            coalesce(status, '∅'), coalesce(paid_at::varchar, '∅'), coalesce(settlement_date::varchar, '∅')))
+            as content_hash
+    from transactions
+),
+
 per_file as (
     select
         *,
-        count(*) over (partition by intermediary_code, transaction_id, batch_date, source_file) - 1
-            as duplicates_in_file
-    from transactions
+        count(*) over w - count(distinct content_hash) over w as duplicates_in_file,
+        count(distinct content_hash) over w - 1 as conflicts_in_file
+    from contents
+    window w as (partition by intermediary_code, transaction_id, batch_date, source_file)
     qualify row_number() over (
         partition by intermediary_code, transaction_id, batch_date, source_file order by source_line_number desc
     ) = 1
@@ -23,6 +36,7 @@ latest as (
     select
         *,
         sum(duplicates_in_file) over (partition by intermediary_code, transaction_id) as duplicate_rows,
+        sum(conflicts_in_file) over (partition by intermediary_code, transaction_id) as conflicting_rows,
         count(*) over (partition by intermediary_code, transaction_id) as files_seen_in
     from per_file
     qualify row_number() over (
@@ -31,4 +45,4 @@ latest as (
     ) = 1
 )
 
-select * exclude (duplicates_in_file) from latest
+select * exclude (duplicates_in_file, conflicts_in_file, content_hash) from latest

@@ -20,6 +20,7 @@ final as (
         -- An orphan is a succeeded payment whose dossier the dossier source does not know.
         p.status = 'succeeded' and d.dossier_id is null as is_orphan,
         p.duplicate_rows::integer as duplicate_rows,
+        p.conflicting_rows::integer as conflicting_rows,
         p.service_code,
         p.fee_kind_code,
         p.amount_vnd < 0 as is_refund,
