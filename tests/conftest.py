@@ -223,6 +223,20 @@ def closing_expectations(folder: Path) -> Path:
     return folder
 
 
+def ingest_sources(landing: Path, start: dt.date, end: dt.date, sources: tuple[str, ...] | None = None,
+                   first: bool = False) -> None:
+    """Land the sources' batch days [start, end) as the ingestion DAGs' tasks do (every source by
+    default); the `first` landing, as the main job does, also lands the snapshots (agency list,
+    catalog) in force at `start`."""
+    from dichvucong import tasks
+    from dichvucong.cli import snapshot_start
+    from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
+
+    for source in sources or SOURCES:
+        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
+        tasks.ingest(source, since, end)
+
+
 PERSONAL_KEYS = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "Fax", "MaDoiTuong", "SoDinhDanh",
                  "TrichYeuHoSo", "ThongTinTra", "GhiChu", "NguoiYeuCauBoSung", "NguoiTiepNhanBoSung", "NguoiXuLy",
                  "NoiDungXuLy")

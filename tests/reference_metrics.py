@@ -82,6 +82,16 @@ def read_text(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
+def read_call(path: Path) -> dict[str, Any] | None:
+    """A sync-call file's envelope (sources.md v2 §3, decoded by its byte-order mark), or None where
+    the file is not JSON or its envelope holds no `data` list."""
+    try:
+        call = json.loads(read_text(path))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return call if isinstance(call, dict) and isinstance(call.get("data"), list) else None
+
+
 @dataclass
 class Dossier:
     id: str

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dichvucong import tasks, transform
-from dichvucong.cli import snapshot_start
+from dichvucong import transform
 from dichvucong.config import Settings
 from dichvucong.landing import lake
 from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 
-from .conftest import SMALL_END, SMALL_START
+from .conftest import SMALL_END, SMALL_START, ingest_sources
+from .reference_metrics import read_call
 
 CUT = dt.date(2024, 2, 26)  # the full build covers [SMALL_START, CUT); then one build per day
 OLD_BATCH = dt.date(2024, 2, 12)  # late records are delivered again in this batch
@@ -34,30 +34,11 @@ STAMP = "%Y%m%d%H%M%S"
 DAY_FOLDER_SOURCES = tuple(s for s in SOURCES if s not in SNAPSHOT_SOURCES)
 
 
-def _ingest(landing: Path, start: dt.date, end: dt.date, sources: tuple[str, ...] = SOURCES,
-            first: bool = False) -> None:
-    """Land the sources' batch days [start, end); the `first` landing, as the main job does, also
-    lands the snapshots (agency list, catalog) in force at `start`."""
-    for source in sources:
-        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
-        tasks.ingest(source, since, end)
-
-
 def _calls(landing: Path, before: dt.date) -> list[tuple[Path, dict]]:
     """The readable dossier sync calls (sources.md v2 §3) of the batches before `before`, in batch and
-    file order; a file in UTF-16 is decoded by its byte-order mark, one that is not JSON is skipped."""
-    calls = []
-    for path in sorted((landing / "dossiers").glob("*/*.json")):
-        if dt.date.fromisoformat(path.parent.name) >= before:
-            continue
-        data = path.read_bytes()
-        try:
-            call = json.loads(data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"))
-        except ValueError:
-            continue
-        if isinstance(call, dict) and isinstance(call.get("data"), list):
-            calls.append((path, call))
-    return calls
+    file order."""
+    return [(path, call) for path in sorted((landing / "dossiers").glob("*/*.json"))
+            if dt.date.fromisoformat(path.parent.name) < before and (call := read_call(path))]
 
 
 def _latest_records(landing: Path, before: dt.date) -> dict[str, dict]:
@@ -184,7 +165,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     settings = Settings.from_env()
     warehouse, marts = settings.warehouse_path, settings.marts_path
 
-    _ingest(landing, SMALL_START, CUT, first=True)
+    ingest_sources(landing, SMALL_START, CUT, first=True)
     first = transform.build(settings, dt.datetime.combine(CUT, dt.time()))
     assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
 
@@ -194,15 +175,15 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
         as_of = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
         if day == CUT + dt.timedelta(days=1):
             late = deliver_late_dossier_corrections(landing, as_of - dt.timedelta(hours=3))
-            _ingest(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers",))
+            ingest_sources(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers",))
         if day == CUT + dt.timedelta(days=2):
             corrected = correct_an_old_payment(landing)
             batch = dt.date.fromisoformat(corrected.parent.name)
-            _ingest(landing, batch, batch + dt.timedelta(days=1), ("payments",))
+            ingest_sources(landing, batch, batch + dt.timedelta(days=1), ("payments",))
         if day == CUT + dt.timedelta(days=3):
             # A batch landed again unchanged is no change: only the new day is refreshed.
-            _ingest(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), DAY_FOLDER_SOURCES)
-        _ingest(landing, day, day + dt.timedelta(days=1))
+            ingest_sources(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), DAY_FOLDER_SOURCES)
+        ingest_sources(landing, day, day + dt.timedelta(days=1))
         report = transform.build(settings, as_of)
         assert report.mode == "incremental", report
         if day == ORDINARY_DAY:

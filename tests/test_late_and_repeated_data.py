@@ -14,39 +14,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dichvucong import tasks
-from dichvucong.cli import snapshot_start
 from dichvucong.config import Settings
-from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 from dichvucong.transform import build
-from tests.conftest import SMALL_START
+from tests.conftest import SMALL_START, ingest_sources
+from tests.reference_metrics import read_call
 
 D = SMALL_START
 HEADER = "MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien,TrangThai,ThoiGianGiaoDich,NgayDoiSoat"
 STAMP = "%Y%m%d%H%M%S"
 
 
-def _ingest(landing: Path, start: dt.date, end: dt.date, first: bool = False) -> None:
-    """Land every source's batch days [start, end); the `first` landing, as the main job does, also
-    lands the snapshots (agency list, catalog) in force at `start`."""
-    for source in SOURCES:
-        since = snapshot_start(landing, start, source) if first and source in SNAPSHOT_SOURCES else start
-        tasks.ingest(source, since, end)
-
-
 def _calls(landing: Path) -> list[dict]:
-    """The readable dossier sync calls (sources.md v2 §3), in batch and file order; a file in UTF-16
-    is decoded by its byte-order mark, one that is not JSON is skipped."""
-    calls = []
-    for path in sorted((landing / "dossiers").glob("*/*.json")):
-        data = path.read_bytes()
-        try:
-            call = json.loads(data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"))
-        except ValueError:
-            continue
-        if isinstance(call, dict) and isinstance(call.get("data"), list):
-            calls.append(call)
-    return calls
+    """The readable dossier sync calls (sources.md v2 §3), in batch and file order."""
+    return [call for path in sorted((landing / "dossiers").glob("*/*.json")) if (call := read_call(path))]
 
 
 def _write_call(folder: Path, call: dict, number: int) -> Path:
@@ -107,7 +87,7 @@ def test_late_pending_and_redelivered_data(dvc_home: Path, small_landing: Path, 
         path.write_text(HEADER + "\n" + pay(day, status), encoding="utf-8")
 
     # First the first week, as the daily runs would have landed it.
-    _ingest(landing, D, D + dt.timedelta(days=8), first=True)
+    ingest_sources(landing, D, D + dt.timedelta(days=8), first=True)
     build(settings, dt.datetime.combine(D + dt.timedelta(days=8), dt.time()))
     before = _marts(settings)
     with duckdb.connect(str(settings.marts_path), read_only=True) as con:
@@ -125,7 +105,7 @@ def test_late_pending_and_redelivered_data(dvc_home: Path, small_landing: Path, 
     shutil.copy(landing / "payments" / f"{day1}" / again.name, again)
 
     # Then only the new days: the late update, the settled payment and the repeated files arrive.
-    _ingest(landing, D + dt.timedelta(days=8), D + dt.timedelta(days=10))
+    ingest_sources(landing, D + dt.timedelta(days=8), D + dt.timedelta(days=10))
     build(settings, dt.datetime.combine(D + dt.timedelta(days=10), dt.time()))
     with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         row = con.execute("select status_code, ended_at, fee_paid_vnd, is_synced, rejected_sync_records, "

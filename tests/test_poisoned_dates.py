@@ -17,6 +17,7 @@ from dichvucong.config import Settings
 from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
 from dichvucong.transform import build
 from tests.conftest import SMALL_START
+from tests.reference_metrics import read_call
 
 D = SMALL_START
 DAYS = 5
@@ -24,18 +25,8 @@ HEADER = "MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTien
 
 
 def _calls(folder: Path) -> list[dict]:
-    """The readable sync calls of one batch folder (sources.md v2 §3), in file order; a file in
-    UTF-16 is decoded by its byte-order mark, one that is not JSON is skipped."""
-    calls = []
-    for path in sorted(folder.glob("*.json")):
-        data = path.read_bytes()
-        try:
-            call = json.loads(data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"))
-        except ValueError:
-            continue
-        if isinstance(call, dict) and isinstance(call.get("data"), list):
-            calls.append(call)
-    return calls
+    """The readable sync calls of one batch folder (sources.md v2 §3), in file order."""
+    return [call for path in sorted(folder.glob("*.json")) if (call := read_call(path))]
 
 
 def _poison(landing: Path) -> dict[str, dict[str, str]]:

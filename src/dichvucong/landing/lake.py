@@ -95,7 +95,7 @@ _SYNC_CALL = [
     pa.field("MaLoiKetQua", pa.string()),  # KetQua.error_code: "0" = accepted by the portal
     pa.field("_record_hash", pa.string()),  # keyed hash of the whole record as sent: duplicate vs conflict
 ]
-V2_SCHEMAS: dict[str, pa.Schema] = {
+_ONESTOP_SCHEMAS: dict[str, pa.Schema] = {
     "raw_agencies": pa.schema([
         pa.field("MaDinhDanh", pa.string()),
         pa.field("TenCoQuan", pa.string()),
@@ -194,19 +194,9 @@ V2_SCHEMAS: dict[str, pa.Schema] = {
         *_LINEAGE,
     ]),
 }
-# v2 audit columns, added to load_audit: contract keys or columns no record of the file carried, and
-# a sync call's envelope (null for CSV sources), so that a call with no record still counts.
-V2_AUDIT_FIELDS = [
-    pa.field("missing_columns", pa.list_(pa.string())),
-    pa.field("sync_agency_code", pa.string()),
-    pa.field("sync_time", TS),
-    pa.field("sync_kind", pa.string()),
-    pa.field("sync_error_code", pa.string()),
-]
-SCHEMAS.update(V2_SCHEMAS)
+SCHEMAS.update(_ONESTOP_SCHEMAS)
 SOURCE_TABLES = {"agencies": "raw_agencies", "catalog": "raw_catalog", "dossiers": "raw_dossier_syncs",
                  "processing": "raw_processing_steps", "payments": "raw_payments"}
-V2_SOURCE_TABLES = SOURCE_TABLES
 
 
 def parsed_schema(table: str) -> pa.Schema:

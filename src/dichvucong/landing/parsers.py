@@ -404,7 +404,7 @@ class ParsedFile:
     file_error: str | None = None
     unknown_columns: list[str] = field(default_factory=list)  # header names (v2: keys) outside the contract
     # v2: contract columns (or a sync call's scalar keys) that no record of the file carried, and a
-    # sync call's envelope under the names of `lake.V2_AUDIT_FIELDS` (None for a CSV, or a call
+    # sync call's envelope under the names of `lake.SCHEMAS["load_audit"]` (None for a CSV, or a call
     # quarantined whole), so that a call with no record still counts.
     missing_columns: list[str] = field(default_factory=list)
     envelope: dict[str, Any] | None = None
@@ -1000,7 +1000,7 @@ def _parse_snapshot(data: bytes, key: bytes | None, types: dict[str, str | int],
 
 def parse_agency_file(data: bytes, key: bytes | None = None) -> ParsedFile:
     """One agency list snapshot, `agencies/coquan_YYYYMMDD.csv` (sources.md v2 §1), as rows of
-    `lake.V2_SCHEMAS["raw_agencies"]` (with `_line_number`, without file and batch day).
+    `lake.SCHEMAS["raw_agencies"]` (with `_line_number`, without file and batch day).
 
     Codes are trimmed and names kept as sent; a blank cell is null. A row without MaDinhDanh, or
     with a date that is not a `yyyy-MM-dd` day, is quarantined; a level outside TINH/HUYEN/XA or
@@ -1012,7 +1012,7 @@ def parse_agency_file(data: bytes, key: bytes | None = None) -> ParsedFile:
 
 def parse_catalog_file(data: bytes, key: bytes | None = None) -> ParsedFile:
     """One v2 catalog snapshot, `catalog/services_YYYYMMDD.csv` (sources.md v2 §2), as rows of
-    `lake.V2_SCHEMAS["raw_catalog"]`.
+    `lake.SCHEMAS["raw_catalog"]`.
 
     Integer columns take an integral decimal (`"50000.0"` -> 50000) and must fit their lake column
     (MucDo and the flags 8 bits, ThoiHanGiaiQuyet 32, PhiLePhi 64); a value outside its set or
@@ -1407,7 +1407,7 @@ def _optional_code(value: Any) -> str | None:
 
 def parse_sync_call_file(data: bytes, key: bytes, kind: str) -> ParsedFile:
     """One sync call, `dossiers/YYYY-MM-DD/*.json` (kind "dossiers", `HoSoDongBoDVC` records, rows of
-    `lake.V2_SCHEMAS["raw_dossier_syncs"]`) or `processing/YYYY-MM-DD/*.json` (kind "processing",
+    `lake.SCHEMAS["raw_dossier_syncs"]`) or `processing/YYYY-MM-DD/*.json` (kind "processing",
     `QuaTrinhXuLyDongBoDVC`, rows of `raw_processing_steps`), sources.md v2 §3-4.
 
     Every row carries the envelope (MaDinhDanhDV, ThoiGianDongBo, LoaiDongBo trimmed, MaLoiKetQua =

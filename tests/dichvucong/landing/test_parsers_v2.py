@@ -88,7 +88,7 @@ def call(records: list[Any], **envelope: Any) -> bytes:
 
 
 def schema(table: str) -> pa.Schema:
-    return pa.schema([f for f in lake.V2_SCHEMAS[table] if f.name not in ("_source_file", "_batch_date")])
+    return lake.parsed_schema(table)
 
 
 def typed(parsed: ParsedFile, table: str) -> pa.Table:

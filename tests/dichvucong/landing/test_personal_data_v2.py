@@ -153,7 +153,7 @@ def broken_dossiers() -> list[tuple[Plant, Any]]:
 
 
 def schema(table: str) -> pa.Schema:
-    return pa.schema([f for f in lake.V2_SCHEMAS[table] if f.name not in ("_source_file", "_batch_date")])
+    return lake.parsed_schema(table)
 
 
 def serialised(parsed: ParsedFile) -> str:
