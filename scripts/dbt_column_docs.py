@@ -6,6 +6,7 @@ Run after a build when a model gained columns (the test suite fails until then):
 
 Columns are read from the warehouse (default: $DVC_WAREHOUSE_PATH or
 data/warehouse/warehouse.duckdb) and the marts file beside it. A column already listed keeps its entry; a
+column the model no longer has loses its entry; a
 column without a description gets "{{ doc('col_<name>') }}", whose block lives in
 dbt_project/models/docs/_column_docs.md (write it there by hand).
 """
@@ -49,7 +50,9 @@ def main(argv: list[str]) -> int:
                 entry = listed.pop(name, {"name": name})
                 entry.setdefault("description", f"{{{{ doc('col_{name}') }}}}")
                 entries.append(entry)
-            entries += listed.values()  # listed but not built (e.g. a view not in the warehouse)
+            if not built:
+                entries += listed.values()  # a model not in this warehouse keeps its entries
+            # A built model's entries for columns it no longer has are dropped.
             if entries != (model.get("columns") or []):
                 model["columns"] = entries
                 changed += 1

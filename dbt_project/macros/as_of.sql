@@ -8,3 +8,8 @@
         (select (max(batch_date) + interval 1 day)::timestamp from {{ ref('stg_onestop__dossier_syncs') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The last local day the build covers: the day before its as-of midnight. -#}
+{% macro as_of_day() -%}
+    ({{ as_of_timestamp() }} - interval 1 microsecond)::date
+{%- endmacro %}

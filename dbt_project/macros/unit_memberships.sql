@@ -1,12 +1,35 @@
-{#- The units a dossier belongs to (metrics.md, "Period indicators"): the province, its own agency
-    (MaCoQuan), its district (MaDiaBan), its service (MaTTHC) and that service's field in the catalog
-    valid on its submission day. Use as: from dossiers as d, {{ unit_memberships('d') }} as u(unit). -#}
-{% macro unit_memberships(alias) -%}
+{#- The units a dossier belongs to at `event_at` (metrics.md v2, "Units and their history"), in both
+    geography bases, with its service (MaTTHC) and that service's field in the catalog valid on its
+    submission day:
+      - `as_was`: the province, department, district, commune and agency of its agency as the list
+        stood on its reception day; from the day that agency closed with a successor
+        (MaCoQuanKeThua), its successor's units (an event at or after the closing counts there);
+      - `current`: today's units (int_dossiers_lifecycle: successors followed, communes and the
+        province recast by the official crosswalk); no district exists today.
+    Use as: from dossiers as d, {{ unit_memberships('d', 'd.received_at') }} as u(unit), selecting
+    the columns of unit_membership_columns(). -#}
+{% macro unit_memberships(alias, event_at) -%}
+    {%- set moved = alias ~ ".agency_closed_on is not null and (" ~ event_at ~ ") >= " ~ alias ~ ".agency_closed_on::timestamp" -%}
     unnest([
-        {'unit_type': 'province', 'unit_code': '{{ var("province_code") }}'},
-        {'unit_type': 'agency', 'unit_code': {{ alias }}.agency_code},
-        {'unit_type': 'district', 'unit_code': {{ alias }}.district_code},
-        {'unit_type': 'service', 'unit_code': {{ alias }}.service_code},
-        {'unit_type': 'field', 'unit_code': {{ alias }}.field_code}
+        {%- for unit_type in ['province', 'department', 'district', 'commune', 'agency'] %}
+        {'geography_basis': 'as_was', 'unit_type': '{{ unit_type }}', 'unit_code':
+            case when {{ moved }} then {{ alias }}.successor_{{ unit_type }}_code else {{ alias }}.{{ unit_type }}_code end},
+        {%- endfor %}
+        {'geography_basis': 'current', 'unit_type': 'province', 'unit_code': {{ alias }}.province_code_current},
+        {'geography_basis': 'current', 'unit_type': 'department', 'unit_code': {{ alias }}.department_code_current},
+        {'geography_basis': 'current', 'unit_type': 'commune', 'unit_code': {{ alias }}.commune_code_current},
+        {'geography_basis': 'current', 'unit_type': 'agency', 'unit_code': {{ alias }}.current_agency_code},
+        {%- for basis in ['as_was', 'current'] %}
+        {'geography_basis': '{{ basis }}', 'unit_type': 'service', 'unit_code': {{ alias }}.service_code},
+        {'geography_basis': '{{ basis }}', 'unit_type': 'field', 'unit_code': {{ alias }}.field_code}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     ])
+{%- endmacro %}
+
+{#- The dossier columns unit_memberships() reads. -#}
+{% macro unit_membership_columns() -%}
+    province_code, department_code, district_code, commune_code, agency_code, agency_closed_on,
+    successor_province_code, successor_department_code, successor_district_code, successor_commune_code,
+    successor_agency_code, province_code_current, department_code_current, commune_code_current,
+    current_agency_code, service_code, field_code
 {%- endmacro %}

@@ -17,7 +17,7 @@ latest_statement as (
     ) = 1
 ),
 
-final as (
+versions as (
     select
         agency_code,
         valid_from,
@@ -34,6 +34,48 @@ final as (
         coalesce(agency_level = 'TINH' and length(admin_unit_code) = 2, false) as is_province_committee,
         snapshot_date as stated_in_snapshot
     from latest_statement
+),
+
+-- Each agency's last version: where it closed with a successor (MaCoQuanKeThua), its work went on there.
+last_versions as (
+    select agency_code, valid_from, valid_to, successor_agency_code
+    from versions
+    qualify row_number() over (partition by agency_code order by valid_from desc) = 1
+),
+
+-- Today's agency for each code (metrics.md v2, the `current` basis): itself while the list shows it
+-- open, else its successor's, followed up to four hops (a closed agency without a successor stays
+-- itself). "Today" is the list's latest statement, not the build's as-of time: a recast must not
+-- depend on when a build ran.
+current_agencies as (
+    select
+        l0.agency_code,
+        case
+            when l0.valid_to is null or l0.successor_agency_code is null then l0.agency_code
+            {%- for hop in range(1, 5) %}
+            when l{{ hop }}.agency_code is not null
+                and (l{{ hop }}.valid_to is null or l{{ hop }}.successor_agency_code is null)
+                then l{{ hop }}.agency_code
+            {%- endfor %}
+            else l0.agency_code
+        end as current_agency_code
+    from last_versions as l0
+    {%- for hop in range(1, 5) %}
+    left join last_versions as l{{ hop }} on l{{ hop }}.agency_code = l{{ hop - 1 }}.successor_agency_code
+    {%- endfor %}
+),
+
+final as (
+    select
+        v.*,
+        c.current_agency_code,
+        -- The day today's agency's latest version starts: its tree is read on that day.
+        l.valid_from as current_agency_since
+    from versions as v
+    left join current_agencies as c using (agency_code)
+    left join (
+        select agency_code, max(valid_from) as valid_from from versions group by agency_code
+    ) as l on l.agency_code = c.current_agency_code
 )
 
 select * from final

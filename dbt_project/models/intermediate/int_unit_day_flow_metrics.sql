@@ -13,9 +13,11 @@
 -- depends_on: {{ ref('int_periods') }}
 with dossiers as (
     select
-        dossier_id, agency_code, district_code, service_code, field_code, channel, due_at, is_digitised,
-        fee_expected_vnd, paid_online_code, is_on_time, is_early, has_e_result, status_code,
-        processing_working_days, deadline_working_days, submitted_at, received_at, ended_at, is_received, is_ended
+        dossier_id, {{ unit_membership_columns() }}, channel, deadline_at, is_digitised_766, fee_expected_vnd,
+        paid_online_code, is_on_time, is_early, has_e_result, status_code, is_completed, is_synced,
+        meets_result_condition, reuses_data, from_data_store, uses_population_data, is_fee_bearing,
+        service_has_paper_result, processing_working_days, deadline_working_days, submitted_at, received_at,
+        ended_at, is_received, is_ended
     from {{ ref('int_dossiers_joined_to_payments') }}
     {% if refresh_is_scoped() %}
     -- Only dossiers with an event on a day in scope: no other dossier reaches a recomputed row.
@@ -25,55 +27,61 @@ with dossiers as (
     {% endif %}
 ),
 
--- Each dossier's units (macros/unit_memberships.sql), after the dossiers are filtered.
-unit_dossiers as (
-    select
-        u.unit.unit_type as unit_type, u.unit.unit_code as unit_code, d.dossier_id, d.channel, d.due_at,
-        d.is_digitised, d.fee_expected_vnd, d.paid_online_code, d.is_on_time, d.is_early, d.has_e_result,
-        d.status_code, d.processing_working_days, d.deadline_working_days, d.submitted_at, d.received_at,
-        d.ended_at, d.is_received, d.is_ended
-    from dossiers as d, {{ unit_memberships('d') }} as u(unit)
-    where u.unit.unit_code is not null
-),
-
 events as (
-    select *, 'submitted' as event_kind, submitted_at as event_at from unit_dossiers
+    select *, 'submitted' as event_kind, submitted_at as event_at from dossiers
     union all
-    select *, 'received', received_at from unit_dossiers where is_received and received_at is not null
+    select *, 'received', received_at from dossiers where is_received and received_at is not null
     union all
-    select *, 'ended', ended_at from unit_dossiers where is_ended and ended_at is not null
+    select *, 'ended', ended_at from dossiers where is_ended and ended_at is not null
 ),
 
+-- Each event's units at its time (macros/unit_memberships.sql), after the dossiers are filtered.
 dated as (
-    select *, date_trunc('day', event_at)::date as activity_date
-    from events
-    {{ refresh_scope('event_day', "date_trunc('day', event_at)::date") }}
+    select
+        u.unit.geography_basis as geography_basis, u.unit.unit_type as unit_type, u.unit.unit_code as unit_code,
+        e.* exclude ({{ unit_membership_columns() }}),
+        date_trunc('day', e.event_at)::date as activity_date
+    from events as e, {{ unit_memberships('e', 'e.event_at') }} as u(unit)
+    where u.unit.unit_code is not null
+        {{ refresh_scope('event_day', "date_trunc('day', e.event_at)::date", keyword='and') }}
 ),
 
 counts as (
     select
+        geography_basis,
         unit_type,
         unit_code,
         activity_date,
         count(*) filter (where event_kind = 'submitted') as dossiers_submitted,
         count(*) filter (where event_kind = 'received') as dossiers_received,
         count(*) filter (where event_kind = 'received' and channel = 'online') as dossiers_received_online,
-        count(*) filter (where event_kind = 'received' and due_at is null) as dossiers_without_due_at,
-        count(*) filter (where event_kind = 'received' and is_digitised) as dossiers_received_digitised,
-        count(*) filter (where event_kind = 'received' and fee_expected_vnd > 0) as fee_bearing_dossiers,
+        count(*) filter (where event_kind = 'received' and deadline_at is null) as dossiers_without_due_at,
+        count(*) filter (where event_kind = 'received' and is_synced) as dossiers_received_synced,
         count(*) filter (
-            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code in (1, 2)
+            where event_kind = 'received' and channel = 'online' and meets_result_condition
+        ) as dossiers_received_online_meeting_result,
+        count(*) filter (where event_kind = 'received' and is_digitised_766) as dossiers_received_digitised,
+        count(*) filter (where event_kind = 'received' and reuses_data) as dossiers_received_reusing_data,
+        count(*) filter (where event_kind = 'received' and from_data_store) as dossiers_received_from_data_store,
+        count(*) filter (where event_kind = 'received' and uses_population_data)
+            as dossiers_received_using_population_data,
+        count(*) filter (where event_kind = 'received' and is_fee_bearing) as fee_bearing_dossiers,
+        count(*) filter (
+            where event_kind = 'received' and is_fee_bearing and paid_online_code in (1, 2)
         ) as fee_bearing_dossiers_paid_online,
         count(*) filter (
-            where event_kind = 'received' and fee_expected_vnd > 0 and paid_online_code = 1
+            where event_kind = 'received' and is_fee_bearing and paid_online_code = 1
         ) as fee_bearing_dossiers_paid_on_platform,
         coalesce(sum(fee_expected_vnd) filter (where event_kind = 'received'), 0)::bigint as fees_expected_vnd,
         count(*) filter (where event_kind = 'ended') as dossiers_ended,
         count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
         count(*) filter (where event_kind = 'ended' and is_early) as ended_early,
         count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late,
-        count(*) filter (where event_kind = 'ended' and has_e_result) as dossiers_ended_with_e_result,
-        count(*) filter (where event_kind = 'ended' and status_code in (9, 10)) as dossiers_completed,
+        count(*) filter (where event_kind = 'ended' and is_completed) as dossiers_completed,
+        count(*) filter (where event_kind = 'ended' and is_completed and service_has_paper_result)
+            as dossiers_completed_needing_e_result,
+        count(*) filter (where event_kind = 'ended' and is_completed and service_has_paper_result and has_e_result)
+            as dossiers_completed_with_e_result,
         coalesce(sum(processing_working_days) filter (where event_kind = 'ended'), 0)::bigint
             as processing_working_days_sum,
         count(processing_working_days) filter (where event_kind = 'ended') as processing_working_days_count,
@@ -86,17 +94,18 @@ counts as (
         ), 0)::decimal(38, 12) as deadline_use_sum,
         count(*) filter (where {{ deadline_condition }}) as deadline_use_count
     from dated
-    group by unit_type, unit_code, activity_date
+    group by geography_basis, unit_type, unit_code, activity_date
 ),
 
 histogram as (
     select
+        geography_basis,
         unit_type,
         unit_code,
         activity_date,
         list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
     from (
-        select unit_type, unit_code, activity_date, processing_working_days as days, count(*) as dossiers
+        select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, count(*) as dossiers
         from dated
         where event_kind = 'ended' and processing_working_days is not null
         group by all
@@ -109,7 +118,7 @@ final as (
         c.*,
         coalesce(h.processing_days_histogram, []) as processing_days_histogram
     from counts as c
-    left join histogram as h using (unit_type, unit_code, activity_date)
+    left join histogram as h using (geography_basis, unit_type, unit_code, activity_date)
 )
 
 select * from final

@@ -16,7 +16,7 @@ with periods as (
 ),
 
 dossiers as (
-    select dossier_id, received_at, ended_at, is_ended, due_at, agency_code, district_code, service_code, field_code
+    select dossier_id, received_at, ended_at, is_ended, deadline_at, {{ unit_membership_columns() }}
     from {{ ref('int_dossiers_lifecycle') }}
     where is_received and received_at is not null
         -- An ended dossier with no end time cannot be placed in time.
@@ -33,8 +33,7 @@ supplements as (
 ),
 
 open_at_end as (
-    select d.dossier_id, d.due_at, d.agency_code, d.district_code, d.service_code, d.field_code,
-        p.period_type, p.period_start, p.judged_at
+    select d.*, p.period_type, p.period_start, p.judged_at
     from dossiers as d
     inner join periods as p
         on d.received_at < p.judged_at
@@ -56,8 +55,8 @@ waits as (
 flagged as (
     select
         o.*,
-        o.due_at is not null
-            and o.judged_at - to_microseconds(round(coalesce(w.applicant_wait_seconds, 0) * 1e6)::bigint) > o.due_at
+        o.deadline_at is not null
+            and o.judged_at - to_microseconds(round(coalesce(w.applicant_wait_seconds, 0) * 1e6)::bigint) > o.deadline_at
             as is_overdue
     from open_at_end as o
     left join waits as w using (dossier_id, period_type, period_start)
@@ -65,15 +64,16 @@ flagged as (
 
 final as (
     select
+        u.unit.geography_basis as geography_basis,
         u.unit.unit_type as unit_type,
         u.unit.unit_code as unit_code,
         f.period_type,
         f.period_start,
         count(*) as in_progress_at_end,
-        count(*) filter (where f.due_at is not null) as in_progress_with_due_at_end,
+        count(*) filter (where f.deadline_at is not null) as in_progress_with_due_at_end,
         count(*) filter (where f.is_overdue) as in_progress_overdue_at_end
-    -- Each dossier's units (macros/unit_memberships.sql), spread from the rows that need them.
-    from flagged as f, {{ unit_memberships('f') }} as u(unit)
+    -- Each dossier's units at the period's last instant (macros/unit_memberships.sql).
+    from flagged as f, {{ unit_memberships('f', "f.judged_at - interval 1 microsecond") }} as u(unit)
     where u.unit.unit_code is not null
     group by all
 )

@@ -1,5 +1,5 @@
 -- One row per (unit, period): succeeded payments (refunds negative) by
--- ThoiGianGiaoDich. The province counts orphans too; every other unit is
+-- ThoiGianGiaoDich, in both geography bases. The province counts orphans too; every other unit is
 -- credited through the paid dossier. Incremental: the periods in scope hold the
 -- days of every changed payment (each version's) and of the payments of every
 -- changed dossier (int_refresh_periods).
@@ -25,23 +25,38 @@ payments as (
 ),
 
 dossiers as (
-    select dossier_id, agency_code, district_code, service_code, field_code from {{ ref('int_dossiers_lifecycle') }}
+    select dossier_id, {{ unit_membership_columns() }} from {{ ref('int_dossiers_lifecycle') }}
 ),
 
 attributed as (
     select
         p.amount_vnd,
         p.paid_at,
+        u.unit.geography_basis as geography_basis,
         u.unit.unit_type as unit_type,
         u.unit.unit_code as unit_code
     from payments as p
-    left join dossiers as d using (dossier_id),
-        {{ unit_memberships('d') }} as u(unit)
+    inner join dossiers as d using (dossier_id),
+        {{ unit_memberships('d', 'p.paid_at') }} as u(unit)
     where u.unit.unit_code is not null
+    union all
+    -- An orphan (no dossier) is credited to the province this pipeline serves (var province_code) as
+    -- it was, and recast by the official crosswalk on the `current` basis.
+    select p.amount_vnd, p.paid_at, basis.geography_basis, 'province',
+        case when basis.geography_basis = 'current' then coalesce(x.current_unit_code, '{{ var("province_code") }}')
+            else '{{ var("province_code") }}' end
+    from payments as p
+    cross join (values ('as_was'), ('current')) as basis(geography_basis)
+    asof left join (
+        select * from {{ ref('int_admin_unit_successors') }}
+        where unit_level = 'province' and unit_code = '{{ var("province_code") }}'
+    ) as x on p.paid_at::date < x.effective_date
+    where not exists (select 1 from dossiers as d where d.dossier_id = p.dossier_id)
 ),
 
 final as (
     select
+        a.geography_basis,
         a.unit_type,
         a.unit_code,
         p.period_type,

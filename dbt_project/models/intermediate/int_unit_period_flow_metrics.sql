@@ -29,6 +29,7 @@ periodised as (
 
 counts as (
     select
+        geography_basis,
         unit_type,
         unit_code,
         period_type,
@@ -37,7 +38,12 @@ counts as (
         sum(dossiers_received)::bigint as dossiers_received,
         sum(dossiers_received_online)::bigint as dossiers_received_online,
         sum(dossiers_without_due_at)::bigint as dossiers_without_due_at,
+        sum(dossiers_received_synced)::bigint as dossiers_received_synced,
+        sum(dossiers_received_online_meeting_result)::bigint as dossiers_received_online_meeting_result,
         sum(dossiers_received_digitised)::bigint as dossiers_received_digitised,
+        sum(dossiers_received_reusing_data)::bigint as dossiers_received_reusing_data,
+        sum(dossiers_received_from_data_store)::bigint as dossiers_received_from_data_store,
+        sum(dossiers_received_using_population_data)::bigint as dossiers_received_using_population_data,
         sum(fee_bearing_dossiers)::bigint as fee_bearing_dossiers,
         sum(fee_bearing_dossiers_paid_online)::bigint as fee_bearing_dossiers_paid_online,
         sum(fee_bearing_dossiers_paid_on_platform)::bigint as fee_bearing_dossiers_paid_on_platform,
@@ -46,20 +52,21 @@ counts as (
         sum(ended_on_time)::bigint as ended_on_time,
         sum(ended_early)::bigint as ended_early,
         sum(ended_late)::bigint as ended_late,
-        sum(dossiers_ended_with_e_result)::bigint as dossiers_ended_with_e_result,
         sum(dossiers_completed)::bigint as dossiers_completed,
+        sum(dossiers_completed_needing_e_result)::bigint as dossiers_completed_needing_e_result,
+        sum(dossiers_completed_with_e_result)::bigint as dossiers_completed_with_e_result,
         sum(processing_working_days_sum) / nullif(sum(processing_working_days_count), 0)
             as avg_processing_working_days,
         (sum(deadline_use_sum) / nullif(sum(deadline_use_count), 0))::double as deadline_use
     from periodised
-    group by unit_type, unit_code, period_type, period_start
+    group by geography_basis, unit_type, unit_code, period_type, period_start
 ),
 
 -- p50 and p90 as quantile_cont computes them (x[lo] + (x[hi] - x[lo]) * (h - lo), h = (n - 1) q,
 -- over the sorted values), from a histogram: processing days are small integers, and a
 -- histogram aggregates in bounded memory where quantile_cont keeps every value.
 histogram as (
-    select unit_type, unit_code, period_type, period_start, bucket.days, sum(bucket.dossiers) as dossiers
+    select geography_basis, unit_type, unit_code, period_type, period_start, bucket.days, sum(bucket.dossiers) as dossiers
     from periodised, unnest(processing_days_histogram) as h(bucket)
     group by all
 ),
@@ -68,15 +75,16 @@ cumulative as (
     select
         *,
         sum(dossiers) over (
-            partition by unit_type, unit_code, period_type, period_start order by days
+            partition by geography_basis, unit_type, unit_code, period_type, period_start order by days
             rows between unbounded preceding and current row
         ) - dossiers as before,
-        sum(dossiers) over (partition by unit_type, unit_code, period_type, period_start) as n
+        sum(dossiers) over (partition by geography_basis, unit_type, unit_code, period_type, period_start) as n
     from histogram
 ),
 
 quantiles as (
     select
+        geography_basis,
         unit_type,
         unit_code,
         period_type,
@@ -100,7 +108,7 @@ final as (
         q.p90_lo + (q.p90_hi - q.p90_lo) * q.p90_fraction as p90_processing_working_days,
         c.deadline_use
     from counts as c
-    left join quantiles as q using (unit_type, unit_code, period_type, period_start)
+    left join quantiles as q using (geography_basis, unit_type, unit_code, period_type, period_start)
 )
 
 select * from final

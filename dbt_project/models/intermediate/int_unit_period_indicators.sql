@@ -1,8 +1,11 @@
--- One row per (unit, period): every period indicator of metrics.md, the Decision
--- 766 points of the scored ones, and the unit's rank among units of the same
--- type in the same period. Months, quarters and years have a row for every unit
--- (ranks need all peers); days and ISO weeks only for units with activity or
--- backlog in them.
+-- One row per (geography_basis, unit, period): every period indicator of metrics.md v2, the Decision
+-- 766 points of the scored ones (the points table in data/reference/indicators_766.csv), the six
+-- groups as the portal shows them, and the unit's rank among units of the same type, period and
+-- basis. Months, quarters and years have a row for every unit valid at the period's end (ranks need
+-- all peers; districts only for periods ending on or before var districts_end); days and ISO weeks
+-- only for units with activity or backlog in them. A period with days on both sides of a
+-- reorganisation (var reorganisation_dates) is scored on the units valid at its end, today's: its
+-- `as_was` row holds the recast (`current`) counts, and it is marked spans_reorganisation.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -10,12 +13,20 @@
     pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
+-- depends_on: {{ ref('indicators_766') }}
+{%- set scored = scored_indicators_766() %}
+{%- set reorganisations = var('reorganisation_dates') %}
 with units as (
     select * from {{ ref('int_units') }}
 ),
 
 periods as (
-    select * from {{ ref('int_periods') }}
+    select
+        *,
+        {% if reorganisations %}
+        ({% for day in reorganisations %}(period_start < date '{{ day }}' and period_end > date '{{ day }}'){% if not loop.last %} or {% endif %}{% endfor %})
+        {% else %}false{% endif %} as spans_reorganisation
+    from {{ ref('int_periods') }}
     {{ refresh_scope('period') }}
 ),
 
@@ -27,8 +38,8 @@ backlog as (
     select * from {{ ref('int_unit_period_backlog_metrics') }}
 ),
 
-service_use as (
-    select * from {{ ref('int_unit_period_service_metrics') }}
+procedures as (
+    select * from {{ ref('int_unit_period_procedure_metrics') }}
 ),
 
 fees as (
@@ -36,37 +47,53 @@ fees as (
 ),
 
 active as (
-    select unit_type, unit_code, period_type, period_start from flow
-    union select unit_type, unit_code, period_type, period_start from backlog
-    union select unit_type, unit_code, period_type, period_start from fees
+    select geography_basis, unit_type, unit_code, period_type, period_start from flow
+    union select geography_basis, unit_type, unit_code, period_type, period_start from backlog
+    union select geography_basis, unit_type, unit_code, period_type, period_start from fees
 ),
 
+-- A unit is scored in a period when it is valid at the period's end (an undated unit always is);
+-- on the `current` basis every unit of today is scored in every period.
+{% set valid_at_end = "(u.geography_basis = 'current' or ((u.unit_valid_from is null or u.unit_valid_from < p.period_end)"
+                      " and (u.unit_valid_to is null or u.unit_valid_to >= p.period_end)))"
+                      " and (u.unit_type <> 'district' or p.period_end <= date '" ~ var('districts_end') ~ "')" %}
 grid as (
-    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete,
-        p.judged_at as measured_until
+    select u.geography_basis, u.unit_type, u.unit_code, u.unit_name, u.unit_valid_from, u.unit_valid_to,
+        p.period_type, p.period_start, p.period_end, p.is_complete, p.judged_at as measured_until,
+        p.spans_reorganisation
     from units as u
     cross join periods as p
-    where p.period_type in ('month', 'quarter', 'year')
+    where p.period_type in ('month', 'quarter', 'year') and {{ valid_at_end }}
     union all
-    select u.unit_type, u.unit_code, u.unit_name, p.period_type, p.period_start, p.period_end, p.is_complete,
-        p.judged_at as measured_until
-    from active as a
-    inner join units as u using (unit_type, unit_code)
+    select u.geography_basis, u.unit_type, u.unit_code, u.unit_name, u.unit_valid_from, u.unit_valid_to,
+        p.period_type, p.period_start, p.period_end, p.is_complete, p.judged_at as measured_until,
+        p.spans_reorganisation
+    from active as g
+    inner join units as u using (geography_basis, unit_type, unit_code)
     inner join periods as p using (period_type, period_start)
-    where p.period_type not in ('month', 'quarter', 'year')
+    where p.period_type not in ('month', 'quarter', 'year') and {{ valid_at_end }}
+),
+
+-- The basis whose counts a row takes: a spanning period's `as_was` row takes the recast counts.
+keyed as (
+    select *, case when spans_reorganisation then 'current' else geography_basis end as counts_basis
+    from grid
 ),
 
 counts as (
     select
-        g.*,
-        coalesce(f.dossiers_submitted, 0) as dossiers_submitted,
-        coalesce(f.dossiers_received, 0) as dossiers_received,
-        coalesce(f.dossiers_received_online, 0) as dossiers_received_online,
-        coalesce(f.dossiers_ended, 0) as dossiers_ended,
-        coalesce(f.ended_on_time, 0) as ended_on_time,
-        coalesce(f.ended_early, 0) as ended_early,
-        coalesce(f.ended_late, 0) as ended_late,
-        coalesce(f.dossiers_without_due_at, 0) as dossiers_without_due_at,
+        g.* exclude (counts_basis),
+        {% for column in ['dossiers_submitted', 'dossiers_received', 'dossiers_received_online',
+                          'dossiers_received_synced', 'dossiers_received_online_meeting_result', 'dossiers_ended',
+                          'ended_on_time', 'ended_early', 'ended_late', 'dossiers_without_due_at',
+                          'fee_bearing_dossiers', 'fee_bearing_dossiers_paid_online',
+                          'fee_bearing_dossiers_paid_on_platform', 'dossiers_completed',
+                          'dossiers_completed_needing_e_result', 'dossiers_completed_with_e_result',
+                          'dossiers_received_digitised', 'dossiers_received_reusing_data',
+                          'dossiers_received_from_data_store', 'dossiers_received_using_population_data',
+                          'fees_expected_vnd'] %}
+        coalesce(f.{{ column }}, 0) as {{ column }},
+        {% endfor %}
         coalesce(b.in_progress_at_end, 0) as in_progress_at_end,
         coalesce(b.in_progress_with_due_at_end, 0) as in_progress_with_due_at_end,
         coalesce(b.in_progress_overdue_at_end, 0) as in_progress_overdue_at_end,
@@ -74,36 +101,65 @@ counts as (
         f.p50_processing_working_days,
         f.p90_processing_working_days,
         f.deadline_use,
-        coalesce(f.fee_bearing_dossiers, 0) as fee_bearing_dossiers,
-        coalesce(f.fee_bearing_dossiers_paid_online, 0) as fee_bearing_dossiers_paid_online,
-        coalesce(f.fee_bearing_dossiers_paid_on_platform, 0) as fee_bearing_dossiers_paid_on_platform,
-        coalesce(s.services_online, 0) as services_online,
-        coalesce(s.services_with_online_dossiers_count, 0) as services_with_online_dossiers_count,
-        coalesce(f.dossiers_ended_with_e_result, 0) as dossiers_ended_with_e_result,
-        coalesce(f.dossiers_received_digitised, 0) as dossiers_received_digitised,
-        coalesce(f.dossiers_completed, 0) as dossiers_completed,
-        coalesce(f.fees_expected_vnd, 0) as fees_expected_vnd,
+        {% for column in ['procedures', 'services_online', 'procedures_fully_online',
+                          'procedures_eligible_fully_online', 'services_with_online_dossiers_count',
+                          'procedures_with_fee', 'procedures_with_fee_data', 'procedures_with_online_payment',
+                          'procedures_for_citizens', 'procedures_for_citizens_connected'] %}
+        coalesce(pr.{{ column }}, 0) as {{ column }},
+        {% endfor %}
+        {% for column in ['procedures_published', 'procedures_published_on_time', 'procedures_public_on_time',
+                          'procedures_public', 'procedures_public_complete'] %}
+        -- 1.1-1.3 score the province only: null counts elsewhere.
+        case when g.unit_type = 'province' then coalesce(pr.{{ column }}, 0) end as {{ column }},
+        {% endfor %}
         coalesce(fe.fees_collected_online_vnd, 0) as fees_collected_online_vnd
-    from grid as g
-    left join flow as f using (unit_type, unit_code, period_type, period_start)
-    left join backlog as b using (unit_type, unit_code, period_type, period_start)
-    left join service_use as s using (unit_type, unit_code, period_type, period_start)
-    left join fees as fe using (unit_type, unit_code, period_type, period_start)
+    from keyed as g
+    left join flow as f
+        on f.geography_basis = g.counts_basis and f.unit_type = g.unit_type and f.unit_code = g.unit_code
+        and f.period_type = g.period_type and f.period_start = g.period_start
+    left join backlog as b
+        on b.geography_basis = g.counts_basis and b.unit_type = g.unit_type and b.unit_code = g.unit_code
+        and b.period_type = g.period_type and b.period_start = g.period_start
+    left join procedures as pr
+        on pr.geography_basis = g.counts_basis and pr.unit_type = g.unit_type and pr.unit_code = g.unit_code
+        and pr.period_type = g.period_type and pr.period_start = g.period_start
+    left join fees as fe
+        on fe.geography_basis = g.counts_basis and fe.unit_type = g.unit_type and fe.unit_code = g.unit_code
+        and fe.period_type = g.period_type and fe.period_start = g.period_start
 ),
 
 rates as (
     select
         *,
-        {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as online_rate,
+        {{ safe_divide('procedures_published_on_time', 'procedures_published') }} as procedures_published_on_time_rate,
+        {{ safe_divide('procedures_public_on_time', 'procedures_published') }} as procedures_public_on_time_rate,
+        {{ safe_divide('procedures_public_complete', 'procedures_public') }} as procedures_complete_rate,
+        {{ safe_divide('dossiers_received_synced', 'dossiers_received') }} as sync_rate,
         {{ safe_divide(
             'ended_on_time + in_progress_with_due_at_end - in_progress_overdue_at_end',
             'ended_on_time + ended_late + in_progress_with_due_at_end') }} as on_time_rate,
+        {{ safe_divide('services_online', 'procedures') }} as procedures_online_rate,
+        {{ safe_divide('procedures_fully_online', 'procedures_eligible_fully_online') }}
+            as procedures_fully_online_rate,
+        {{ safe_divide('services_with_online_dossiers_count', 'services_online') }} as services_with_online_dossiers,
+        {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as online_rate,
+        {{ safe_divide('dossiers_received_online_meeting_result', 'dossiers_received') }}
+            * {{ safe_divide('dossiers_received_synced', 'dossiers_received') }} as online_rate_766,
+        {{ safe_divide('procedures_with_fee_data', 'procedures_with_fee') }} as procedures_with_fee_data_rate,
+        {{ safe_divide('procedures_with_online_payment', 'procedures_with_fee') }}
+            as procedures_with_online_payment_rate,
         {{ safe_divide('fee_bearing_dossiers_paid_online', 'fee_bearing_dossiers') }} as online_payment_rate,
         {{ safe_divide('fee_bearing_dossiers_paid_on_platform', 'fee_bearing_dossiers') }}
             as online_payment_rate_platform,
-        {{ safe_divide('services_with_online_dossiers_count', 'services_online') }} as services_with_online_dossiers,
-        {{ safe_divide('dossiers_ended_with_e_result', 'dossiers_ended') }} as e_result_rate,
+        {{ safe_divide('dossiers_completed_with_e_result', 'dossiers_completed_needing_e_result') }}
+            as e_result_rate,
         {{ safe_divide('dossiers_received_digitised', 'dossiers_received') }} as digitised_rate,
+        {{ safe_divide('dossiers_received_reusing_data', 'dossiers_received') }} as data_reuse_rate,
+        {{ safe_divide('dossiers_received_from_data_store', 'dossiers_received') }} as data_store_rate,
+        {{ safe_divide('procedures_for_citizens_connected', 'procedures_for_citizens') }}
+            as population_db_procedures_rate,
+        {{ safe_divide('dossiers_received_using_population_data', 'dossiers_received') }}
+            as population_db_dossiers_rate,
         {{ safe_divide('dossiers_completed', 'dossiers_ended') }} as completion_rate,
         {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as digital_take_up
     from counts
@@ -112,23 +168,56 @@ rates as (
 points as (
     select
         *,
-        {% for indicator in var('indicators_766') %}
+        {% for indicator in scored %}
         {{ points_766(indicator) }} as points_{{ indicator.name }},
         {% endfor %}
-        -- An indicator with no data (null rate) earns no points.
-        {% for indicator in var('indicators_766') %}
-        coalesce({{ points_766(indicator) }}, 0){% if not loop.last %} +{% endif %}
-        {% endfor %} as points_total
+        -- The scored indicators of the unit with no data (a null rate, 0 points).
+        list_filter([
+            {% for indicator in scored %}
+            case when ({{ scores_unit(indicator) }}) and {{ indicator.name }} is null
+                then '{{ indicator.code }}' end{% if not loop.last %},{% endif %}
+            {% endfor %}
+        ], lambda x: x is not null) as indicators_without_data,
+        -- The maxima of the indicators this unit can be scored on from these sources.
+        (0
+            {% for indicator in scored %}
+            + case when {{ scores_unit(indicator) }} then {{ indicator.max_points }} else 0 end
+            {% endfor %}
+        )::double as points_measurable
     from rates
+),
+
+{% set groups = {} %}
+{% for indicator in indicators_766() %}
+    {% do groups.setdefault(indicator.group_column, []) %}
+    {% if indicator in scored %}{% do groups[indicator.group_column].append(indicator) %}{% endif %}
+{% endfor %}
+grouped as (
+    select
+        *,
+        {% for group_column, members in groups.items() %}
+        {% if members %}
+        ({% for indicator in members %}coalesce(points_{{ indicator.name }}, 0){% if not loop.last %} + {% endif %}{% endfor %})::double
+        {% else %}
+        -- No indicator of this group can be measured from these sources.
+        null::double
+        {% endif %} as {{ group_column }},
+        {% endfor %}
+        (0
+            {% for indicator in scored %}
+            + coalesce(points_{{ indicator.name }}, 0)
+            {% endfor %}
+        )::double as points_total
+    from points
 ),
 
 final as (
     select
-        p.*,
+        g.*,
         dense_rank() over (
-            partition by unit_type, period_type, period_start order by points_total desc
+            partition by geography_basis, unit_type, period_type, period_start order by points_total desc
         ) as rank_in_level
-    from points as p
+    from grouped as g
 )
 
 select * from final

@@ -1,0 +1,322 @@
+-- One row per (geography_basis, unit, period): the unit's procedures and the indicators counted over
+-- them (metrics.md v2, "Period indicators": 3.1, 3.2, 3.5a, 3.5b, 4.5a). "Procedures of the unit"
+-- are the catalog procedures valid in the period (each in its version in force at the period's end,
+-- or the last one valid in it) that the unit's agencies perform:
+--   * the province: all; a district: those whose CapThucHien lists HUYEN; a commune: XA;
+--   * a department: those it is in charge of (MaCoQuanChuTri), and those it performs (its agencies
+--     received a dossier of them in the period);
+--   * an agency: the same as a department, and, for a district- or commune-level agency, those whose
+--     CapThucHien lists its level;
+--   * a service: itself; a field: its procedures.
+-- A procedure counts as used (3.2, 3.5a, 3.5b) through dossiers received in the period by the unit's
+-- agencies; for a service or a field (no agency), by anyone.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    meta={'refresh_scope': ['period']},
+    pre_hook="{{ refresh_delete_scope() }}",
+) }}
+-- depends_on: {{ ref('int_refresh_periods') }}
+with periods as (
+    select * from {{ ref('int_periods') }}
+    {{ refresh_scope('period') }}
+),
+
+versions as (
+    select * from {{ ref('int_services_versioned') }}
+),
+
+procedures as (
+    select
+        p.period_type,
+        p.period_start,
+        v.service_code,
+        v.field_code,
+        v.agency_code as lead_agency_code,
+        coalesce(list_contains(string_split(v.administrative_level, ';'), 'HUYEN'), false) as is_district_level,
+        coalesce(list_contains(string_split(v.administrative_level, ';'), 'XA'), false) as is_commune_level,
+        coalesce(v.online_level in (3, 4), false) as is_online,
+        coalesce(v.online_level = 4, false) as is_fully_online,
+        coalesce(v.is_eligible_fully_online = 1, false) as is_eligible_fully_online,
+        coalesce(v.has_fee, false) as has_fee,
+        coalesce(v.is_for_citizens, false) as is_for_citizens,
+        coalesce(v.is_for_citizens and v.is_connected_to_population_db, false) as is_connected_for_citizens
+    from versions as v
+    inner join periods as p
+        on v.valid_from < p.period_end and (v.valid_to is null or v.valid_to > p.period_start)
+    qualify row_number() over (
+        partition by p.period_type, p.period_start, v.service_code order by v.valid_from desc
+    ) = 1
+),
+
+received as (
+    select dossier_id, {{ unit_membership_columns() }}, received_at, channel, fee_expected_vnd, paid_online_code
+    from {{ ref('int_dossiers_joined_to_payments') }}
+    where is_received and received_at is not null and service_code is not null
+        {% if refresh_is_scoped() %}
+        and received_at >= (select min(period_start) from periods)::timestamp
+        and received_at < (select max(period_end) from periods)::timestamp
+        {% endif %}
+),
+
+-- What each unit's dossiers did with each procedure, per day (a day's rows roll up to any period).
+unit_use_days as (
+    select
+        u.unit.geography_basis as geography_basis,
+        u.unit.unit_type as unit_type,
+        u.unit.unit_code as unit_code,
+        r.received_at::date as received_day,
+        r.service_code,
+        bool_or(r.channel = 'online') as has_online_dossier,
+        bool_or(r.fee_expected_vnd > 0) as has_fee_data,
+        bool_or(r.paid_online_code in (1, 2)) as has_online_payment
+    from received as r, {{ unit_memberships('r', 'r.received_at') }} as u(unit)
+    where u.unit.unit_code is not null
+        and u.unit.unit_type in ('province', 'department', 'district', 'commune', 'agency')
+    group by all
+),
+
+-- By anyone (service and field units).
+any_use_days as (
+    select
+        received_at::date as received_day,
+        service_code,
+        bool_or(channel = 'online') as has_online_dossier,
+        bool_or(fee_expected_vnd > 0) as has_fee_data,
+        bool_or(paid_online_code in (1, 2)) as has_online_payment
+    from received
+    group by all
+),
+
+unit_use as (
+    select u.geography_basis, u.unit_type, u.unit_code, p.period_type, p.period_start, u.service_code,
+        bool_or(u.has_online_dossier) as has_online_dossier,
+        bool_or(u.has_fee_data) as has_fee_data,
+        bool_or(u.has_online_payment) as has_online_payment
+    from unit_use_days as u
+    inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
+    group by all
+),
+
+any_use as (
+    select p.period_type, p.period_start, u.service_code,
+        bool_or(u.has_online_dossier) as has_online_dossier,
+        bool_or(u.has_fee_data) as has_fee_data,
+        bool_or(u.has_online_payment) as has_online_payment
+    from any_use_days as u
+    inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
+    group by all
+),
+
+units as (
+    select distinct u.geography_basis, u.unit_type, u.unit_code, a.agency_level
+    from {{ ref('int_units') }} as u
+    left join (
+        select agency_code, arg_max(agency_level, valid_from) as agency_level
+        from {{ ref('int_agencies_versioned') }} group by agency_code
+    ) as a on u.unit_type = 'agency' and a.agency_code = u.unit_code
+),
+
+-- The level class whose procedures are the unit's: all (the province), HUYEN (a district, a
+-- district-level agency), XA (a commune, a commune-level agency); none for the others.
+unit_classes as (
+    select
+        geography_basis,
+        unit_type,
+        unit_code,
+        case
+            when unit_type = 'province' then 'all'
+            when unit_type = 'district' or (unit_type = 'agency' and agency_level = 'HUYEN') then 'HUYEN'
+            when unit_type = 'commune' or (unit_type = 'agency' and agency_level = 'XA') then 'XA'
+        end as level_class
+    from units
+),
+
+{% set in_class = "(uc.level_class = 'all' or (uc.level_class = 'HUYEN' and pr.is_district_level)"
+                  " or (uc.level_class = 'XA' and pr.is_commune_level))" %}
+{% set counted = ["count(*) as procedures",
+                  "count(*) filter (where pr.is_online) as services_online",
+                  "count(*) filter (where pr.is_fully_online) as procedures_fully_online",
+                  "count(*) filter (where pr.is_eligible_fully_online) as procedures_eligible_fully_online",
+                  "count(*) filter (where pr.has_fee) as procedures_with_fee",
+                  "count(*) filter (where pr.is_for_citizens) as procedures_for_citizens",
+                  "count(*) filter (where pr.is_connected_for_citizens) as procedures_for_citizens_connected"] %}
+-- A class's procedures are counted once per period, not once per unit.
+class_counts as (
+    select pr.period_type, pr.period_start, uc.level_class, {{ counted | join(', ') }}
+    from procedures as pr
+    inner join (select distinct level_class from unit_classes where level_class is not null) as uc
+        on {{ in_class }}
+    group by all
+),
+
+-- Procedures a unit holds outside its class: in charge of, performed, or (a service, a field) its own.
+explicit as (
+    select u.geography_basis, u.unit_type, u.unit_code, pr.period_type, pr.period_start, pr.service_code
+    from units as u
+    inner join procedures as pr on u.unit_type in ('department', 'agency') and pr.lead_agency_code = u.unit_code
+    union
+    select geography_basis, unit_type, unit_code, period_type, period_start, service_code
+    from unit_use
+    where unit_type in ('department', 'agency')
+    union
+    select u.geography_basis, u.unit_type, u.unit_code, pr.period_type, pr.period_start, pr.service_code
+    from units as u
+    inner join procedures as pr
+        on (u.unit_type = 'service' and pr.service_code = u.unit_code)
+        or (u.unit_type = 'field' and pr.field_code = u.unit_code)
+),
+
+explicit_counts as (
+    select e.geography_basis, e.unit_type, e.unit_code, e.period_type, e.period_start, {{ counted | join(', ') }}
+    from explicit as e
+    inner join procedures as pr using (period_type, period_start, service_code)
+    inner join unit_classes as uc using (geography_basis, unit_type, unit_code)
+    where uc.level_class is null or not {{ in_class }}
+    group by all
+),
+
+-- Used procedures of the unit: a department's or an agency's are all its own (it performed them);
+-- a class unit's, those of its class; a service's or a field's, used by anyone.
+used as (
+    select uu.geography_basis, uu.unit_type, uu.unit_code, uu.period_type, uu.period_start, pr.*
+        exclude (period_type, period_start), uu.has_online_dossier, uu.has_fee_data, uu.has_online_payment
+    from unit_use as uu
+    inner join procedures as pr using (period_type, period_start, service_code)
+    inner join unit_classes as uc using (geography_basis, unit_type, unit_code)
+    where uu.unit_type in ('department', 'agency') or {{ in_class }}
+    union all
+    select e.geography_basis, e.unit_type, e.unit_code, e.period_type, e.period_start, pr.*
+        exclude (period_type, period_start), au.has_online_dossier, au.has_fee_data, au.has_online_payment
+    from explicit as e
+    inner join procedures as pr using (period_type, period_start, service_code)
+    inner join any_use as au using (period_type, period_start, service_code)
+    where e.unit_type in ('service', 'field')
+),
+
+used_counts as (
+    select
+        geography_basis, unit_type, unit_code, period_type, period_start,
+        count(*) filter (where is_online and has_online_dossier) as services_with_online_dossiers_count,
+        count(*) filter (where has_fee and has_fee_data) as procedures_with_fee_data,
+        count(*) filter (where has_fee and has_online_payment) as procedures_with_online_payment
+    from used
+    group by all
+),
+
+calendar as (
+    select
+        calendar_date,
+        -- Working days before the day (the day itself excluded).
+        working_day_index - is_working_day::integer as working_days_before,
+        working_day_index
+    from {{ ref('int_calendar_days') }}
+),
+
+-- 1.1 and 1.2 (the province's publication of procedures): each procedure whose publication decision
+-- (NgayQuyetDinhCongBo) falls in the period, with the dates of the last version stating it.
+-- Published on time: at least 5 working days before its legal basis takes effect (NgayHieuLucVanBan
+-- - 5 working days, i.e. 5 working days in [decision, effect)); made public on time: NgayCongKhai
+-- no later than the 5th working day after the decision. A missing date fails the test.
+publications as (
+    select p.period_type, p.period_start, v.service_code,
+        arg_max(v.legal_basis_effective_date, v.valid_from) as legal_basis_effective_date,
+        arg_max(v.made_public_date, v.valid_from) as made_public_date,
+        arg_max(v.published_decision_date, v.valid_from) as published_decision_date
+    from versions as v
+    inner join periods as p
+        on v.published_decision_date >= p.period_start and v.published_decision_date < p.period_end
+    group by all
+),
+
+publication_counts as (
+    select
+        pb.period_type,
+        pb.period_start,
+        count(*) as procedures_published,
+        count(*) filter (
+            where effect.working_days_before - decision.working_days_before >= 5
+        ) as procedures_published_on_time,
+        count(*) filter (
+            where made_public.working_day_index - decision.working_day_index <= 5
+                and pb.made_public_date >= pb.published_decision_date
+        ) as procedures_public_on_time
+    from publications as pb
+    left join calendar as decision on decision.calendar_date = pb.published_decision_date
+    left join calendar as effect on effect.calendar_date = pb.legal_basis_effective_date
+    left join calendar as made_public on made_public.calendar_date = pb.made_public_date
+    group by all
+),
+
+-- 1.3: procedures in force at the period's end that were made public before it, and of those, the
+-- ones with all 7 parts published (SoBoPhanCongKhai = 7).
+completeness_counts as (
+    select
+        period_type,
+        period_start,
+        count(*) as procedures_public,
+        count(*) filter (where published_parts = 7) as procedures_public_complete
+    from (
+        select p.period_type, p.period_start, v.published_parts
+        from periods as p
+        inner join versions as v
+            on v.valid_from < p.period_end and (v.valid_to is null or v.valid_to > p.period_start)
+            and v.made_public_date < p.period_end
+        qualify row_number() over (
+            partition by p.period_type, p.period_start, v.service_code order by v.valid_from desc
+        ) = 1
+    )
+    group by all
+),
+
+keys as (
+    select uc.geography_basis, uc.unit_type, uc.unit_code, c.period_type, c.period_start
+    from unit_classes as uc
+    inner join class_counts as c using (level_class)
+    union
+    select geography_basis, unit_type, unit_code, period_type, period_start from explicit_counts
+    union
+    select geography_basis, unit_type, unit_code, period_type, period_start from used_counts
+),
+
+final as (
+    select
+        k.geography_basis,
+        k.unit_type,
+        k.unit_code,
+        k.period_type,
+        k.period_start,
+        {% for column in ['procedures', 'services_online', 'procedures_fully_online',
+                          'procedures_eligible_fully_online', 'procedures_with_fee', 'procedures_for_citizens',
+                          'procedures_for_citizens_connected'] %}
+        (coalesce(c.{{ column }}, 0) + coalesce(e.{{ column }}, 0))::bigint as {{ column }},
+        {% endfor %}
+        coalesce(u.services_with_online_dossiers_count, 0)::bigint as services_with_online_dossiers_count,
+        coalesce(u.procedures_with_fee_data, 0)::bigint as procedures_with_fee_data,
+        coalesce(u.procedures_with_online_payment, 0)::bigint as procedures_with_online_payment,
+        -- 1.1-1.3 score the province only.
+        case when k.unit_type = 'province' then coalesce(pc.procedures_published, 0) end::bigint
+            as procedures_published,
+        case when k.unit_type = 'province' then coalesce(pc.procedures_published_on_time, 0) end::bigint
+            as procedures_published_on_time,
+        case when k.unit_type = 'province' then coalesce(pc.procedures_public_on_time, 0) end::bigint
+            as procedures_public_on_time,
+        case when k.unit_type = 'province' then coalesce(cc.procedures_public, 0) end::bigint as procedures_public,
+        case when k.unit_type = 'province' then coalesce(cc.procedures_public_complete, 0) end::bigint
+            as procedures_public_complete
+    from keys as k
+    inner join unit_classes as uc
+        on uc.geography_basis = k.geography_basis and uc.unit_type = k.unit_type and uc.unit_code = k.unit_code
+    left join class_counts as c
+        on c.level_class = uc.level_class and c.period_type = k.period_type and c.period_start = k.period_start
+    left join explicit_counts as e
+        on e.geography_basis = k.geography_basis and e.unit_type = k.unit_type and e.unit_code = k.unit_code
+        and e.period_type = k.period_type and e.period_start = k.period_start
+    left join used_counts as u
+        on u.geography_basis = k.geography_basis and u.unit_type = k.unit_type and u.unit_code = k.unit_code
+        and u.period_type = k.period_type and u.period_start = k.period_start
+    left join publication_counts as pc on pc.period_type = k.period_type and pc.period_start = k.period_start
+    left join completeness_counts as cc on cc.period_type = k.period_type and cc.period_start = k.period_start
+)
+
+select * from final
