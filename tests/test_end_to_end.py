@@ -56,7 +56,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     _, result = run
     assert "Province, 766 indicators for 02/2024 (last full month)" in result.stdout
-    assert re.search(r"total \d+\.\d\d / 52 points", result.stdout)
+    assert re.search(r"total \d+\.\d\d / 80 points", result.stdout)
     assert "Dashboard:      http://127.0.0.1:8050/" in result.stdout
     assert "Dossiers:" in result.stdout and "Payments:" in result.stdout and "Reconciliation:" in result.stdout
     assert "quarantined" in result.stdout and "Published marts:" in result.stdout
@@ -92,7 +92,14 @@ KPI_INDICATORS = {
     "p90_processing_working_days", "deadline_use", "fee_bearing_dossiers", "online_payment_rate",
     "online_payment_rate_platform", "services_online", "services_with_online_dossiers", "e_result_rate",
     "digitised_rate", "completion_rate", "digital_take_up", "fees_expected_vnd", "fees_collected_online_vnd",
+    # metrics.md v2
+    "procedures_published_on_time_rate", "procedures_public_on_time_rate", "procedures_complete_rate", "sync_rate",
+    "procedures_online_rate", "procedures_fully_online_rate", "online_rate_766", "procedures_with_fee_data_rate",
+    "procedures_with_online_payment_rate", "data_reuse_rate", "data_store_rate", "population_db_procedures_rate",
+    "population_db_dossiers_rate",
 }
+POINTS_GROUPS = {"points_transparency", "points_progress", "points_online_services", "points_online_payment",
+                 "points_digitisation", "points_satisfaction"}
 
 
 def test_published_marts_have_the_columns_of_metrics_md(published: duckdb.DuckDBPyConnection) -> None:
@@ -102,14 +109,22 @@ def test_published_marts_have_the_columns_of_metrics_md(published: duckdb.DuckDB
     assert {"dossier_id", "service_code", "agency_code", "district_code", "channel", "status_code",
             "submitted_at", "received_at", "due_at", "ended_at", "is_received", "is_ended", "is_on_time",
             "is_early", "supplement_rounds", "processing_working_days", "fee_expected_vnd", "fee_paid_vnd",
-            "reconciliation_state", "paid_online_via", "department_code", "commune_code", "has_e_result",
-            "is_digitised", "reuses_data", "from_data_store", "uses_population_data",
-            "is_synced"} <= columns["fct_dossiers"]
+            "reconciliation_state", "paid_online_via", "department_code", "commune_code", "commune_code_current",
+            "legal_deadline_at", "has_e_result", "is_digitised", "reuses_data", "from_data_store",
+            "uses_population_data", "is_synced", "first_overrun_office"} <= columns["fct_dossiers"]
     assert {"intermediary_code", "transaction_id", "dossier_id", "amount_vnd", "status", "paid_at",
             "settlement_date", "payment_channel", "is_orphan", "duplicate_rows"} <= columns["fct_payments"]
-    scored = {"on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate"}
-    assert KPI_INDICATORS | {f"points_{i}" for i in scored} | {
-        "unit_type", "unit_code", "period_type", "period_start", "points_total", "rank_in_level"} <= columns["kpi_766"]
+    scored = {r[0] for r in published.execute(
+        "select indicator_name from marts.dim_766_indicators where is_scored").fetchall()}
+    assert len(scored) == 15
+    assert KPI_INDICATORS | POINTS_GROUPS | {f"points_{i}" for i in scored} | {
+        "geography_basis", "unit_type", "unit_code", "period_type", "period_start", "points_total",
+        "points_measurable", "rank_in_level", "spans_reorganisation", "unit_name", "unit_valid_from",
+        "unit_valid_to"} <= columns["kpi_766"]
+    # The points table: 100 points in six groups, 80 measurable from these sources.
+    assert published.execute(
+        "select sum(max_points), sum(max_points) filter (where is_measurable) from marts.dim_766_indicators"
+    ).fetchall() == [(100.0, 80.0)]
     for table in ("fct_dossiers", "fct_payments", "kpi_766", "agg_service_usage_daily", "agg_processing_time_monthly",
                   "agg_fees_daily"):
         assert published.execute(f"select count(*) from marts.{table}").fetchall()[0][0] > 0
@@ -130,6 +145,9 @@ def test_fct_dossiers_match_the_independent_computation(published, reference) ->
                     "fee_expected_vnd": d.fee_expected, "fee_paid_vnd": d.fee_paid,
                     "reconciliation_state": d.state, "agency_code": d.agency,
                     "district_code": d.district, "due_at": d.due, "is_synced": d.synced,
+                    "legal_deadline_at": d.legal, "department_code": d.units.department,
+                    "commune_code": d.units.commune, "commune_code_current": d.current["commune"],
+                    "reuses_data": d.reuses, "from_data_store": d.data_store, "uses_population_data": d.population,
                     "has_e_result": d.e_result, "is_digitised": d.digitised,
                     "channel": {1: "in_person", 2: "online", 3: "postal"}.get(d.channel)}
         for name, value in expected.items():
@@ -140,6 +158,7 @@ def test_fct_dossiers_match_the_independent_computation(published, reference) ->
     assert any(d.on_time is False for d in dossiers.values())
     assert any(d.early for d in dossiers.values())
     assert any(d.due is None and d.is_received for d in dossiers.values())
+    assert any(d.due is None and d.legal and d.on_time is not None for d in dossiers.values())
     # v2: communes' and districts' dossiers sit under a district before July 2025, departments'
     # own do not.
     assert any(d.district for d in dossiers.values()) and any(d.district is None for d in dossiers.values())
@@ -174,64 +193,79 @@ def _compare(row: dict, expected: dict, label: str) -> list[str]:
 
 
 def _check_period(published, reference, landing: Path, table: str, period_type: str, start: dt.datetime,
-                  end: dt.datetime, unit_types: tuple[str, ...]) -> int:
+                  end: dt.datetime, unit_types: tuple[str, ...], bases: tuple[str, ...] = ("as_was", "current")) -> int:
+    """Every row of `table` for the period and unit types, on both bases, against the independent
+    computation; every unit the reference finds activity for has a row (days and weeks list only
+    units with activity or backlog)."""
     dossiers, payments = reference
-    online_services = ref.load_online_services(landing, start.date(), end.date())
-    rows = {(r["unit_type"], r["unit_code"]): r for r in _rows(
+    snapshots = ref.load_snapshots(landing)
+    levels = ref.agency_levels(ref.load_agencies(landing))
+    everyone = list(dossiers.values())
+    later = dt.datetime(9999, 1, 1)
+    candidates: dict[tuple[str, str, str], list[ref.Dossier]] = {}
+    for d in everyone:
+        for basis in bases:
+            for unit_type in unit_types:
+                for code in {d.unit(basis, unit_type, None), d.unit(basis, unit_type, later)} - {None}:
+                    candidates.setdefault((basis, unit_type, code), []).append(d)
+    rows = {(r["geography_basis"], r["unit_type"], r["unit_code"]): r for r in _rows(
         published, f"select * from marts.{table} where period_type = ? and period_start = ?",
         [period_type, start.date()])}
     problems: list[str] = []
-    units = [("province", PROVINCE)] if "province" in unit_types else []
-    for unit_type in unit_types[1:] if units else unit_types:
-        units += [(unit_type, c) for c in sorted({getattr(d, unit_type) for d in dossiers.values()} - {None})]
     checked = 0
-    for unit_type, unit_code in units:
-        if unit_type == "province":
-            members = list(dossiers.values())
-            paid = list(payments.values())
-        else:
-            members = [d for d in dossiers.values() if getattr(d, unit_type) == unit_code]
-            ids = {d.id for d in members}
-            paid = [p for p in payments.values() if p.dossier in ids]
-        expected = ref.period_indicators(members, paid, online_services, start, end, AS_OF, (unit_type, unit_code),
-                                          list(dossiers.values()))
-        if (unit_type, unit_code) not in rows:
-            # Days and weeks only list units with activity or backlog in them.
-            assert period_type in ("day", "week") and not any(
-                expected[k] for k in ("dossiers_submitted", "dossiers_received", "dossiers_ended",
-                                      "in_progress_at_end", "fees_collected_online_vnd")), (unit_type, unit_code)
+    keys = set(rows) | {k for k in candidates}
+    if "province" in unit_types:
+        keys |= {(basis, "province", ref.PROVINCE_OF_ORPHANS if basis == "as_was" else "25") for basis in bases}
+    for basis, unit_type, unit_code in sorted(keys):
+        if basis not in bases or unit_type not in unit_types:
             continue
-        problems += _compare(rows[(unit_type, unit_code)], expected, f"{period_type} {unit_type} {unit_code}")
+        members = everyone if unit_type in ("service", "field") else candidates.get((basis, unit_type, unit_code), [])
+        expected = ref.period_indicators(members, list(payments.values()), snapshots, start, end, AS_OF, basis,
+                                         unit_type, unit_code, levels)
+        row = rows.get((basis, unit_type, unit_code))
+        if row is None:
+            if any(expected[k] for k in ("dossiers_submitted", "dossiers_received", "dossiers_ended",
+                                         "in_progress_at_end", "fees_collected_online_vnd")):
+                problems.append(f"{period_type} {basis} {unit_type} {unit_code}: no row, reference has activity")
+            continue
+        problems += _compare(row, expected, f"{period_type} {basis} {unit_type} {unit_code}")
         checked += 1
     assert not problems, "\n".join(problems[:20])
     return checked
 
 
-def test_kpi_766_matches_for_province_agencies_and_districts(published, reference, small_landing: Path) -> None:
+def test_kpi_766_matches_for_every_unit_type_on_both_bases(published, reference, small_landing: Path) -> None:
     checked = _check_period(published, reference, small_landing, "kpi_766", "month", dt.datetime(2024, 2, 1),
-                            dt.datetime(2024, 3, 1), ("province", "agency", "district"))
-    assert checked > 20
+                            dt.datetime(2024, 3, 1), ("province", "department", "district", "commune", "agency"))
+    assert checked > 400
+    # The current basis recasts the old province onto the merged one, and its 121 communes onto 36.
+    bases = dict(published.execute(
+        "select geography_basis, list(distinct unit_code order by unit_code) from marts.kpi_766 "
+        "where unit_type = 'province' and period_type = 'month' and period_start = date '2024-02-01' group by 1"
+    ).fetchall())
+    assert bases == {"as_was": [PROVINCE], "current": ["25"]}
 
 
 def test_every_unit_and_period_matches(published, reference, small_landing: Path) -> None:
     """Services and fields by month; every unit type by ISO week (across Lunar New Year) and by day."""
     checked = _check_period(published, reference, small_landing, "agg_unit_period_indicators", "month",
-                            dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1), ("service", "field"))
+                            dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1), ("service", "field"), ("as_was",))
     checked += _check_period(published, reference, small_landing, "agg_unit_period_indicators", "week",
                              dt.datetime(2024, 2, 5), dt.datetime(2024, 2, 12),
-                             ("province", "agency", "district", "service", "field"))
+                             ("province", "department", "district", "commune", "agency", "field"))
     checked += _check_period(published, reference, small_landing, "agg_unit_period_indicators", "day",
                              dt.datetime(2024, 2, 19), dt.datetime(2024, 2, 20),
-                             ("province", "agency", "district", "field"))
+                             ("province", "department", "district", "agency"), ("as_was",))
     assert checked > 100
 
 
 def test_ranks_are_dense_by_points_total(published) -> None:
-    for period_type, period_start, unit_type in published.execute(
-            "select distinct period_type, period_start, unit_type from marts.kpi_766").fetchall():
+    for basis, period_type, period_start, unit_type in published.execute(
+            "select distinct geography_basis, period_type, period_start, unit_type from marts.kpi_766").fetchall():
         rows = published.execute(
-            "select points_total, rank_in_level from marts.kpi_766 where period_type = ? and period_start = ? "
-            "and unit_type = ? order by points_total desc", [period_type, period_start, unit_type]).fetchall()
+            "select points_total, rank_in_level from marts.kpi_766 where geography_basis = ? and period_type = ? "
+            "and period_start = ? and unit_type = ? order by points_total desc",
+            [basis, period_type, period_start, unit_type]).fetchall()
         distinct_points = sorted({round(p, 12) for p, _ in rows}, reverse=True)
         for points, rank in rows:
             assert rank == distinct_points.index(round(points, 12)) + 1

@@ -209,7 +209,8 @@ calendar as (
         calendar_date,
         -- Working days before the day (the day itself excluded).
         working_day_index - is_working_day::integer as working_days_before,
-        working_day_index
+        working_day_index,
+        is_working_day
     from {{ ref('int_calendar_days') }}
 ),
 
@@ -217,7 +218,8 @@ calendar as (
 -- (NgayQuyetDinhCongBo) falls in the period, with the dates of the last version stating it.
 -- Published on time: at least 5 working days before its legal basis takes effect (NgayHieuLucVanBan
 -- - 5 working days, i.e. 5 working days in [decision, effect)); made public on time: NgayCongKhai
--- no later than the 5th working day after the decision. A missing date fails the test.
+-- no later than the 5th working day after the decision. A missing date, or one outside the calendar
+-- (int_calendar_days covers the data's years and one on each side), fails the test.
 publications as (
     select p.period_type, p.period_start, v.service_code,
         arg_max(v.legal_basis_effective_date, v.valid_from) as legal_basis_effective_date,
@@ -237,9 +239,11 @@ publication_counts as (
         count(*) filter (
             where effect.working_days_before - decision.working_days_before >= 5
         ) as procedures_published_on_time,
+        -- On or before the 5th working day after the decision: fewer than 5 working days in
+        -- (decision, made public], or exactly 5 with the day itself a working day.
         count(*) filter (
-            where made_public.working_day_index - decision.working_day_index <= 5
-                and pb.made_public_date >= pb.published_decision_date
+            where made_public.working_day_index - decision.working_day_index < 5
+                or (made_public.working_day_index - decision.working_day_index = 5 and made_public.is_working_day)
         ) as procedures_public_on_time
     from publications as pb
     left join calendar as decision on decision.calendar_date = pb.published_decision_date
@@ -248,8 +252,8 @@ publication_counts as (
     group by all
 ),
 
--- 1.3: procedures in force at the period's end that were made public before it, and of those, the
--- ones with all 7 parts published (SoBoPhanCongKhai = 7).
+-- 1.3: procedures valid in the period (as the last version valid in it states them) made public
+-- before its end, and of those, the ones with all 7 parts published (SoBoPhanCongKhai = 7).
 completeness_counts as (
     select
         period_type,
@@ -257,15 +261,15 @@ completeness_counts as (
         count(*) as procedures_public,
         count(*) filter (where published_parts = 7) as procedures_public_complete
     from (
-        select p.period_type, p.period_start, v.published_parts
+        select p.period_type, p.period_start, p.period_end, v.published_parts, v.made_public_date
         from periods as p
         inner join versions as v
             on v.valid_from < p.period_end and (v.valid_to is null or v.valid_to > p.period_start)
-            and v.made_public_date < p.period_end
         qualify row_number() over (
             partition by p.period_type, p.period_start, v.service_code order by v.valid_from desc
         ) = 1
     )
+    where made_public_date < period_end
     group by all
 ),
 
