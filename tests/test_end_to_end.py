@@ -271,6 +271,29 @@ def test_ranks_are_dense_by_points_total(published) -> None:
             assert rank == distinct_points.index(round(points, 12)) + 1
 
 
+def test_why_it_moved_adds_up_exactly(published) -> None:
+    """The change of a unit's points splits into its indicators, and each fraction indicator's rate
+    change into its agencies' numerator and denominator effects, exactly (every unit and period)."""
+    by_indicator = published.execute(
+        "select count(*), max(abs(s - t)) from (select sum(points_change) as s, any_value(points_total_change) as t "
+        "from marts.agg_766_change group by geography_basis, unit_type, unit_code, period_type, period_start)"
+    ).fetchall()[0]
+    assert by_indicator[0] > 300 and by_indicator[1] < 1e-9
+    # ...and the totals are those of kpi_766.
+    assert published.execute(
+        "select count(*) from marts.agg_766_change as c inner join marts.kpi_766 as k using (geography_basis, "
+        "unit_type, unit_code, period_type, period_start) where abs(c.points_total_after - k.points_total) > 1e-9"
+    ).fetchall()[0][0] == 0
+    by_agency = published.execute(
+        "select count(*), max(abs(s - r)), max(abs(ps - pc)), count(*) filter (where n > 1) from ("
+        "select sum(numerator_effect + denominator_effect) as s, any_value(unit_rate_change) as r, "
+        "sum(points_effect) as ps, any_value(unit_points_change) as pc, count(*) as n "
+        "from marts.agg_766_change_by_agency where unit_rate_change is not null "
+        "group by geography_basis, unit_type, unit_code, period_type, period_start, indicator_code)").fetchall()[0]
+    assert by_agency[0] > 200 and by_agency[1] < 1e-9 and by_agency[2] < 1e-9
+    assert by_agency[3] > 50, "units with several agencies are split among them"
+
+
 def test_no_personal_data_reaches_marts_exports_reports_or_logs(run, published, small_landing: Path) -> None:
     home, result = run
     pii = personal_values(small_landing)

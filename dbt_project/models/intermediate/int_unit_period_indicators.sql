@@ -131,13 +131,12 @@ counts as (
 rates as (
     select
         *,
+        {% for name, fraction in indicator_fractions().items() %}
+        {{ safe_divide(fraction[0], fraction[1]) }} as {{ name }},
+        {% endfor %}
         {{ safe_divide('procedures_published_on_time', 'procedures_published') }} as procedures_published_on_time_rate,
         {{ safe_divide('procedures_public_on_time', 'procedures_published') }} as procedures_public_on_time_rate,
         {{ safe_divide('procedures_public_complete', 'procedures_public') }} as procedures_complete_rate,
-        {{ safe_divide('dossiers_received_synced', 'dossiers_received') }} as sync_rate,
-        {{ safe_divide(
-            'ended_on_time + in_progress_with_due_at_end - in_progress_overdue_at_end',
-            'ended_on_time + ended_late + in_progress_with_due_at_end') }} as on_time_rate,
         {{ safe_divide('services_online', 'procedures') }} as procedures_online_rate,
         {{ safe_divide('procedures_fully_online', 'procedures_eligible_fully_online') }}
             as procedures_fully_online_rate,
@@ -148,18 +147,10 @@ rates as (
         {{ safe_divide('procedures_with_fee_data', 'procedures_with_fee') }} as procedures_with_fee_data_rate,
         {{ safe_divide('procedures_with_online_payment', 'procedures_with_fee') }}
             as procedures_with_online_payment_rate,
-        {{ safe_divide('fee_bearing_dossiers_paid_online', 'fee_bearing_dossiers') }} as online_payment_rate,
         {{ safe_divide('fee_bearing_dossiers_paid_on_platform', 'fee_bearing_dossiers') }}
             as online_payment_rate_platform,
-        {{ safe_divide('dossiers_completed_with_e_result', 'dossiers_completed_needing_e_result') }}
-            as e_result_rate,
-        {{ safe_divide('dossiers_received_digitised', 'dossiers_received') }} as digitised_rate,
-        {{ safe_divide('dossiers_received_reusing_data', 'dossiers_received') }} as data_reuse_rate,
-        {{ safe_divide('dossiers_received_from_data_store', 'dossiers_received') }} as data_store_rate,
         {{ safe_divide('procedures_for_citizens_connected', 'procedures_for_citizens') }}
             as population_db_procedures_rate,
-        {{ safe_divide('dossiers_received_using_population_data', 'dossiers_received') }}
-            as population_db_dossiers_rate,
         {{ safe_divide('dossiers_completed', 'dossiers_ended') }} as completion_rate,
         {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as digital_take_up
     from counts
