@@ -45,6 +45,10 @@ EXIT_LOCKED = 75
 
 LOCK_NAME = ".run.lock"
 
+# The simulator's scenarios (dichvucong.simulator.SCENARIOS, the default first), named here so that
+# parsing the arguments does not import the simulator.
+SIMULATOR_SCENARIOS = ("vinh-phuc", "phu-tho-2025")
+
 # The landing layout of sources.md v2, as FileDropReader reads it.
 SOURCE_LAYOUT = layout.EXPECTED
 EXPECTED_LAYOUT = layout.EXPECTED_LAYOUT
@@ -82,13 +86,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             scale = float(province.simulate.get("scale", args.scale))
             seed = int(province.simulate.get("seed", args.seed + index))
             stats = generate(province.landing, args.start, args.end, seed=seed, scale=scale,
-                             dirt_rate=args.dirt_rate)
+                             dirt_rate=args.dirt_rate, scenario=str(province.simulate.get("scenario", args.scenario)))
             print(f"{province.slug}: {stats.dossiers:,} dossiers, {stats.sync_records:,} sync records, "
                   f"{stats.payment_rows:,} payment rows (scale {scale}, seed {seed}) under {province.landing}")
         return 0
     if args.out is None:
         raise SystemExit("simulate needs --out (or --provinces)")
-    stats = generate(args.out, args.start, args.end, seed=args.seed, scale=args.scale, dirt_rate=args.dirt_rate)
+    stats = generate(args.out, args.start, args.end, seed=args.seed, scale=args.scale, dirt_rate=args.dirt_rate,
+                     scenario=args.scenario)
     print(f"{stats.dossiers:,} dossiers, {stats.sync_records:,} sync records in {stats.dossier_files:,} calls "
           f"({stats.rejected_calls:,} rejected), {stats.processing_records:,} processing records in "
           f"{stats.processing_files:,} calls, {stats.payment_rows:,} payment rows in {stats.payment_files:,} files, "
@@ -379,9 +384,10 @@ def _run_locked(args: argparse.Namespace, settings: Any, repo_root: Path, began:
 
         args.start = args.start or DEFAULT_START
         args.end = args.end or DEFAULT_END
-        log.info("generating synthetic sources for %s to %s (scale %s, seed %s) into %s", args.start,
-                 args.end - dt.timedelta(days=1), args.scale, args.seed, settings.landing_dir)
-        stats = generate(settings.landing_dir, args.start, args.end, seed=args.seed, scale=args.scale)
+        log.info("generating synthetic sources for %s to %s (scale %s, seed %s, scenario %s) into %s", args.start,
+                 args.end - dt.timedelta(days=1), args.scale, args.seed, args.scenario, settings.landing_dir)
+        stats = generate(settings.landing_dir, args.start, args.end, seed=args.seed, scale=args.scale,
+                         scenario=args.scenario)
         log.info("generated in %.1f s: %s dossiers (%s sync records in %s calls), %s processing records in %s "
                  "calls, %s payment rows in %s files, %s agency and %s catalog snapshot(s)", time.monotonic() - began,
                  f"{stats.dossiers:,}", f"{stats.sync_records:,}", f"{stats.dossier_files:,}",
@@ -482,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--seed", type=int, default=2022)
     simulate.add_argument("--scale", type=float, default=1.0, help="volume factor (1 = Vĩnh Phúc)")
     simulate.add_argument("--dirt-rate", type=float, default=0.002, help="rate of injected dirty records")
+    simulate.add_argument("--scenario", choices=SIMULATOR_SCENARIOS, default=SIMULATOR_SCENARIOS[0],
+                          help="vinh-phuc: Vĩnh Phúc alone; phu-tho-2025: Vĩnh Phúc, Hòa Bình and Phú Thọ, "
+                               "merged on 1 July 2025 (scale 1 ≈ 3 × Vĩnh Phúc)")
     simulate.set_defaults(func=cmd_simulate)
 
     run = sub.add_parser("run", help="the main job: sources -> DAGs -> published marts -> summary")
@@ -492,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                      "generating, the day after the last batch folder with --landing")
     run.add_argument("--seed", type=int, default=2022)
     run.add_argument("--scale", type=float, default=1.0)
+    run.add_argument("--scenario", choices=SIMULATOR_SCENARIOS, default=SIMULATOR_SCENARIOS[0],
+                     help="simulated world when generating (see `simulate --scenario`)")
     run.add_argument("--source", choices=["file", "http"], default="file",
                      help="file: read the landing directory; http: serve it as the source API "
                           "(with faults) and extract over HTTP")

@@ -44,11 +44,11 @@ backlog_spans as (
 
 new_units as (
     {% if scoped and mart is not none %}
-    select unit_type, unit_code from units
+    select geography_basis, unit_type, unit_code from units
     except
-    select unit_type, unit_code from {{ mart }} where period_type = 'year'
+    select geography_basis, unit_type, unit_code from {{ mart }}
     {% else %}
-    select null::varchar as unit_type, null::varchar as unit_code where false
+    select null::varchar as geography_basis, null::varchar as unit_type, null::varchar as unit_code where false
     {% endif %}
 ),
 

@@ -23,15 +23,17 @@ Codes follow Decision 20/2020/QĐ-TTg: `XXX.YY.ZZ.H62`, read from the right —
 
 Every row holds from `AGENCY_LIST_SINCE`; none has closed yet. The list is a
 function of the day (`agencies_at`) and snapshots are written on the first
-day of a range and on every day in `change_days`, so the 1 July 2025
-reorganisation (Phú Thọ, code 25: new communes, no districts, departments
-merged) can be added as dated rows with `valid_to`/`successor` and a change
-day, without touching the writers.
+day of a range and on every day in `change_days`. This is the single-province
+world of the default scenario (`vinh-phuc`); the 1 July 2025 reorganisation
+(Phú Thọ, code 25: new communes, no districts, departments merged) is the
+`phu-tho-2025` scenario of `merged.py`, whose dated rows (`valid_to`,
+`successor`) go through the same `snapshot` and writers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,14 +109,20 @@ def directory() -> Directory:
 
 
 def change_days(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Days in [start, end) on which the agency list changes (none yet)."""
+    """Days in [start, end) on which the default scenario's agency list changes: none."""
     return []
 
 
 def agencies_at(day: dt.date, previous: dt.date | None = None) -> list[Agency]:
     """The snapshot of `day`: agencies in force on it, and those closed since the snapshot of `previous`."""
+    return snapshot(directory().agencies, day, previous)
+
+
+def snapshot(agencies: Iterable[Agency], day: dt.date, previous: dt.date | None = None) -> list[Agency]:
+    """The rows of `agencies` a snapshot of `day` lists (sources.md §1), in their order: those in force
+    on `day` and those closed after the snapshot of `previous` (none when `previous` is None)."""
     rows = []
-    for agency in directory().agencies:
+    for agency in agencies:
         if agency.valid_from > day:
             continue
         closed_on = agency.valid_to

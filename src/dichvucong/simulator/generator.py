@@ -33,7 +33,10 @@ mostly at the specialised office (else the leadership, now and then the
 one-stop office). A dossier late only because of a second supplement round
 need not have one.
 
-The output is a pure function of (seed, start, end, scale, dirt_rate).
+The output is a pure function of (seed, start, end, scale, dirt_rate, scenario). The default
+scenario is Vĩnh Phúc alone; `phu-tho-2025` (`merged.py`) adds Hòa Bình and Phú Thọ and their
+merger on 1 July 2025, with agency snapshots on each day the list changes, a catalog snapshot on
+1 July 2025 and dossiers in flight handed over to their agency's successor.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dichvucong.simulator import agencies as agency_list
+from dichvucong.simulator import merged
 from dichvucong.simulator.agencies import AGENCY_COLUMNS, Agency, agency_row, directory
 from dichvucong.simulator.catalog import CATALOG_COLUMNS, Service, base_catalog, catalog_at, catalog_row, change_days
 from dichvucong.simulator.outbox import (
@@ -126,6 +130,10 @@ NOT_DATES = ("20231345000000", "20240230101010", "00000000000000", "Chưa xác �
 NOT_AMOUNTS = ("50000đ", "Miễn phí", "1.000.000", "theo quy định")
 POPULATION_DB = [{"MaCSDL": "CSDLDC"}]
 RESEND_AFTER_REJECTION = 0.85
+DEFAULT_SCENARIO = "vinh-phuc"
+SCENARIOS = (DEFAULT_SCENARIO, merged.SCENARIO)
+# Who sends a dossier's changes from when: (second since the outbox epoch, agency code), in time order.
+_Handover = tuple[tuple[int, str], ...]
 
 
 @dataclass
@@ -321,6 +329,13 @@ def _working_days(service: Service) -> int:
     return {"Ngay": n * 5 // 7, "Thang": n * 21, "Gio": 0}.get(unit, n)
 
 
+def _pick_level(levels: tuple[str, ...], rng: random.Random) -> str:
+    """The level a dossier of a procedure performed at `levels` is filed at: mostly the lowest."""
+    if len(levels) == 1:
+        return levels[0]
+    return levels[-1] if rng.random() < 0.7 else _pick(rng, levels[:-1])
+
+
 def _level_split(levels: tuple[str, ...]) -> list[tuple[str, float]]:
     """Where a procedure performed at several levels is filed: mostly at the lowest."""
     if len(levels) == 1:
@@ -371,7 +386,8 @@ class _Step:
 
 
 class Simulator:
-    def __init__(self, seed: int, start: dt.date, end: dt.date, scale: float, dirt_rate: float) -> None:
+    def __init__(self, seed: int, start: dt.date, end: dt.date, scale: float, dirt_rate: float,
+                 world: merged.World | None = None) -> None:
         if end <= start:
             raise ValueError(f"empty range: {start} to {end}")
         self.seed = seed
@@ -382,18 +398,20 @@ class Simulator:
         self.scale = scale
         self.dirt = dirt_rate
         self.stats = GenerationStats()
+        self.world = world
         self.directory = directory()
         self.portal = Portal(seed)
         self.txn_counter: Counter[str] = Counter()
         self.payments: list[_Payment] = []
         self.applicants: dict[str, list[Applicant]] = defaultdict(list)
-        self.catalog_days = sorted({start, *change_days(start, end)})
+        self.catalog_days = sorted({start, *change_days(start, end),
+                                    *(world.catalog_change_days(start, end) if world else ())})
         self._index_cache: dict[dt.date, dict[str, _FieldIndex]] = {}
         self.field_cum = list(accumulate(f.volume for f in FIELDS))
         self.district_cum = list(accumulate(d.weight for d in DISTRICTS))
         self.commune_cum = {d.code: list(accumulate(1.5 if not c.name.startswith("Xã") else 1.0 for c in d.communes))
                             for d in DISTRICTS}
-        self.schedules = self._schedules()
+        self.schedules = self._schedules() if world is None else self._world_schedules(world)
         self.spool: Spool | None = None
 
     # --- agencies and catalog ------------------------------------------------------
@@ -401,13 +419,15 @@ class Simulator:
     def write_agencies(self, out: Path) -> None:
         rng = random.Random(f"{self.seed}-agency-dirt")
         previous: dt.date | None = None
-        for day in sorted({self.start, *agency_list.change_days(self.start, self.end)}):
+        world = self.world
+        days = world.change_days(self.start, self.end) if world else agency_list.change_days(self.start, self.end)
+        for day in sorted({self.start, *days}):
             path = out / "agencies" / f"coquan_{day:%Y%m%d}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(AGENCY_COLUMNS)
-                for agency in agency_list.agencies_at(day, previous):
+                for agency in world.snapshot(day, previous) if world else agency_list.agencies_at(day, previous):
                     row = list(agency_row(agency))
                     if rng.random() < self.dirt * 25:
                         row[1] = _nfd_or_spaces(row[1], rng)
@@ -443,7 +463,7 @@ class Simulator:
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(CATALOG_COLUMNS)
                 for service in catalog_at(self.seed, day):
-                    row = catalog_row(service, day)
+                    row = self.world.catalog_row(service, day) if self.world else catalog_row(service, day)
                     if rng.random() < self.dirt * 10:
                         row[1] = _nfd_or_spaces(row[1], rng)
                         self.stats.dirt["catalog_text"] += 1
@@ -482,6 +502,44 @@ class Simulator:
         daily = MONTHLY_DOSSIERS / WORKING_DAYS_PER_MONTH * self.scale * SENDS_PER_DOSSIER
         return {a.code: schedule_for(self.seed, a.code, daily * shares[a.code]) for a in self.directory.agencies}
 
+    def _world_schedules(self, world: merged.World) -> dict[str, Schedule]:
+        """`_schedules` for the merged scenario: each agency's expected share of Vĩnh Phúc's volume in
+        the period it serves (the locations' weights add up to the scenario's volume factor)."""
+        branch = local = commune = 0.0
+        department: defaultdict[int, float] = defaultdict(float)
+        by_field: defaultdict[str, list[Service]] = defaultdict(list)
+        for service in base_catalog(self.seed):
+            by_field[service.field_code].append(service)
+        for field_def in FIELDS:
+            services = by_field[field_def.code]
+            total = sum(s.weight for s in services)
+            for service in services:
+                p = field_def.volume * service.weight / total
+                for level, lp in _level_split(service.levels):
+                    if level == "TINH" and service.by_branch:
+                        branch += p * lp
+                    elif level == "TINH":
+                        department[merged.sector(service.department)] += p * lp
+                    elif level == "HUYEN":
+                        local += p * lp
+                    else:
+                        commune += p * lp
+        shares: defaultdict[str, float] = defaultdict(float)
+        since = agency_list.AGENCY_LIST_SINCE
+        for first_day in (since, *world.change_days(since, dt.date.max)):
+            period = world.period(first_day)
+            in_period: defaultdict[str, float] = defaultdict(float)
+            for location, weight in zip(period.locations, _diffs(list(period.cumulative)), strict=True):
+                in_period[location.branch.code] += branch * weight
+                in_period[location.local_agency.code] += local * weight
+                in_period[location.commune_agency.code] += commune * weight
+                for number, share in department.items():
+                    in_period[location.departments[number].code] += share * weight
+            for code, share in in_period.items():
+                shares[code] = max(shares[code], share)
+        daily = MONTHLY_DOSSIERS / WORKING_DAYS_PER_MONTH * self.scale * SENDS_PER_DOSSIER
+        return {a.code: schedule_for(self.seed, a.code, daily * shares[a.code]) for a in world.agencies}
+
     # --- applicants ----------------------------------------------------------------
 
     def applicant(self, rng: random.Random, kind: str, rates: _DayRates) -> Applicant:
@@ -496,11 +554,7 @@ class Simulator:
     # --- dossiers ----------------------------------------------------------------
 
     def _agency_for(self, service: Service, district: District, commune: Commune, rng: random.Random) -> Agency:
-        levels = service.levels
-        if len(levels) == 1:
-            level = levels[0]
-        else:
-            level = levels[-1] if rng.random() < 0.7 else _pick(rng, levels[:-1])
+        level = _pick_level(service.levels, rng)
         if level == "TINH":
             if service.by_branch:
                 return self.directory.land_branches[district.code]
@@ -509,7 +563,21 @@ class Simulator:
             return self.directory.districts[district.code]
         return self.directory.communes[commune.code]
 
+    @staticmethod
+    def _world_agency_for(service: Service, location: merged.Location, rng: random.Random) -> Agency:
+        level = _pick_level(service.levels, rng)
+        if level == "TINH":
+            if service.by_branch:
+                return location.branch
+            return location.departments[merged.sector(service.department)]
+        if level == "HUYEN":
+            return location.local_agency
+        return location.commune_agency
+
     def simulate_day(self, day: dt.date) -> None:
+        if self.world is not None:
+            self._simulate_world_day(day, self.world)
+            return
         rng = random.Random(f"{self.seed}-dossiers-{day.isoformat()}")
         working = is_working_day(day)
         mean = expected_dossiers(day, self.scale)
@@ -535,6 +603,36 @@ class Simulator:
                      dossier_id).simulate()
             self.stats.dossiers += 1
 
+    def _simulate_world_day(self, day: dt.date, world: merged.World) -> None:
+        """`simulate_day` for the merged scenario: the provinces' volume, applicants drawn from the
+        locations of the day, in-flight dossiers handed over when their agency closes."""
+        rng = random.Random(f"{self.seed}-dossiers-{day.isoformat()}")
+        working = is_working_day(day)
+        mean = expected_dossiers(day, self.scale) * world.volume_factor
+        count = max(0, round(rng.gauss(mean, math.sqrt(mean))))
+        index = self._service_index(day)
+        rates = _DayRates.of(day)
+        period = world.period(day)
+        cumulative = period.cumulative
+        sequence: Counter[str] = Counter()
+        for _ in range(count):
+            field_def = FIELDS[bisect.bisect_left(self.field_cum, rng.random() * self.field_cum[-1])]
+            services, cum, online, online_cum = index[field_def.code]
+            if not working:
+                if not online:
+                    continue
+                services, cum = online, online_cum
+            service = services[bisect.bisect_left(cum, rng.random() * cum[-1])]
+            location = period.locations[bisect.bisect_left(cumulative, rng.random() * cumulative[-1])]
+            agency = self._world_agency_for(service, location, rng)
+            sequence[agency.code] += 1
+            dossier_id = f"{agency.code}-{day:%y%m%d}-{sequence[agency.code]:04d}"
+            handover = tuple((dt.datetime.combine(on, dt.time()), successor)
+                             for on, successor in world.handover(agency) if on < self.end)
+            _Dossier(self, rng, day, working, rates, field_def, service, location.area, location.commune, agency,
+                     dossier_id, handover).simulate()
+            self.stats.dossiers += 1
+
     @staticmethod
     def office_time(rng: random.Random, day: dt.date, not_before: dt.datetime) -> dt.datetime:
         """A time in office hours (07:30-16:55) on `day` or, if that is too early, after `not_before`."""
@@ -557,20 +655,32 @@ class Simulator:
             lag += (1 + int(rng.random() * 6)) * 86_400
         return lag
 
+    def _run(self, agency: str, handover: _Handover, ready: int) -> tuple[int, str]:
+        """The outbox run that sends what is ready at `ready`, and the agency whose outbox it is: the
+        agency's, or once it has closed its successor's (an outbox makes no run after its agency closed)."""
+        run = self.schedules[agency].run_at(ready)
+        for cutover, successor in handover:
+            if run < cutover:
+                break
+            agency = successor
+            run = self.schedules[agency].run_at(max(ready, cutover))
+        return run, agency
+
     def send_dossier(self, agency: str, events: list[tuple[int, dict[str, Any]]],
-                     serialise: Callable[[dict[str, Any]], str], rng: random.Random) -> int | None:
+                     serialise: Callable[[dict[str, Any]], str], rng: random.Random,
+                     handover: _Handover = ()) -> tuple[int, str] | None:
         """Send a dossier's states: at each run after a change, its state then; `insert` until the
-        portal accepts one, `update` after; a rejected record is usually sent again later. Returns the
-        first run that sent it (None: not sent in the range)."""
+        portal accepts one, `update` after; a rejected record is usually sent again later. A dossier
+        handed over (`handover`) goes on under its MaHoSo from the successor's outbox. Returns the first
+        run that sent it and the agency that made it (None: not sent in the range)."""
         assert self.spool is not None
-        schedule = self.schedules[agency]
         times = [t for t, _ in events]
-        runs = [schedule.run_at(t + self._lag(rng)) for t in times]
+        runs = [self._run(agency, handover, t + self._lag(rng)) for t in times]
         heapq.heapify(runs)
         inserted, accepted, previous = False, -1, -1
-        first: int | None = None
+        first: tuple[int, str] | None = None
         while runs:
-            run = heapq.heappop(runs)
+            run, sender = heapq.heappop(runs)
             if run == previous:
                 continue
             previous = run
@@ -580,40 +690,40 @@ class Simulator:
             if inserted and state == accepted:
                 continue
             kind = UPDATE if inserted else INSERT
-            self.spool.add(run, spool_line(run, agency, kind, times[state], serialise(events[state][1])))
+            self.spool.add(run, spool_line(run, sender, kind, times[state], serialise(events[state][1])))
             if first is None:
-                first = run
-            if self.portal.rejected(agency, run, kind):
+                first = run, sender
+            if self.portal.rejected(sender, run, kind):
                 if rng.random() < RESEND_AFTER_REJECTION:
                     retry = run + _between(rng, 10 * 60, 36 * 3600)
-                    heapq.heappush(runs, schedule.run_at(retry))
+                    heapq.heappush(runs, self._run(agency, handover, retry))
             else:
                 inserted, accepted = True, state
         if first is not None and not inserted:
             self.stats.unsynced_dossiers += 1
         return first
 
-    def send_steps(self, agency: str, steps: list[tuple[int, str]], not_before: int, rng: random.Random) -> None:
+    def send_steps(self, agency: str, steps: list[tuple[int, str]], first: tuple[int, str], rng: random.Random,
+                   handover: _Handover = ()) -> None:
         """Send processing steps (time, JSON): each at the run after it (never before the dossier's first
-        send), again after a rejection."""
+        send, `first`), again after a rejection; from the successor's outbox once handed over."""
         assert self.spool is not None
-        schedule = self.schedules[agency]
         for at, record in steps:
-            run = max(not_before, schedule.run_at(at + self._lag(rng)))
+            run, sender = max(first, self._run(agency, handover, at + self._lag(rng)))
             sent = False
             while run < self.last_run:
-                self.spool.add(run, spool_line(run, agency, STEPS, at, record))
+                self.spool.add(run, spool_line(run, sender, STEPS, at, record))
                 sent = True
-                if not self.portal.rejected(agency, run, STEPS):
+                if not self.portal.rejected(sender, run, STEPS):
                     break
-                run = schedule.run_at(run + _between(rng, 10 * 60, 12 * 3600))
+                run, sender = self._run(agency, handover, run + _between(rng, 10 * 60, 12 * 3600))
             if not sent:
                 continue
             self.stats.processing_steps += 1
             if rng.random() < self.dirt * 3:
-                again = schedule.run_at(run + _between(rng, 600, 48 * 3600))
+                again, sender = self._run(agency, handover, run + _between(rng, 600, 48 * 3600))
                 if again < self.last_run:
-                    self.spool.add(again, spool_line(again, agency, STEPS, at, record))
+                    self.spool.add(again, spool_line(again, sender, STEPS, at, record))
                     self.stats.dirt["step_sent_twice"] += 1
 
     def write_calls(self, out: Path, day: dt.date) -> None:
@@ -766,11 +876,12 @@ class _Dossier:
 
     def __init__(self, sim: Simulator, rng: random.Random, day: dt.date, working: bool, rates: _DayRates,
                  field_def: FieldDef, service: Service, district: District, commune: Commune, agency: Agency,
-                 dossier_id: str) -> None:
+                 dossier_id: str, handover: tuple[tuple[dt.datetime, Agency], ...] = ()) -> None:
         self.sim, self.rng, self.day, self.working, self.rates = sim, rng, day, working, rates
         self.field_def, self.service, self.district, self.commune, self.agency = (field_def, service, district,
                                                                                    commune, agency)
         self.dossier_id = dossier_id
+        self.handover = handover  # (from when, the successor that handles it), when its agency closes
         self.dirt = sim.dirt
         self.counts = sim.stats.dirt
         self.state: dict[str, Any] = {}
@@ -785,7 +896,22 @@ class _Dossier:
 
     def emit(self, ts: dt.datetime, **changes: Any) -> None:
         self.state.update(changes)
+        if self.handover:
+            handler = self.agency_at(ts)
+            if handler is not self.agency:
+                self.state["DonViXuLy"] = handler.name
+                if self.overrides.pop("DonViXuLy", None) is not None:
+                    self.counts["text_nfd_or_spaces"] -= 1  # records are serialised when sent: none keeps it
         self.events.append((seconds(ts), dict(self.state)))
+
+    def agency_at(self, ts: dt.datetime) -> Agency:
+        """The agency that handles the dossier at `ts`: the one that received it, or its successor."""
+        agency = self.agency
+        for cutover, successor in self.handover:
+            if ts < cutover:
+                break
+            agency = successor
+        return agency
 
     def step(self, at: dt.datetime, role: str, content: str, status: str, deadline: dt.datetime) -> None:
         self.steps.append(_Step(at, role, content, status, deadline))
@@ -1157,7 +1283,8 @@ class _Dossier:
                 sim.payments_for(rng, self.dossier_id, service.code, fees, int(value), ts)
             elif what == "ask":
                 reason = _pick(rng, SUPPLEMENT_REASONS)
-                asker = _pick(rng, staff(sim.seed, agency.code, self._office("expert")))
+                handler = self.agency_at(ts)
+                asker = _pick(rng, staff(sim.seed, handler.code, self._office("expert", handler)))
                 rounds_list = [*rounds_list, {
                     "NguoiYeuCauBoSung": asker, "NoiDungBoSung": reason, "NgayBoSung": _fmt(ts),
                     "NguoiTiepNhanBoSung": "", "NgayTiepNhanBoSung": "", "TrangThaiBoSung": "0",
@@ -1172,7 +1299,7 @@ class _Dossier:
                 if rng.random() < dirt / 2:
                     answered = ts - dt.timedelta(hours=_between(rng, 30, 300))  # before the request
                     counts["supplement_answered_before_asked"] += 1
-                receiver = _pick(rng, staff(sim.seed, agency.code, ONE_STOP_OFFICE))
+                receiver = _pick(rng, staff(sim.seed, self.agency_at(ts).code, ONE_STOP_OFFICE))
                 rounds_list = [*rounds_list[:value], dict(
                     rounds_list[value], NguoiTiepNhanBoSung=receiver, NgayTiepNhanBoSung=_fmt(answered),
                     TrangThaiBoSung="1", NgayHenTraMoi=current_due), *rounds_list[value + 1:]]
@@ -1215,12 +1342,12 @@ class _Dossier:
                  "DuongDanTepTinKetQua": f"/ketqua/{ts:%Y/%m/%d}/{doc_id}.pdf" if electronic else "",
                  "MaGiayToKetQua": f"KQ.{rng.getrandbits(40):010X}"}]
 
-    def _office(self, role: str) -> str:
+    def _office(self, role: str, agency: Agency | None = None) -> str:
         if role == "one-stop":
             return ONE_STOP_OFFICE
         if role == "leader":
             return LEADERSHIP_OFFICE
-        kind, code = self.agency.kind, self.service.field_code
+        kind, code = (agency or self.agency).kind, self.service.field_code
         if kind == "branch":
             return BRANCH_OFFICE
         if kind == "district":
@@ -1229,25 +1356,27 @@ class _Dossier:
             return COMMUNE_OFFICES.get(code, COMMUNE_DEFAULT_OFFICE)
         return DEPARTMENT_OFFICES.get(code, "Văn phòng")
 
-    def _title(self, role: str, office: str) -> str:
-        rng = self.rng
+    def _title(self, role: str, office: str, agency: Agency | None = None) -> str:
+        rng, kind = self.rng, (agency or self.agency).kind
         if role == "one-stop":
             return _pick(rng, RECEPTION_TITLES)
         if role == "leader":
-            return _pick(rng, LEADER_TITLES.get(self.agency.kind, LEADER_TITLES["department"]))
-        if self.agency.kind == "commune":
+            return _pick(rng, LEADER_TITLES.get(kind, LEADER_TITLES["department"]))
+        if kind == "commune":
             return office
         return EXPERT_TITLES[0] if rng.random() < 0.6 else _pick(rng, EXPERT_TITLES)
 
     def _send(self, started: dt.datetime) -> None:
         sim, rng = self.sim, self.rng
-        first_sent = sim.send_dossier(self.agency.code, self.events, self.serialise, rng)
+        handover = tuple((seconds(cutover), successor.code) for cutover, successor in self.handover)
+        first_sent = sim.send_dossier(self.agency.code, self.events, self.serialise, rng, handover)
         if first_sent is None:
             return
         records = []
         previous = started
         for step in self.steps:
-            office = self._office(step.role)
+            handler = self.agency_at(step.at)
+            office = self._office(step.role, handler)
             shown_office, at = office, _fmt(step.at)
             if rng.random() < self.dirt / 2:
                 shown_office = _nfd_or_spaces(office, rng)
@@ -1257,13 +1386,14 @@ class _Dossier:
                 self.counts["step_bad_date"] += 1
             # QuaTrinhXuLyDongBoDVC, every value a string: written directly, as json.dumps would.
             record = (f'{{"MaHoSo":{_quote(self.dossier_id)},'
-                      f'"NguoiXuLy":{_quote(_pick(rng, staff(sim.seed, self.agency.code, office)))},'
-                      f'"ChucDanh":{_quote(self._title(step.role, office))},"PhongBanXuLy":{_quote(shown_office)},'
+                      f'"NguoiXuLy":{_quote(_pick(rng, staff(sim.seed, handler.code, office)))},'
+                      f'"ChucDanh":{_quote(self._title(step.role, office, handler))},'
+                      f'"PhongBanXuLy":{_quote(shown_office)},'
                       f'"NoiDungXuLy":{_quote(step.content)},"TrangThai":"{step.status}","ThoiDiemXuLy":"{at}",'
                       f'"NgayBatDau":"{_fmt(previous)}","NgayKetThucTheoQuyDinh":"{_fmt(step.deadline)}"}}')
             previous = step.at
             records.append((seconds(step.at), record))
-        sim.send_steps(self.agency.code, records, first_sent, rng)
+        sim.send_steps(self.agency.code, records, first_sent, rng, handover)
 
 
 def _clear_range(out: Path, start: dt.date, end: dt.date) -> None:
@@ -1277,11 +1407,19 @@ def _clear_range(out: Path, start: dt.date, end: dt.date) -> None:
 
 
 def generate(out: Path, start: dt.date, end: dt.date, *, seed: int = 2022, scale: float = 1.0,
-             dirt_rate: float = 0.002) -> GenerationStats:
+             dirt_rate: float = 0.002, scenario: str = DEFAULT_SCENARIO) -> GenerationStats:
     """Write the agency list, catalog snapshots, dossier and processing sync calls and
-    reconciliation files for the days in [start, end) under `out`, replacing what that range held."""
+    reconciliation files for the days in [start, end) under `out`, replacing what that range held.
+
+    `scenario` (one of SCENARIOS): `vinh-phuc`, Vĩnh Phúc alone with its units of June 2025 and no
+    change to its agency list, `scale` 1 ≈ 36,700 dossiers a month; `phu-tho-2025` (`merged.py`),
+    Vĩnh Phúc, Hòa Bình and Phú Thọ until 30 June 2025 and the merged Phú Thọ after, from the
+    administrative units seeds, `scale` 1 ≈ three times that volume. Raises ValueError on an unknown
+    scenario or an empty range, FileNotFoundError when the merged scenario's seeds are missing."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}: one of {', '.join(SCENARIOS)}")
     out = Path(out)
-    sim = Simulator(seed, start, end, scale, dirt_rate)
+    sim = Simulator(seed, start, end, scale, dirt_rate, merged.world() if scenario == merged.SCENARIO else None)
     _clear_range(out, start, end)
     for folder in ("agencies", "catalog", "dossiers", "processing", "payments"):
         (out / folder).mkdir(parents=True, exist_ok=True)
