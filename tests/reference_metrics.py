@@ -455,11 +455,11 @@ def _place(d: Dossier, agencies: Agencies) -> None:
                     d.units.province = a.unit
     if day >= DISTRICTS_END:
         d.units.district = None
-    own = agency_on(agencies, d.agency, day)
-    if own and own.valid_to and own.successor and agency_on(agencies, own.successor, own.valid_to):
-        d.closed_on, d.successor = own.valid_to, own.successor
-        d.successor_units = units_of(agencies, own.successor, own.valid_to)
-        if own.valid_to >= DISTRICTS_END:
+    last = agencies[d.agency][-1] if d.agency in agencies else None  # the agency's last version
+    if last and last.valid_to and last.successor and agency_on(agencies, last.successor, last.valid_to):
+        d.closed_on, d.successor = last.valid_to, last.successor
+        d.successor_units = units_of(agencies, last.successor, last.valid_to)
+        if last.valid_to >= DISTRICTS_END:
             d.successor_units.district = None
     today = current_agency(agencies, d.agency) if d.agency else None
     tree = units_of(agencies, today, agencies[today][-1].valid_from) if today in agencies else Units()
@@ -657,10 +657,11 @@ def unit_procedures(basis: str, unit_type: str, unit_code: str, procedures: dict
 
 def period_indicators(dossiers: list[Dossier], payments: list[Payment], snapshots: Snapshots,
                       start: dt.datetime, end: dt.datetime, as_of: dt.datetime, basis: str, unit_type: str,
-                      unit_code: str, levels: dict[str, str | None]) -> dict[str, Any]:
+                      unit_code: str, levels: dict[str, str | None], known: set[str]) -> dict[str, Any]:
     """Every indicator of metrics.md v2's period table, and the 766 points, for one unit and period
-    [start, end) on one geography basis. `dossiers` and `payments` are all of them: membership is
-    decided here, at each event's time."""
+    [start, end) on one geography basis. `dossiers` holds at least every dossier that may belong to
+    the unit (membership is decided here, at each event's time), `payments` all payments, `known`
+    every dossier id (a payment for none of them is an orphan)."""
     def inside(t: dt.datetime | None) -> bool:
         return t is not None and start <= t < end
 
@@ -756,10 +757,11 @@ def period_indicators(dossiers: list[Dossier], payments: list[Payment], snapshot
         d = by_id.get(p.dossier or "")
         if d is not None:
             collected += p.amount if member(d, p.paid_at) else 0
-        elif unit_type == "province":
-            orphan_unit = PROVINCE_OF_ORPHANS if basis == "as_was" else (
-                recast(PROVINCE_OF_ORPHANS, "province", p.paid_at.date()) or PROVINCE_OF_ORPHANS)
-            collected += p.amount if orphan_unit == unit_code else 0
+        elif unit_type == "province" and (p.dossier or "") not in known:
+            links = CROSSWALK.get((PROVINCE_OF_ORPHANS, "province"), [])
+            today = recast(PROVINCE_OF_ORPHANS, "province", dt.date.min) or PROVINCE_OF_ORPHANS
+            then = today if links and p.paid_at.date() >= links[-1][0] else PROVINCE_OF_ORPHANS
+            collected += p.amount if (today if basis == "current" else then) == unit_code else 0
     out["fees_collected_online_vnd"] = collected
     # 1.1-1.3: the province's publication of procedures.
     if unit_type == "province":

@@ -211,6 +211,10 @@ def _check_period(published, reference, landing: Path, table: str, period_type: 
     rows = {(r["geography_basis"], r["unit_type"], r["unit_code"]): r for r in _rows(
         published, f"select * from marts.{table} where period_type = ? and period_start = ?",
         [period_type, start.date()])}
+    known = set(dossiers)
+    elsewhere = {(b, t, c) for b, t, c in published.execute(
+        f"select distinct geography_basis, unit_type, unit_code from marts.{table} where unit_valid_from >= ? "
+        "or unit_valid_to < ?", [end.date(), end.date()]).fetchall()}
     problems: list[str] = []
     checked = 0
     keys = set(rows) | {k for k in candidates}
@@ -221,9 +225,12 @@ def _check_period(published, reference, landing: Path, table: str, period_type: 
             continue
         members = everyone if unit_type in ("service", "field") else candidates.get((basis, unit_type, unit_code), [])
         expected = ref.period_indicators(members, list(payments.values()), snapshots, start, end, AS_OF, basis,
-                                         unit_type, unit_code, levels)
+                                         unit_type, unit_code, levels, known)
         row = rows.get((basis, unit_type, unit_code))
         if row is None:
+            # A unit that does not exist at the period's end has no row (metrics.md v2: units valid then).
+            if (basis, unit_type, unit_code) in elsewhere:
+                continue
             if any(expected[k] for k in ("dossiers_submitted", "dossiers_received", "dossiers_ended",
                                          "in_progress_at_end", "fees_collected_online_vnd")):
                 problems.append(f"{period_type} {basis} {unit_type} {unit_code}: no row, reference has activity")

@@ -97,15 +97,22 @@ agency_units as (
         a0.agency_level,
         {{ agency_chain_units('a') }},
         a0.agency_code is null as is_unknown_agency,
-        case when s0.agency_code is not null then a0.valid_to end as agency_closed_on,
+        case when s0.agency_code is not null then last.valid_to end as agency_closed_on,
         s0.agency_code as successor_agency_code,
         {{ agency_chain_units('s', 'successor_') }},
         coalesce(c0.agency_code, st.agency_code) as current_agency_code,
         {{ agency_chain_units('c', 'current_tree_') }}
     from states as st
     {{ agency_chain_joins('st', 'coalesce(st.received_at, st.submitted_at)::date') }}
-    {{ agency_chain_joins('st', 'a0.valid_to', prefix='s', agency_expr='a0.successor_agency_code') }}
-    {{ agency_chain_joins('st', 'a0.current_agency_since', prefix='c', agency_expr='a0.current_agency_code') }}
+    -- The agency's last version: where it closed with a successor, and today's agency (a code read
+    -- after it closed has no version on the day, but still its successor).
+    left join (
+        select agency_code, valid_to, successor_agency_code, current_agency_code, current_agency_since
+        from {{ ref('int_agencies_versioned') }}
+        qualify row_number() over (partition by agency_code order by valid_from desc) = 1
+    ) as last on last.agency_code = st.agency_code
+    {{ agency_chain_joins('st', 'last.valid_to', prefix='s', agency_expr='last.successor_agency_code') }}
+    {{ agency_chain_joins('st', 'last.current_agency_since', prefix='c', agency_expr='last.current_agency_code') }}
 ),
 
 -- A dossier without a known agency belongs to the province whose people's committee code ends as

@@ -40,17 +40,22 @@ attributed as (
         {{ unit_memberships('d', 'p.paid_at') }} as u(unit)
     where u.unit.unit_code is not null
     union all
-    -- An orphan (no dossier) is credited to the province this pipeline serves (var province_code) as
-    -- it was, and recast by the official crosswalk on the `current` basis.
+    -- An orphan (no dossier) is credited to the province this pipeline serves (var province_code): on
+    -- the `as_was` basis to the unit that code named on the payment's day (the merged province once
+    -- the official crosswalk's reorganisation took effect), on the `current` basis to today's.
     select p.amount_vnd, p.paid_at, basis.geography_basis, 'province',
-        case when basis.geography_basis = 'current' then coalesce(x.current_unit_code, '{{ var("province_code") }}')
-            else '{{ var("province_code") }}' end
+        case
+            when basis.geography_basis = 'current' or p.paid_at::date >= x.effective_date
+                then coalesce(x.current_unit_code, '{{ var("province_code") }}')
+            else '{{ var("province_code") }}'
+        end
     from payments as p
     cross join (values ('as_was'), ('current')) as basis(geography_basis)
-    asof left join (
+    left join (
         select * from {{ ref('int_admin_unit_successors') }}
         where unit_level = 'province' and unit_code = '{{ var("province_code") }}'
-    ) as x on p.paid_at::date < x.effective_date
+        qualify row_number() over (order by effective_date desc) = 1
+    ) as x on true
     where not exists (select 1 from dossiers as d where d.dossier_id = p.dossier_id)
 ),
 

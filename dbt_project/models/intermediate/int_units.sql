@@ -3,8 +3,9 @@
 --   * From the agency list: each agency; each department (a province-level agency whose parent is the
 --     province's people's committee, or that has none); each province, district and commune (the
 --     MaDVHC of a people's committee: TINH with 2 digits, HUYEN with 3, XA with 5), valid while
---     that committee is. Names: the official unit name (data/reference/admin_units.csv, the version in
---     force when the unit starts), else the agency's latest name.
+--     that committee is and, where the official list (data/reference/admin_units.csv) dates the unit,
+--     cut into its official versions (a code names a new, larger unit after a merger) and named by
+--     them; else the agency's latest name.
 --   * Every code the dossiers' memberships or the catalog name and the list does not date (an
 --     unknown agency, a service, a field, a recast code): undated.
 -- `as_was` holds every unit; `current` only today's: the agencies and departments the list shows open,
@@ -74,21 +75,29 @@ dated as (
     select 'department', agency_code, valid_from, valid_to, agency_name, agency_level
     from agency_spans where is_department
     union all
+    -- A committee's span, cut by the official list's versions of its unit (the same code names
+    -- another, larger unit after a merger): one row per version it overlaps, named by it.
     select
         c.unit_type,
         c.unit_code,
-        c.valid_from,
-        c.valid_to,
+        case when o.valid_from is null then c.valid_from else greatest(c.valid_from, o.valid_from) end,
+        case
+            when o.valid_to is null then c.valid_to
+            when c.valid_to is null then o.valid_to
+            else least(c.valid_to, o.valid_to)
+        end,
         coalesce(
-            (select arg_max(o.unit_name, coalesce(o.valid_from, date '1900-01-01')) from official_names as o
-             where o.unit_level = c.unit_type and o.unit_code = c.unit_code
-                and coalesce(o.valid_from, date '1900-01-01') <= c.valid_from),
+            o.unit_name,
             (select any_value(d.district_name) from districts as d where c.unit_type = 'district'
                 and d.district_code = c.unit_code),
             c.agency_name
         ),
         null
     from committee_spans as c
+    left join official_names as o
+        on o.unit_level = c.unit_type and o.unit_code = c.unit_code
+        and (o.valid_from is null or c.valid_to is null or o.valid_from < c.valid_to)
+        and (o.valid_to is null or o.valid_to > c.valid_from)
 ),
 
 dossiers as (

@@ -671,7 +671,8 @@ class Simulator:
                      handover: _Handover = ()) -> tuple[int, str] | None:
         """Send a dossier's states: at each run after a change, its state then; `insert` until the
         portal accepts one, `update` after; a rejected record is usually sent again later. A dossier
-        handed over (`handover`) goes on under its MaHoSo from the successor's outbox. Returns the first
+        handed over (`handover`) goes on under its MaHoSo, and under the code of the agency that
+        received it, at the successor's outbox runs. Returns the first
         run that sent it and the agency that made it (None: not sent in the range)."""
         assert self.spool is not None
         times = [t for t, _ in events]
@@ -690,7 +691,9 @@ class Simulator:
             if inserted and state == accepted:
                 continue
             kind = UPDATE if inserted else INSERT
-            self.spool.add(run, spool_line(run, sender, kind, times[state], serialise(events[state][1])))
+            # Handed over, the dossier still goes out under the code of the agency that received it
+            # (sources.md v2 §1: a call under a closed code is kept and flagged), from the successor's run.
+            self.spool.add(run, spool_line(run, agency, kind, times[state], serialise(events[state][1])))
             if first is None:
                 first = run, sender
             if self.portal.rejected(sender, run, kind):
