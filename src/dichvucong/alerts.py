@@ -83,8 +83,8 @@ TABLE_WORDS = {
     "fct_dossiers": ("mart hồ sơ", "dossiers mart", "dòng", "rows"),
     "fct_payments": ("mart thanh toán", "payments mart", "dòng", "rows"),
     "kpi_766": ("bộ chỉ số 766", "766 index", "dòng", "rows"),
-    "kpi_766_invariants": ("bất biến của bộ chỉ số 766", "766 index invariants", "nhóm (cấp, kỳ)",
-                           "(level, period) groups"),
+    "kpi_766_invariants": ("bất biến của bộ chỉ số 766", "766 index invariants", "nhóm (cơ sở đơn vị, cấp, kỳ)",
+                           "(geography basis, level, period) groups"),
 }
 # Checks whose column says more than the generic words of their type: (table, column) -> words;
 # {min}/{max} are the suite's bounds.
@@ -112,11 +112,19 @@ CHECK_WORDS = {
     ("landing_freshness", "lag_days"): ("Lô mới nhất của nguồn cũ hơn {max} ngày so với mốc số liệu",
                                         "A source's latest batch is more than {max} days behind the as-of day"),
     ("landing_freshness", "latest_batch_date"): ("Nguồn chưa có lô nào được nạp", "A source has no landed batch"),
-    ("kpi_766_invariants", "ranks_are_dense"): ("Thứ hạng trong cấp không liên tục (1, 2, 3… có đồng hạng)",
-                                                "Ranks within a level are not dense (1, 2, 3 … with ties)"),
-    ("kpi_766_invariants", "province_equals_districts"): (
-        "Số hồ sơ của tỉnh khác tổng của các huyện (cộng hồ sơ không có huyện)",
-        "The province's dossier counts differ from the sum of its districts' (plus those with no district)"),
+    ("kpi_766_invariants", "ranks_are_dense"): (
+        "Thứ hạng trong cấp không liên tục (1, 2, 3… có đồng hạng) theo cùng cơ sở đơn vị và kỳ",
+        "Ranks within a level, basis and period are not dense (1, 2, 3 … with ties)"),
+    ("kpi_766_invariants", "points_within_measurable"): (
+        "Tổng điểm âm hoặc vượt điểm tối đa đo được của đơn vị",
+        "A points total below 0 or above the unit's measurable maximum"),
+    ("kpi_766_invariants", "points_within_maxima"): (
+        "Điểm của một chỉ tiêu hoặc nhóm vượt điểm tối đa trong bảng điểm (dim_766_indicators)",
+        "An indicator's or group's points above its maximum in the points table (dim_766_indicators)"),
+    ("kpi_766_invariants", "agencies_cover_province"): (
+        "Số hồ sơ của các cơ quan ít hơn của tỉnh (mỗi hồ sơ của tỉnh thuộc đúng một cơ quan)",
+        "The agencies hold fewer dossiers than the province (each dossier of the province has exactly one "
+        "agency)"),
 }
 MAX_PLACES = 20
 

@@ -343,3 +343,25 @@ def test_the_dashboard_serves_data_docs_behind_its_login_and_nothing_outside_the
         status, content = dashboard.raw_get(path)
         assert status in (400, 404), (path, status)
         assert b"not for the dashboard" not in content and b"config_version" not in content, path
+
+
+def test_a_broken_kpi_invariant_is_named_in_words(dvc_home: Path) -> None:
+    """Each kpi_766 invariant the gate checks has its own words, and an alert for a broken one says
+    which, per (basis, level, period) group, never by its column or expectation type."""
+    from dichvucong.alerts import CHECK_WORDS, _complete
+    from dichvucong.quality.suites import load_suite_spec
+
+    columns = [item["kwargs"]["column"] for item in
+               load_suite_spec(REPO_ROOT / "expectations", "kpi_766_invariants")["expectations"]]
+    assert columns and all(("kpi_766_invariants", c) in CHECK_WORDS for c in columns)
+    frame = pd.DataFrame({"geography_basis": ["as_was", "current"], "unit_type": ["province"] * 2,
+                          "period_type": ["month"] * 2, "period_start": pd.to_datetime(["2025-06-01"] * 2)}
+                         | {c: [True, c != "agencies_cover_province"] for c in columns})
+    summary = validate(frame, "kpi_766_invariants", "2025-07-15", REPO_ROOT / "expectations")
+    alert = from_summary(summary, None)
+    assert alert is not None and alert.kind == "critical"
+    _complete(alert, Settings.from_env())
+    text = alert.text()
+    vi, en = CHECK_WORDS[("kpi_766_invariants", "agencies_cover_province")]
+    assert vi in text and en in text
+    assert "agencies_cover_province" not in text and "expect_column" not in text

@@ -52,3 +52,91 @@ provinces:
 def test_a_bad_provinces_file_is_refused_with_the_reason(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ProvinceConfigError, match=message):
         load_provinces(_write(tmp_path, text))
+
+
+def _publish(home: Path, rows: list[tuple[str, str, str, float]], indicators: list[tuple[str, str | None, str, float]]
+             ) -> None:
+    """A province's published marts, as small as the national layer needs: kpi_766 rows (basis, unit type,
+    code, on-time rate) of February 2024, and a points table (code, indicator, group column, max points)."""
+    import datetime as dt
+
+    import duckdb
+
+    path = home / "published" / "dichvucong.duckdb"
+    path.parent.mkdir(parents=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create schema meta")
+        con.execute("create table meta.publication as select timestamp '2024-03-04' as as_of, "
+                    "now() as published_at, 'r1' as run_id")
+        con.execute("create table marts.dim_766_indicators (indicator_code varchar, indicator_name varchar, "
+                    "group_code varchar, group_column varchar, max_points double, is_measurable boolean, "
+                    "is_scored boolean)")
+        con.executemany("insert into marts.dim_766_indicators values (?, ?, ?, ?, ?, ?, ?)",
+                        [(code, name, code[0], group, top, name is not None, name is not None and top > 0)
+                         for code, name, group, top in indicators])
+        scored = [(name, top) for _, name, _, top in indicators if name and top > 0]
+        con.execute("create table marts.kpi_766 (geography_basis varchar, unit_type varchar, unit_code varchar, "
+                    "unit_name varchar, period_type varchar, period_start date, period_end date, is_complete boolean, "
+                    "measured_until timestamp, spans_reorganisation boolean, dossiers_received bigint, "
+                    "dossiers_ended bigint, procedures bigint, "
+                    + "".join(f"{name} double, points_{name} double, " for name, _ in scored)
+                    + "points_progress double, points_transparency double, points_satisfaction double, "
+                    "points_total double, points_measurable double, rank_in_level bigint)")
+        for basis, unit_type, code, rate in rows:
+            points = [rate * top for _, top in scored]
+            con.execute(f"insert into marts.kpi_766 values ({', '.join(['?'] * (19 + 2 * len(scored)))})",
+                        [basis, unit_type, code, f"Tỉnh {code}", "month", dt.date(2024, 2, 1), dt.date(2024, 3, 1),
+                         True, dt.datetime(2024, 3, 1), False, 100, 80, 50,
+                         *[v for (_, _), p in zip(scored, points, strict=True) for v in (rate, p)],
+                         sum(points), 0.0, None, sum(points), 80.0, 1])
+
+
+def test_the_national_ranking_takes_each_province_on_todays_units(tmp_path: Path) -> None:
+    """Province rows on the `current` basis only (a merged province's history under today's code), the
+    columns its points table names (no list here), ranked across provinces per period."""
+    import duckdb
+
+    from dichvucong.national import build_national
+
+    path = _write(tmp_path, f"""
+home: {tmp_path}/data
+provinces:
+  - {{slug: vinh_phuc, code: "26", name: Tỉnh Vĩnh Phúc}}
+  - {{slug: bac_ninh, code: "27", name: Tỉnh Bắc Ninh}}
+  - {{slug: not_yet, code: "28", name: Tỉnh chưa công bố}}
+""")
+    vinh_phuc, bac_ninh, not_yet = load_provinces(path)
+    common = [("2.1", "on_time_rate", "points_progress", 20.0), ("5", None, "points_satisfaction", 18.0)]
+    _publish(vinh_phuc.home, [("as_was", "province", "26", 0.9), ("current", "province", "25", 0.8),
+                              ("current", "agency", "A", 1.0)], common)
+    _publish(bac_ninh.home, [("as_was", "province", "27", 0.5), ("current", "province", "27", 0.95)],
+             [*common, ("1.4", "sync_rate", "points_transparency", 6.0)])
+    target = tmp_path / "national_ranking.duckdb"
+    assert build_national([vinh_phuc, bac_ninh, not_yet], target) == {
+        "national": str(target), "provinces_published": 2, "provinces": 3}
+    with duckdb.connect(str(target), read_only=True) as con:
+        cursor = con.execute("select * from national.kpi_766_provinces order by national_rank")
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    assert [(r["province_slug"], r["province_code"], r["national_rank"]) for r in rows] == [
+        ("bac_ninh", "27", 1), ("vinh_phuc", "25", 2)]
+    assert {r["geography_basis"] for r in rows} == {"current"} and {r["provinces_ranked"] for r in rows} == {2}
+    assert rows[1]["points_on_time_rate"] == 16.0 and rows[1]["points_total"] == 16.0
+    assert rows[0]["points_sync_rate"] == pytest.approx(5.7) and rows[1]["points_sync_rate"] is None
+    assert {"on_time_rate", "points_progress", "points_transparency", "points_measurable"} <= set(columns)
+    assert "points_satisfaction" in columns and "procedures" not in columns and "rank_in_level" not in columns
+
+
+def test_the_national_ranking_before_any_province_publishes(tmp_path: Path) -> None:
+    import duckdb
+
+    from dichvucong.national import build_national
+
+    (province,) = load_provinces(_write(tmp_path, f"home: {tmp_path}/data\nprovinces:\n  - {{slug: a, code: '1'}}"))
+    target = tmp_path / "national_ranking.duckdb"
+    assert build_national([province], target)["provinces_published"] == 0
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select count(*) from national.kpi_766_provinces").fetchall() == [(0,)]
+        columns = [c[0] for c in con.execute("select * from national.kpi_766_provinces").description]
+    assert {"province_slug", "province_code", "points_total", "points_measurable", "national_rank"} <= set(columns)

@@ -39,14 +39,25 @@ from dichvucong.dashboard.reader import (
     publication,
     run,
 )
-from dichvucong.dashboard.tables import MAX_POINTS, TABLES, Table
+from dichvucong.dashboard.tables import (
+    BASES,
+    DEFAULT_BASIS,
+    GROUP_COLUMNS,
+    RANKED_UNITS,
+    TABLES,
+    TREND_RATES,
+    Table,
+)
 
 log = logging.getLogger(__name__)
 
 PeriodType = Literal["month", "quarter", "year"]
 Lang = Literal["vi", "en"]
 Format = Literal["json", "csv", "xlsx"]
-UNIT_TYPES = ("agency", "district", "service")
+Basis = Literal["as_was", "current"]
+UNIT_TYPES = (*RANKED_UNITS, "service")
+# Pages whose tables read kpi_766 or agg_unit_period_indicators, and so show the basis filter.
+BASIS_PAGES = ("province", *UNIT_TYPES, "services")
 MAX_TEXT = 64
 
 # Query parameters of the pages (module level: FastAPI resolves these annotations by name).
@@ -55,6 +66,8 @@ PageP = Annotated[str | None, Query(max_length=30, description="period as type:s
 PageType = Annotated[PeriodType | None, Query()]
 PageStart = Annotated[dt.date | None, Query()]
 PageAgency = Annotated[str | None, Query(max_length=MAX_TEXT)]
+PageBasis = Annotated[Basis, Query(description="as_was: the units as they were in each period; current: today's")]
+PageCode = Annotated[str | None, Query(max_length=MAX_TEXT, description="the province's code (unit_code)")]
 
 
 class LoginConfigError(ValueError):
@@ -132,9 +145,11 @@ class Context:
     publication: Publication
     periods: list[Period]
     lang: str
+    basis: str = DEFAULT_BASIS
     period: Period | None = None
     code: str | None = None
     agency: str | None = None
+    provinces: list[tuple[str, str]] = field(default_factory=list)  # the province units of the period
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __enter__(self) -> Context:
@@ -150,6 +165,7 @@ class Context:
             "period_end": self.period.end if self.period else None,
             "code": self.code,
             "agency": self.agency,
+            "basis": self.basis,
         }
 
     def query(self, **overrides: Any) -> str:
@@ -159,15 +175,25 @@ class Context:
             values.update(period_type=self.period.period_type, period_start=self.period.start.isoformat())
         if self.agency:
             values["agency"] = self.agency
+        if self.basis != DEFAULT_BASIS:
+            values["basis"] = self.basis
         values.update(overrides)
         return urllib.parse.urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
 
-def _periods(cur: duckdb.DuckDBPyConnection) -> list[Period]:
+def _periods(cur: duckdb.DuckDBPyConnection, basis: str) -> list[Period]:
     rows = cur.execute(
-        "select period_type, period_start, period_end, is_complete from marts.kpi_766 "
-        "where unit_type = 'province' order by period_type, period_start").fetchall()
+        "select distinct period_type, period_start, period_end, is_complete from marts.kpi_766 "
+        "where geography_basis = ? and unit_type = 'province' order by period_type, period_start", [basis]).fetchall()
     return [Period(*row) for row in rows]
+
+
+def _provinces(cur: duckdb.DuckDBPyConnection, basis: str, period: Period) -> list[tuple[str, str]]:
+    """The province units of a period, the one with the most dossiers received first (the default)."""
+    return [(code, name) for code, name in cur.execute(
+        "select unit_code, coalesce(unit_name, '') from marts.kpi_766 where geography_basis = ? "
+        "and unit_type = 'province' and period_type = ? and period_start = ? "
+        "order by dossiers_received desc nulls last, unit_code", [basis, period.period_type, period.start]).fetchall()]
 
 
 def _pick_period(periods: list[Period], period_type: str | None, period_start: dt.date | None,
@@ -187,11 +213,13 @@ def _pick_period(periods: list[Period], period_type: str | None, period_start: d
     raise HTTPException(404, f"no {period_type} starting {period_start} in the marts")
 
 
-def _unit_name(cur: duckdb.DuckDBPyConnection, unit_type: str, code: str) -> str | None:
-    """The unit's name ('' when the sources give none); None when the marts do not know the unit."""
+def _unit_name(cur: duckdb.DuckDBPyConnection, basis: str, unit_type: str, code: str) -> str | None:
+    """The unit's name ('' when the sources give none); None when the marts do not know the unit on
+    that basis."""
     rows = cur.execute(
         "select coalesce(arg_max(unit_name, period_start), '') from marts.agg_unit_period_indicators "
-        "where unit_type = ? and unit_code = ? having count(*) > 0", [unit_type, code]).fetchall()
+        "where geography_basis = ? and unit_type = ? and unit_code = ? having count(*) > 0",
+        [basis, unit_type, code]).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -203,7 +231,7 @@ class Chart:
     series: tuple[str, ...]
     title: str
     percent: bool = False
-    ceiling: float | None = None
+    ceiling_column: str | None = None  # the chart's top: the largest value of this column
 
 
 @dataclass(frozen=True)
@@ -215,14 +243,16 @@ class Section:
     transpose: bool = False  # a one-row table shown as label / value pairs
 
 
-_RATES = ("on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate")
+def _trend_charts() -> tuple[Chart, ...]:
+    return (Chart("line", ("points_total",), "points_chart", ceiling_column="points_measurable"),
+            Chart("line", GROUP_COLUMNS, "groups_chart"),
+            Chart("line", TREND_RATES, "rates_chart", percent=True))
 
 
 def _unit_sections(unit: str) -> tuple[Section, ...]:
     return (
         Section(f"{unit}_points"),
-        Section(f"{unit}_trend", charts=(Chart("line", ("points_total",), "points_chart", ceiling=MAX_POINTS),
-                                         Chart("line", _RATES, "rates_chart", percent=True))),
+        Section(f"{unit}_trend", charts=_trend_charts()),
         Section(f"{unit}_channel_volume",
                 charts=(Chart("bars", ("received_in_person", "received_online", "received_postal"),
                               "volume_title"),)),
@@ -233,13 +263,10 @@ def _unit_sections(unit: str) -> tuple[Section, ...]:
 PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
     "province": (
         Section("province_points"),
-        Section("province_trend", charts=(Chart("line", ("points_total",), "points_chart", ceiling=MAX_POINTS),
-                                          Chart("line", _RATES, "rates_chart", percent=True))),
-        Section("agency_ranks"),
-        Section("district_ranks"),
+        Section("province_trend", charts=_trend_charts()),
+        *(Section(f"{unit}_ranks", limit=200 if unit == "commune" else None) for unit in RANKED_UNITS),
     ),
-    "agency": _unit_sections("agency"),
-    "district": _unit_sections("district"),
+    **{unit: _unit_sections(unit) for unit in RANKED_UNITS},
     "services": (Section("services", limit=200),),
     "service": (
         Section("service_summary", transpose=True),
@@ -260,14 +287,15 @@ PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
 PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note",
               "quality": "quality_note"}
 
-# Cells that link to another page: column -> page (agency/district ranks link by unit_code).
+# Cells that link to another page: column -> page (a ranking links its units by unit_code).
 LINKS = {"service_code": "service", "agency_code": "agency"}
 
 
 def _cell_links(table: Table) -> dict[str, str]:
     links = {column: page for column, page in LINKS.items() if column in table.column_names}
-    if table.name in ("agency_ranks", "district_ranks"):
-        links["unit_code"] = table.name.split("_")[0]
+    unit = table.name.removesuffix("_ranks")
+    if unit != table.name and unit in RANKED_UNITS:
+        links["unit_code"] = unit
     return links
 
 
@@ -280,12 +308,25 @@ class Dashboard:
 
     def context(self, lang: str, *, period_type: str | None = None, period_start: dt.date | None = None,
                 period_optional: bool = False, code: str | None = None,
-                agency: str | None = None) -> Context:
+                agency: str | None = None, basis: str = DEFAULT_BASIS, province: bool = False,
+                strict: bool = True) -> Context:
+        """One request's view. With `province`, `code` is a province of the period (its units on the
+        basis), the one with the most dossiers received when not given, or (not `strict`: a page whose
+        basis or period just changed) when not a province of the period."""
+        if basis not in BASES:
+            raise HTTPException(422, f"basis must be one of {', '.join(BASES)}")
         cur = self.marts.cursor()
         try:
-            periods = _periods(cur)
-            ctx = Context(cur, publication(cur), periods, lang, code=code, agency=agency or None)
+            periods = _periods(cur, basis)
+            ctx = Context(cur, publication(cur), periods, lang, basis=basis, code=code, agency=agency or None)
             ctx.period = _pick_period(periods, period_type, period_start, period_optional)
+            if province and ctx.period is not None:
+                ctx.provinces = _provinces(cur, basis, ctx.period)
+                known = {c for c, _ in ctx.provinces}
+                if (code is None or (code not in known and not strict)) and ctx.provinces:
+                    ctx.code = ctx.provinces[0][0]
+                elif code not in known:
+                    raise HTTPException(404, f"no province {code!r} in {ctx.period.key} on the {basis} basis")
         except BaseException:
             cur.close()
             raise
@@ -300,16 +341,22 @@ class Dashboard:
             charts = []
             for chart in section.charts:
                 if chart.kind == "line":
+                    ceiling = None
+                    if chart.ceiling_column:
+                        index = table.column_names.index(chart.ceiling_column)
+                        ceiling = max((row[index] for row in result.rows if row[index] is not None), default=None)
                     svg = render.line_chart(result, table.column_names[0], list(chart.series), lang,
-                                            percent=chart.percent, ceiling=chart.ceiling)
+                                            percent=chart.percent, ceiling=ceiling)
                 else:
                     svg = render.stacked_bars(result, table.column_names[0], list(chart.series), lang)
                 if svg:
                     charts.append({"title": labels.ui(chart.title, lang), "svg": svg})
             shown = result.rows[: section.limit] if section.limit else result.rows
             links = _cell_links(table)
-            rows = []
+            rows, row_classes = [], []
+            scoring = table.column_names.index("scoring") if "scoring" in table.column_names else None
             for row in shown:
+                row_classes.append("subtotal" if scoring is not None and row[scoring] in ("group", "total") else "")
                 cells = []
                 for (name, kind), value in zip(table.columns, row, strict=True):
                     href = None
@@ -318,12 +365,13 @@ class Dashboard:
                     cells.append({"text": render.fmt(value, kind, lang), "href": href, "kind": kind,
                                   "column": name})
                 rows.append(cells)
-            export = f"/api/v1/{table.name}?{ctx.query(code=ctx.code)}"
+            export = f"/api/v1/{table.name}?{ctx.query(code=ctx.code if '$code' in table.sql else None)}"
             sections.append({
                 "name": table.name,
                 "title": labels.ui(table.title, lang),
                 "headers": [{"text": labels.column_label(n, lang), "kind": k} for n, k in table.columns],
                 "rows": rows,
+                "row_classes": row_classes,
                 "charts": charts,
                 "show_table": section.show_table,
                 "transpose": section.transpose,
@@ -342,8 +390,12 @@ class Dashboard:
             page=page, title=title, subtitle=subtitle, sections=sections, ctx=ctx, ui=lambda k: labels.ui(k, lang),
             note=labels.ui(PAGE_NOTES[page], lang) if page in PAGE_NOTES else "",
             period_options=self._period_options(ctx, optional=page == "overdue"),
+            basis_options=[{"value": b, "label": labels.ui(b, lang), "selected": b == ctx.basis} for b in BASES]
+            if page in BASIS_PAGES else [],
+            province_options=[{"code": c, "name": n, "selected": c == ctx.code} for c, n in ctx.provinces]
+            if page == "province" and len(ctx.provinces) > 1 else [],
             agencies=self._agencies(ctx) if page == "overdue" else [],
-            other_lang="en" if lang == "vi" else "vi", max_points=MAX_POINTS,
+            other_lang="en" if lang == "vi" else "vi",
         ))
 
     def _period_options(self, ctx: Context, optional: bool) -> list[dict[str, Any]]:
@@ -358,8 +410,8 @@ class Dashboard:
 
     def _agencies(self, ctx: Context) -> list[dict[str, Any]]:
         rows = ctx.cur.execute(
-            "select unit_code, coalesce(arg_max(unit_name, period_start), '') from marts.kpi_766 "
-            "where unit_type = 'agency' group by 1 order by 1").fetchall()
+            "select agency_code, coalesce(arg_max(agency_name, valid_from), '') from marts.dim_agencies "
+            "group by 1 order by 1").fetchall()
         return [{"code": code, "name": name, "selected": code == ctx.agency} for code, name in rows]
 
 
@@ -383,7 +435,10 @@ API_DESCRIPTION = """Read-only access to the published marts of the Vĩnh Phúc 
 pipeline: every table the dashboard pages show, as JSON, CSV (UTF-8 with BOM) or XLSX.
 
 Periods are those of `marts.kpi_766` (month, quarter, year); without `period_start` a table takes the
-latest complete period of `period_type`. Unit codes are the marts' (`unit_code`). Rates are fractions
+latest complete period of `period_type`. Unit codes are the marts' (`unit_code`). Tables over the 766
+index take `basis`: `as_was` (default; each period on the units that existed in it) or `current`
+(history recast onto today's units, after the reorganisation of 1 July 2025); the indicators, groups
+and maxima are those of `marts.dim_766_indicators`. Rates are fractions
 (0.9685 = 96.85 %); money is in VND. No table holds personal data."""
 
 
@@ -443,26 +498,30 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def province(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
-                 period_start: PageStart = None) -> HTMLResponse:
+                 period_start: PageStart = None, basis: PageBasis = "as_was", code: PageCode = None) -> HTMLResponse:
         kind, start = _period_from_page(p, period_type, period_start)
-        with dash.context(lang, period_type=kind, period_start=start) as ctx:
-            return dash.page("province", ctx, labels.ui("nav_province", lang))
+        with dash.context(lang, period_type=kind, period_start=start, basis=basis, code=code or None,
+                          province=True, strict=False) as ctx:
+            name = dict(ctx.provinces).get(ctx.code or "", "")
+            return dash.page("province", ctx, labels.ui("nav_province", lang),
+                             subtitle=f"{ctx.code} {name}".strip() if ctx.code else "")
 
     def unit_page(unit_type: str, code: str, lang: str, p: str | None, period_type: str | None,
-                  period_start: dt.date | None) -> HTMLResponse:
+                  period_start: dt.date | None, basis: str) -> HTMLResponse:
         if len(code) > MAX_TEXT:
             raise HTTPException(422, "unit code too long")
         kind, start = _period_from_page(p, period_type, period_start)
-        with dash.context(lang, period_type=kind, period_start=start, code=code) as ctx:
-            name = _unit_name(ctx.cur, unit_type, code)
+        with dash.context(lang, period_type=kind, period_start=start, code=code, basis=basis) as ctx:
+            name = _unit_name(ctx.cur, basis, unit_type, code)
             if name is None:
-                raise HTTPException(404, f"no {unit_type} {code!r} in the marts")
+                raise HTTPException(404, f"no {unit_type} {code!r} in the marts on the {basis} basis")
             return dash.page(unit_type, ctx, f"{labels.ui(unit_type, lang)} {name or code}", subtitle=code)
 
     for unit_type in UNIT_TYPES:
         def handler(code: str, lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
-                    period_start: PageStart = None, unit_type: str = unit_type) -> HTMLResponse:
-            return unit_page(unit_type, code, lang, p, period_type, period_start)
+                    period_start: PageStart = None, basis: PageBasis = "as_was",
+                    unit_type: str = unit_type) -> HTMLResponse:
+            return unit_page(unit_type, code, lang, p, period_type, period_start, basis)
 
         handler.__signature__ = inspect.signature(handler).replace(  # type: ignore[attr-defined]
             parameters=[p for name, p in inspect.signature(handler).parameters.items() if name != "unit_type"])
@@ -470,12 +529,12 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
 
     for page in ("services", "overdue", "fees", "quality"):
         def simple(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
-                   period_start: PageStart = None, agency: PageAgency = None,
+                   period_start: PageStart = None, agency: PageAgency = None, basis: PageBasis = "as_was",
                    page: str = page) -> HTMLResponse:
             optional = page == "overdue"
             kind, start = (None, None) if optional and p == "" else _period_from_page(p, period_type, period_start)
             with dash.context(lang, period_type=kind, period_start=start, period_optional=optional,
-                              agency=agency if page == "overdue" else None) as ctx:
+                              agency=agency if page == "overdue" else None, basis=basis) as ctx:
                 return dash.page(page, ctx, labels.ui(f"nav_{page}", lang))
 
         simple.__signature__ = inspect.signature(simple).replace(  # type: ignore[attr-defined]
@@ -512,6 +571,14 @@ def _api_parameters(table: Table) -> list[inspect.Parameter]:
     if "code" in table.filters:
         params.append(inspect.Parameter("code", keyword, annotation=Annotated[
             str, Query(max_length=MAX_TEXT, description="the unit's code (marts unit_code)")]))
+    if "province" in table.filters:
+        params.append(inspect.Parameter("code", keyword, default=None, annotation=Annotated[
+            str | None, Query(max_length=MAX_TEXT, description="the province's code (marts unit_code); default: "
+                              "the province with the most dossiers received in the period")]))
+    if table.takes_basis:
+        params.append(inspect.Parameter("basis", keyword, default=DEFAULT_BASIS, annotation=Annotated[
+            Basis, Query(description="geography basis: as_was (the units as they were in each period) or "
+                         "current (history recast onto today's units)")]))
     if "agency" in table.filters:
         params.append(inspect.Parameter("agency", keyword, default=None, annotation=Annotated[
             str | None, Query(max_length=MAX_TEXT, description="only this agency's dossiers")]))
@@ -530,11 +597,13 @@ def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
         optional = "period" not in table.filters
         with dash.context(kwargs["lang"], period_type=kwargs.get("period_type"),
                           period_start=kwargs.get("period_start"), period_optional=optional,
-                          code=kwargs.get("code"), agency=kwargs.get("agency")) as ctx:
+                          code=kwargs.get("code"), agency=kwargs.get("agency"),
+                          basis=kwargs.get("basis", DEFAULT_BASIS), province="province" in table.filters) as ctx:
             if "code" in table.filters:
                 unit_type = table.page
-                if _unit_name(ctx.cur, unit_type, kwargs["code"]) is None:
-                    raise HTTPException(404, f"no {unit_type} {kwargs['code']!r} in the marts")
+                if _unit_name(ctx.cur, ctx.basis, unit_type, kwargs["code"]) is None:
+                    raise HTTPException(404, f"no {unit_type} {kwargs['code']!r} in the marts on the "
+                                        f"{ctx.basis} basis")
             result = run(ctx.cur, table, ctx.params())
             return _respond(result, ctx, kwargs["format"])
 
@@ -549,7 +618,7 @@ def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
 
 def _respond(result: Result, ctx: Context, fmt: str) -> Response:
     filters = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in ctx.params().items()
-               if v is not None}
+               if v is not None and (k != "basis" or result.table.takes_basis)}
     stem = result.table.name + (f"_{ctx.period.period_type}_{ctx.period.start:%Y-%m-%d}" if ctx.period else "")
     if fmt == "csv":
         return Response(render.to_csv(result, ctx.lang), media_type="text/csv; charset=utf-8",

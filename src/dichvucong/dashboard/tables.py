@@ -6,6 +6,14 @@ them; all three run the same `Table.sql` with bound parameters, so the numbers
 cannot differ between a page and its download. Column names come from the
 marts; a unit's column (agency, district, service) is chosen from a fixed list
 here, never from a request.
+
+Every query on `marts.kpi_766` and `marts.agg_unit_period_indicators` reads one
+geography basis (`$basis`: `as_was`, the units as they were in each period, by
+default; or `current`, history recast onto today's units). The 766 indicators,
+their groups and maxima are those of `marts.dim_766_indicators` in the
+published file, read by each query: nothing here lists them. A unit row's value
+for an indicator is read by the indicator's name through the row's JSON form
+(`to_json`), which keeps doubles exact.
 """
 
 from __future__ import annotations
@@ -13,9 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Filters a table can take. `period` = period_type + period_start (+ the derived
-# period_end); `code` = the unit's code; `agency` = an optional agency filter;
-# `period_optional` = a period that may be left out (all periods).
-FILTERS = ("period", "period_optional", "code", "agency")
+# period_end); `code` = the unit's code; `province` = an optional province code (default: the
+# province with the most dossiers received in the period); `agency` = an optional agency filter;
+# `period_optional` = a period that may be left out (all periods). A table whose SQL reads
+# `$basis` also takes the geography basis.
+FILTERS = ("period", "period_optional", "code", "province", "agency")
+BASES = ("as_was", "current")
+DEFAULT_BASIS = "as_was"
 
 
 @dataclass(frozen=True)
@@ -32,140 +44,187 @@ class Table:
     def column_names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
+    @property
+    def takes_basis(self) -> bool:
+        return "$basis" in self.sql
+
 
 KINDS = ("text", "label", "int", "vnd", "rate", "points", "days", "month", "date", "timestamp", "bool")
 
-# The unit types whose pages exist, with the fct_dossiers column that holds their code.
-UNIT_COLUMNS = {"agency": "agency_code", "district": "district_code", "service": "service_code"}
-
-INDICATORS = (
-    # (indicator, section, max points, target)
-    ("on_time_rate", "2.1", 20, None),
-    ("online_rate", "3.3", 12, 0.50),
-    ("online_payment_rate", "3.6", 10, None),
-    ("e_result_rate", "4.1", 6, None),
-    ("digitised_rate", "4.2", 4, 0.80),
-)
-MAX_POINTS = sum(points for _, _, points, _ in INDICATORS)
+# The unit types of kpi_766 with a page and a ranking, in the order the province page shows them.
+RANKED_UNITS = ("agency", "department", "district", "commune")
+# The fct_dossiers column that holds a unit's code on each basis (as_was, current). Dossiers are
+# placed by their own agency (an agency closed before a period is not followed to its successor
+# here, as kpi_766 does); districts have no current form.
+UNIT_COLUMNS = {
+    "province": ("province_code", "province_code_current"),
+    "department": ("department_code", "department_code_current"),
+    "district": ("district_code", "district_code"),
+    "commune": ("commune_code", "commune_code_current"),
+    "agency": ("agency_code", "current_agency_code"),
+    "service": ("service_code", "service_code"),
+}
 
 _NAMES = """
     service_names as (
-        select unit_code as service_code, arg_max(unit_name, period_start) as service_name
-        from marts.agg_unit_period_indicators where unit_type = 'service' and period_type = 'year' group by 1
+        select service_code, arg_max(service_name, valid_from) as service_name from marts.dim_services group by 1
     ),
     agency_names as (
-        select unit_code as agency_code, arg_max(unit_name, period_start) as agency_name
-        from marts.kpi_766 where unit_type = 'agency' and period_type = 'year' group by 1
+        select agency_code, arg_max(agency_name, valid_from) as agency_name from marts.dim_agencies group by 1
     )"""
 
 
-def _unit_filter(unit_type: str) -> str:
-    return "" if unit_type == "province" else "and unit_code = $code"
+def _dossier_unit(unit_type: str) -> str:
+    """The SQL expression of a dossier's unit code on the request's basis."""
+    as_was, current = UNIT_COLUMNS[unit_type]
+    return as_was if as_was == current else f"(case when $basis = 'current' then {current} else {as_was} end)"
+
+
+def _unit_filters(unit_type: str) -> tuple[str, ...]:
+    return ("period", "province") if unit_type == "province" else ("period", "code")
 
 
 def _points(unit_type: str) -> Table:
-    scored = "\n        union all\n".join(
-        f"        select '{section}' as section, '{name}' as indicator, {name} as rate, "
-        f"{'null' if target is None else target}::double as target, {points} as max_points, "
-        f"points_{name} as points, {order} as ord from k"
-        for order, (name, section, points, target) in enumerate(INDICATORS)
-    )
     return Table(
         name=f"{unit_type}_points",
         page=unit_type,
         title="score_title",
-        description=f"The {unit_type}'s five scored 766 indicators in a period: rate, target, points, points lost "
-                    "(marts.kpi_766).",
+        description=f"The {unit_type}'s 766 score in a period, group by group as the points table in force lists "
+                    "them (marts.dim_766_indicators): each indicator's rate, target, maximum, points and points "
+                    "lost; monitored indicators, those not scored at this level and those not measurable from "
+                    "these sources say so; the total is out of the unit's measurable maximum (marts.kpi_766).",
         sql=f"""
     with k as (
         select * from marts.kpi_766
-        where unit_type = '{unit_type}' {_unit_filter(unit_type)}
+        where geography_basis = $basis and unit_type = '{unit_type}' and unit_code = $code
             and period_type = $period_type and period_start = $period_start
     ),
-    scored as (
-{scored}
-        union all
-        select '', 'points_total', null, null, {MAX_POINTS}, points_total, 99 from k
+    unit as (select to_json(k) as doc, points_total, points_measurable from k),
+    points_table as (
+        select *, scored_units in ('all', '{unit_type}') as applies from marts.dim_766_indicators
+    ),
+    indicators as (
+        select i.group_code, 1 as line, i.indicator_code as section,
+            coalesce(i.indicator_name, 'not_measurable_' || i.indicator_code) as indicator,
+            json_extract(u.doc, '$.' || i.indicator_name)::double as rate, i.target,
+            case when not i.is_measurable or (i.is_scored and i.applies) then i.max_points
+                 when i.applies then 0 end as max_points,
+            case when i.is_scored and i.applies
+                 then json_extract(u.doc, '$.points_' || i.indicator_name)::double end as points,
+            case when not i.is_measurable then 'not_measurable' when not i.applies then 'not_scored_here'
+                 when not i.is_scored then 'monitored' else 'scored' end as scoring
+        from points_table as i cross join unit as u
+    ),
+    groups as (
+        select i.group_code, 0 as line, i.group_code as section, i.group_column as indicator, null::double as rate,
+            null::double as target,
+            sum(i.max_points) filter (where i.is_scored and i.applies) as max_points,
+            json_extract(any_value(u.doc), '$.' || i.group_column)::double as points, 'group' as scoring
+        from points_table as i cross join unit as u
+        group by i.group_code, i.group_column
+        having bool_or(i.is_scored and i.applies)  -- a group with nothing to score is its members' rows
+    ),
+    total as (
+        select null as group_code, 2 as line, '' as section, 'points_total' as indicator, null::double as rate,
+            null::double as target, points_measurable as max_points, points_total as points, 'total' as scoring
+        from unit
     )
-    select section, indicator, rate, target, max_points, points, max_points - coalesce(points, 0) as points_lost
-    from scored order by ord""",
+    select section, indicator, rate, target, max_points, points,
+        case when scoring in ('scored', 'group', 'total') then max_points - coalesce(points, 0) end as points_lost,
+        scoring
+    from (select * from indicators union all select * from groups union all select * from total)
+    order by group_code nulls last, line, section""",
         columns=(("section", "text"), ("indicator", "label"), ("rate", "rate"), ("target", "rate"),
-                 ("max_points", "int"), ("points", "points"), ("points_lost", "points")),
-        filters=("period",) if unit_type == "province" else ("period", "code"),
+                 ("max_points", "points"), ("points", "points"), ("points_lost", "points"), ("scoring", "label")),
+        filters=_unit_filters(unit_type),
     )
 
 
-def _supplements(column: str | None) -> str:
-    unit = f"and {column} = $code" if column else ""
+def _supplements(unit_type: str) -> str:
     return f"""
     supplements as (
         select date_trunc('month', ended_at)::date as month_start,
             count(*) filter (where supplement_rounds > 0) / count(*) as supplement_rate
         from marts.fct_dossiers
-        where is_ended and ended_at is not null and ended_at < $period_end {unit}
+        where is_ended and ended_at is not null and ended_at < $period_end and {_dossier_unit(unit_type)} = $code
         group by 1
     )"""
 
 
+# The groups as the portal shows them (metrics.md, published columns of kpi_766); satisfaction has no source.
+GROUP_COLUMNS = ("points_transparency", "points_progress", "points_online_services", "points_online_payment",
+                 "points_digitisation")
+TREND_RATES = ("on_time_rate", "online_rate", "online_rate_766", "online_payment_rate", "e_result_rate",
+               "digitised_rate")
+
+
 def _trend(unit_type: str) -> Table:
-    column = UNIT_COLUMNS.get(unit_type)
     return Table(
         name=f"{unit_type}_trend",
         page=unit_type,
         title="trend_title",
-        description=f"The {unit_type}'s month rows up to the end of the chosen period: points, rank, rates, "
-                    "processing days and supplement rate (marts.kpi_766, marts.fct_dossiers).",
+        description=f"The {unit_type}'s month rows up to the end of the chosen period: points and their measurable "
+                    "maximum, rank, group points, rates, processing days and supplement rate (marts.kpi_766, "
+                    "marts.fct_dossiers).",
         sql=f"""
     with k as (
         select * from marts.kpi_766
-        where unit_type = '{unit_type}' {_unit_filter(unit_type)} and period_type = 'month'
-            and period_start < $period_end
-    ),{_supplements(column)}
-    select k.period_start as month_start, k.points_total, k.rank_in_level, k.on_time_rate, k.online_rate,
-        k.online_payment_rate, k.e_result_rate, k.digitised_rate, k.dossiers_received, k.dossiers_ended,
+        where geography_basis = $basis and unit_type = '{unit_type}' and unit_code = $code
+            and period_type = 'month' and period_start < $period_end
+    ),{_supplements(unit_type)}
+    select k.period_start as month_start, k.points_total, k.points_measurable, k.rank_in_level,
+        {", ".join(f"k.{c}" for c in GROUP_COLUMNS + TREND_RATES)}, k.dossiers_received, k.dossiers_ended,
         k.p50_processing_working_days::double as p50_processing_working_days,
         k.p90_processing_working_days::double as p90_processing_working_days, k.deadline_use, s.supplement_rate
     from k left join supplements as s on s.month_start = k.period_start
     order by 1""",
-        columns=(("month_start", "month"), ("points_total", "points"), ("rank_in_level", "int"),
-                 ("on_time_rate", "rate"), ("online_rate", "rate"), ("online_payment_rate", "rate"),
-                 ("e_result_rate", "rate"), ("digitised_rate", "rate"), ("dossiers_received", "int"),
+        columns=(("month_start", "month"), ("points_total", "points"), ("points_measurable", "points"),
+                 ("rank_in_level", "int"), *((c, "points") for c in GROUP_COLUMNS),
+                 *((c, "rate") for c in TREND_RATES), ("dossiers_received", "int"),
                  ("dossiers_ended", "int"), ("p50_processing_working_days", "days"),
                  ("p90_processing_working_days", "days"), ("deadline_use", "rate"), ("supplement_rate", "rate")),
-        filters=("period",) if unit_type == "province" else ("period", "code"),
+        filters=_unit_filters(unit_type),
     )
 
 
 def _ranks(unit_type: str) -> Table:
-    lost = ", ".join(f"{points} - coalesce(points_{name}, 0) as lost_{name}"
-                     for name, _, points, _ in INDICATORS)
-    greatest = "greatest(" + ", ".join(f"lost_{name}" for name, _, _, _ in INDICATORS) + ")"
-    cases = " ".join(f"when lost_{name} then '{name}'" for name, _, _, _ in INDICATORS)
     return Table(
         name=f"{unit_type}_ranks",
         page="province",
         title=f"{unit_type}_ranks",
-        description=f"Every {unit_type} ranked on the 766 points in a period, with the indicator that costs it "
-                    "most points (marts.kpi_766).",
+        description=f"Every {unit_type} ranked on the 766 points in a period, with its measurable maximum and the "
+                    "indicator that costs it most points, among those the points table scores at this level "
+                    "(marts.kpi_766, marts.dim_766_indicators).",
         sql=f"""
     with k as (
-        select *, {lost}
-        from marts.kpi_766
-        where unit_type = '{unit_type}' and period_type = $period_type and period_start = $period_start
+        select * from marts.kpi_766
+        where geography_basis = $basis and unit_type = '{unit_type}' and period_type = $period_type
+            and period_start = $period_start
+    ),
+    scored as (
+        select indicator_code, indicator_name, max_points from marts.dim_766_indicators
+        where is_scored and scored_units in ('all', '{unit_type}')
+    ),
+    costliest as (
+        select k.unit_code, s.indicator_name,
+            s.max_points - coalesce(json_extract(to_json(k), '$.points_' || s.indicator_name)::double, 0)
+                as points_lost
+        from k cross join scored as s
+        qualify row_number() over (partition by k.unit_code order by points_lost desc, s.indicator_code) = 1
     )
-    select rank_in_level, unit_code, unit_name, points_total, dossiers_received, on_time_rate, online_rate,
-        case {greatest} {cases} end as costliest_indicator,
-        {greatest} as costliest_points_lost
-    from k
-    order by rank_in_level nulls last, unit_code""",
+    select k.rank_in_level, k.unit_code, k.unit_name, k.points_total, k.points_measurable, k.dossiers_received,
+        k.on_time_rate, k.online_rate_766, c.indicator_name as costliest_indicator,
+        c.points_lost as costliest_points_lost
+    from k left join costliest as c using (unit_code)
+    order by k.rank_in_level nulls last, k.unit_code""",
         columns=(("rank_in_level", "int"), ("unit_code", "text"), ("unit_name", "text"),
-                 ("points_total", "points"), ("dossiers_received", "int"), ("on_time_rate", "rate"),
-                 ("online_rate", "rate"), ("costliest_indicator", "label"), ("costliest_points_lost", "points")),
+                 ("points_total", "points"), ("points_measurable", "points"), ("dossiers_received", "int"),
+                 ("on_time_rate", "rate"), ("online_rate_766", "rate"), ("costliest_indicator", "label"),
+                 ("costliest_points_lost", "points")),
     )
 
 
 def _channel_volume(unit_type: str) -> Table:
-    column = UNIT_COLUMNS[unit_type]
     return Table(
         name=f"{unit_type}_channel_volume",
         page=unit_type,
@@ -180,7 +239,8 @@ def _channel_volume(unit_type: str) -> Table:
         count(*) as dossiers_received,
         count(*) filter (where channel = 'online') / count(*) as online_share
     from marts.fct_dossiers
-    where is_received and received_at is not null and received_at < $period_end and {column} = $code
+    where is_received and received_at is not null and received_at < $period_end
+        and {_dossier_unit(unit_type)} = $code
     group by 1
     order by 1""",
         columns=(("month_start", "month"), ("received_in_person", "int"), ("received_online", "int"),
@@ -190,7 +250,6 @@ def _channel_volume(unit_type: str) -> Table:
 
 
 def _unit_services(unit_type: str) -> Table:
-    column = UNIT_COLUMNS[unit_type]
     return Table(
         name=f"{unit_type}_services",
         page=unit_type,
@@ -199,7 +258,7 @@ def _unit_services(unit_type: str) -> Table:
                     "reception day), ended, share ended on time, p90 processing days against the deadline "
                     "(by end day; marts.fct_dossiers).",
         sql=f"""
-    with d as (select * from marts.fct_dossiers where {column} = $code),
+    with d as (select * from marts.fct_dossiers where {_dossier_unit(unit_type)} = $code),
     {_NAMES.strip()},
     received as (
         select service_code, count(*) as dossiers_received,
@@ -247,8 +306,8 @@ SERVICES = Table(
     sql=f"""
     with s as (
         select * from marts.agg_unit_period_indicators
-        where unit_type = 'service' and period_type = $period_type and period_start = $period_start
-            and (dossiers_submitted > 0 or dossiers_received > 0 or dossiers_ended > 0)
+        where geography_basis = $basis and unit_type = 'service' and period_type = $period_type
+            and period_start = $period_start and (dossiers_submitted > 0 or dossiers_received > 0 or dossiers_ended > 0)
     ),{_SERVICE_DEADLINES}
     select s.unit_code as service_code, s.unit_name as service_name, s.dossiers_received, s.digital_take_up,
         s.on_time_rate, s.dossiers_ended, s.p50_processing_working_days::double as p50_processing_working_days,
@@ -270,8 +329,8 @@ SERVICE_SUMMARY = Table(
     sql=f"""
     with s as (
         select * from marts.agg_unit_period_indicators
-        where unit_type = 'service' and unit_code = $code and period_type = $period_type
-            and period_start = $period_start
+        where geography_basis = $basis and unit_type = 'service' and unit_code = $code
+            and period_type = $period_type and period_start = $period_start
     ),{_SERVICE_DEADLINES}
     select s.dossiers_submitted, s.dossiers_received, s.digital_take_up, s.dossiers_ended, s.on_time_rate,
         s.completion_rate, s.avg_processing_working_days,
@@ -299,7 +358,8 @@ SERVICE_TREND = Table(
     sql="""
     with k as (
         select * from marts.agg_unit_period_indicators
-        where unit_type = 'service' and unit_code = $code and period_type = 'month' and period_start < $period_end
+        where geography_basis = $basis and unit_type = 'service' and unit_code = $code and period_type = 'month'
+            and period_start < $period_end
     ),
     t as (
         select * from marts.agg_processing_time_monthly where service_code = $code and month_start < $period_end
@@ -499,9 +559,8 @@ QUARANTINE_REASONS = Table(
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
-        _points("province"), _trend("province"), _ranks("agency"), _ranks("district"),
-        *(maker(unit) for unit in ("agency", "district") for maker in (_points, _trend, _channel_volume,
-                                                                      _unit_services)),
+        _points("province"), _trend("province"), *(_ranks(unit) for unit in RANKED_UNITS),
+        *(maker(unit) for unit in RANKED_UNITS for maker in (_points, _trend, _channel_volume, _unit_services)),
         SERVICES, SERVICE_SUMMARY, SERVICE_TREND, _channel_volume("service"),
         OVERDUE_BY_AGENCY, OVERDUE_DOSSIERS,
         FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,

@@ -40,9 +40,25 @@ def _params(table: str, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         return {}
     unit_type = spec.page
     code = con.execute(
-        "select unit_code from marts.agg_unit_period_indicators where unit_type = ? and period_type = 'month' "
-        "and period_start = ? order by dossiers_received desc, unit_code limit 1", [unit_type, FEB]).fetchall()[0][0]
+        "select unit_code from marts.agg_unit_period_indicators where geography_basis = 'as_was' and unit_type = ? "
+        "and period_type = 'month' and period_start = ? order by dossiers_received desc, unit_code limit 1",
+        [unit_type, FEB]).fetchall()[0][0]
     return {"code": code}
+
+
+def _kpi_row(con: duckdb.DuckDBPyConnection, basis: str, unit_type: str, code: str | None = None,
+             start: dt.date = FEB) -> dict:
+    cur = con.execute("select * from marts.kpi_766 where geography_basis = ? and unit_type = ? and period_type = "
+                      "'month' and period_start = ? and (? is null or unit_code = ?)", [basis, unit_type, start, code,
+                                                                                         code])
+    rows = cur.fetchall()
+    assert len(rows) == 1, (basis, unit_type, code, len(rows))
+    return dict(zip([c[0] for c in cur.description], rows[0], strict=True))
+
+
+def _points_table(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    cur = con.execute("select * from marts.dim_766_indicators order by group_code, indicator_code")
+    return [dict(zip([c[0] for c in cur.description], row, strict=True)) for row in cur.fetchall()]
 
 
 def test_every_table_answers_with_its_columns(served: Served, client: httpx.Client) -> None:
@@ -65,35 +81,95 @@ def test_every_table_answers_with_its_columns(served: Served, client: httpx.Clie
             assert load_workbook(io.BytesIO(xlsx_file.content)).worksheets[0].max_row == len(body["rows"]) + 1
 
 
-def test_province_points_are_the_kpi_766_row(served: Served, client: httpx.Client) -> None:
-    body = client.get("/api/v1/province_points", params={"period_type": "month", "period_start": "2024-02-01"}).json()
-    rows = {r["indicator"]: r for r in body["rows"]}
+@pytest.mark.parametrize("basis", ["as_was", "current"])
+def test_province_points_are_the_kpi_766_row(served: Served, client: httpx.Client, basis: str) -> None:
+    """Every indicator of the points table in force, grouped, with the row's rates and points; the total
+    out of the row's measurable maximum; the indicators with no source say so and count nowhere."""
+    body = client.get("/api/v1/province_points", params={"period_type": "month", "period_start": "2024-02-01",
+                                                         "basis": basis}).json()
     with served.marts() as con:
-        cur = con.execute("select * from marts.kpi_766 where unit_type = 'province' and period_type = 'month' "
-                          "and period_start = ?", [FEB])
-        kpi = dict(zip([c[0] for c in cur.description], cur.fetchall()[0], strict=True))
-    for name, max_points in (("on_time_rate", 20), ("online_rate", 12), ("online_payment_rate", 10),
-                             ("e_result_rate", 6), ("digitised_rate", 4)):
-        assert rows[name]["rate"] == pytest.approx(kpi[name], abs=1e-12)
-        assert rows[name]["points"] == pytest.approx(kpi[f"points_{name}"], abs=1e-12)
-        assert rows[name]["points_lost"] == pytest.approx(max_points - kpi[f"points_{name}"], abs=1e-12)
-    assert rows["points_total"]["points"] == pytest.approx(kpi["points_total"], abs=1e-12)
-    assert rows["online_rate"]["target"] == 0.5 and rows["on_time_rate"]["target"] is None
+        kpi = _kpi_row(con, basis, "province")
+        indicators = _points_table(con)
+    assert body["filters"]["basis"] == basis and body["filters"]["code"] == kpi["unit_code"]
+    rows = {(r["section"], r["scoring"]): r for r in body["rows"]}
+    assert len(rows) == len(body["rows"])
+    for item in indicators:
+        if not item["is_measurable"]:
+            row = rows[(item["indicator_code"], "not_measurable")]
+            assert row["points"] is None and row["points_lost"] is None and row["max_points"] == item["max_points"]
+        elif not item["is_scored"]:
+            rate = kpi[item["indicator_name"]]
+            shown = rows[(item["indicator_code"], "monitored")]
+            assert shown["max_points"] == 0 and shown["points"] is None
+            assert shown["rate"] == (None if rate is None else pytest.approx(rate, abs=1e-12))
+        else:
+            row = rows[(item["indicator_code"], "scored")]
+            points = kpi[f"points_{item['indicator_name']}"]
+            assert row["indicator"] == item["indicator_name"]
+            assert row["rate"] == pytest.approx(kpi[item["indicator_name"]], abs=1e-12)
+            assert row["points"] == pytest.approx(points, abs=1e-12)
+            assert row["max_points"] == item["max_points"] and row["target"] == item["target"]
+            assert row["points_lost"] == pytest.approx(item["max_points"] - points, abs=1e-12)
+    groups = [r for r in body["rows"] if r["scoring"] == "group"]
+    assert {r["indicator"] for r in groups} == {i["group_column"] for i in indicators if i["is_scored"]}
+    for group in groups:
+        assert group["points"] == pytest.approx(kpi[group["indicator"]], abs=1e-12)
+        assert group["max_points"] == sum(i["max_points"] for i in indicators
+                                          if i["is_scored"] and i["group_column"] == group["indicator"])
+    total = body["rows"][-1]
+    assert total["scoring"] == "total" and total["points"] == pytest.approx(kpi["points_total"], abs=1e-12)
+    assert total["max_points"] == kpi["points_measurable"] == sum(g["max_points"] for g in groups)
+    assert [r["section"] for r in body["rows"] if r["scoring"] == "not_measurable"] == ["4.2b", "5"]
+
+
+def test_other_units_are_scored_on_what_they_can_be(served: Served, client: httpx.Client) -> None:
+    """1.1-1.3 score the province only: an agency's table says so, and its total is out of 68."""
+    with served.marts() as con:
+        code = _params("agency_points", con)["code"]
+        kpi = _kpi_row(con, "as_was", "agency", code)
+        province_only = [i["indicator_code"] for i in _points_table(con) if i["scored_units"] == "province"]
+    rows = client.get("/api/v1/agency_points", params={"code": code}).json()["rows"]
+    assert province_only and [r["section"] for r in rows if r["scoring"] == "not_scored_here"] == province_only
+    assert rows[-1]["max_points"] == kpi["points_measurable"] < 80
+    assert rows[-1]["points"] == pytest.approx(kpi["points_total"], abs=1e-12)
+
+
+def test_the_basis_chooses_the_units(served: Served, client: httpx.Client) -> None:
+    """as_was: the province and communes as they were in 2024; current: recast onto today's units.
+    Each table reads the basis asked for, and the periods and the province's dossiers are the same."""
+    with served.marts() as con:
+        counts = dict(con.execute(
+            "select geography_basis, count(*) from marts.kpi_766 where unit_type = 'commune' and period_type = "
+            "'month' and period_start = ? group by 1", [FEB]).fetchall())
+        then, now = _kpi_row(con, "as_was", "province"), _kpi_row(con, "current", "province")
+    assert counts["as_was"] != counts["current"]
+    for basis, province in (("as_was", then), ("current", now)):
+        communes = client.get("/api/v1/commune_ranks", params={"basis": basis}).json()
+        assert communes["filters"]["basis"] == basis and len(communes["rows"]) == counts[basis]
+        trend = client.get("/api/v1/province_trend", params={"basis": basis}).json()
+        assert trend["filters"]["code"] == province["unit_code"]
+        assert trend["rows"][-1]["points_total"] == pytest.approx(province["points_total"], abs=1e-12)
+    assert then["dossiers_received"] == now["dossiers_received"]
+    assert client.get("/api/v1/district_ranks", params={"basis": "current"}).json()["rows"] == []
+    assert client.get("/api/v1/district_ranks").json()["rows"], "districts: as they were only"
+    assert "basis" not in client.get("/api/v1/overdue_dossiers").json()["filters"], "no basis where none applies"
 
 
 def test_ranks_name_the_indicator_that_costs_most(served: Served, client: httpx.Client) -> None:
     body = client.get("/api/v1/agency_ranks", params={"period_start": "2024-02-01"}).json()
     with served.marts() as con:
-        cur = con.execute("select * from marts.kpi_766 where unit_type = 'agency' and period_type = 'month' "
-                          "and period_start = ?", [FEB])
+        cur = con.execute("select * from marts.kpi_766 where geography_basis = 'as_was' and unit_type = 'agency' "
+                          "and period_type = 'month' and period_start = ?", [FEB])
         names = [c[0] for c in cur.description]
         kpi = {row[names.index("unit_code")]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+        maxima = {i["indicator_name"]: i["max_points"] for i in _points_table(con)
+                  if i["is_scored"] and i["scored_units"] in ("all", "agency")}
     assert len(body["rows"]) == len(kpi)
-    maxima = {"on_time_rate": 20, "online_rate": 12, "online_payment_rate": 10, "e_result_rate": 6,
-              "digitised_rate": 4}
+    assert "on_time_rate" in maxima and "procedures_published_on_time_rate" not in maxima
     for row in body["rows"]:
         unit = kpi[row["unit_code"]]
         assert row["rank_in_level"] == unit["rank_in_level"]
+        assert row["points_measurable"] == unit["points_measurable"]
         lost = {name: top - (unit[f"points_{name}"] or 0) for name, top in maxima.items()}
         assert row["costliest_points_lost"] == pytest.approx(max(lost.values()))
         assert lost[row["costliest_indicator"]] == pytest.approx(max(lost.values()))
@@ -105,8 +181,8 @@ def test_volume_by_channel_adds_up_to_the_received_dossiers(served: Served, clie
     with served.marts() as con:
         code = _params("agency_channel_volume", con)["code"]
         received = dict(con.execute(
-            "select period_start, dossiers_received from marts.kpi_766 where unit_type = 'agency' "
-            "and unit_code = ? and period_type = 'month'", [code]).fetchall())
+            "select period_start, dossiers_received from marts.kpi_766 where geography_basis = 'as_was' "
+            "and unit_type = 'agency' and unit_code = ? and period_type = 'month'", [code]).fetchall())
     rows = client.get("/api/v1/agency_channel_volume", params={"code": code, "period_start": "2024-02-01"}).json()
     for row in rows["rows"]:
         assert row["received_in_person"] + row["received_online"] + row["received_postal"] == row["dossiers_received"]
@@ -172,6 +248,9 @@ def test_quality_tables_show_gates_and_quarantine(served: Served, client: httpx.
     ("/api/v1/province_points", {"period_start": "2031-01-01"}, 404),
     ("/api/v1/province_points", {"format": "pdf"}, 422),
     ("/api/v1/province_points", {"lang": "fr"}, 422),
+    ("/api/v1/province_points", {"basis": "then"}, 422),
+    ("/api/v1/province_points", {"code": "99"}, 404),
+    ("/api/v1/commune_points", {"code": "no-such-commune", "basis": "current"}, 404),
     ("/api/v1/agency_points", {}, 422),
     ("/api/v1/agency_points", {"code": "x" * 65}, 422),
     ("/api/v1/agency_points", {"code": "no-such-agency"}, 404),
@@ -180,6 +259,7 @@ def test_quality_tables_show_gates_and_quarantine(served: Served, client: httpx.
     ("/", {"p": "week:2024-02-05"}, 422),
     ("/", {"p": "month:2024-02-15"}, 404),
     ("/", {"p": "month:'; drop table marts.kpi_766; --"}, 422),
+    ("/", {"basis": "' or 1=1 --"}, 422),
     ("/agency/no-such-agency", {}, 404),
     ("/service/%27%20or%20%271%27=%271", {}, 404),
 ])
@@ -262,7 +342,8 @@ def test_openapi_documents_every_table_and_its_parameters(client: httpx.Client) 
         assert operation["description"] == table.description
         params = {p["name"] for p in operation["parameters"]}
         assert {"format", "lang"} <= params
-        assert ("code" in params) == ("code" in table.filters)
+        assert ("code" in params) == bool({"code", "province"} & set(table.filters))
+        assert ("basis" in params) == table.takes_basis
         assert ("period_start" in params) == bool({"period", "period_optional"} & set(table.filters))
     assert not any(path.startswith("/agency") for path in spec["paths"]), "pages are not API"
     assert client.get("/api").status_code == 200

@@ -9,7 +9,6 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from dichvucong.config import REPO_ROOT
 from dichvucong.landing.extract import FileDropReader, days_in, land_days
@@ -18,6 +17,7 @@ from dichvucong.quality.frames import mart_table, raw_frame, raw_table
 from dichvucong.quality.suites import DuckDBTable, ValidationSummary
 from dichvucong.simulator import generate
 from tests.dichvucong.landing.test_parsers_v2 import call, dossier
+from tests.dichvucong.quality.test_suites import kpi_frame
 
 EXPECTATIONS = REPO_ROOT / "expectations"
 
@@ -58,17 +58,8 @@ def test_raw_suites_give_the_same_results_in_duckdb_as_in_pandas(tmp_path: Path)
 
 
 def test_a_mart_in_duckdb_fails_as_in_pandas_and_stays_unwritten(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "unit_type": ["province", "district", "agency"], "unit_code": ["26", "243", "A"],
-        "period_type": ["month"] * 3, "period_start": pd.to_datetime(["2024-01-01"] * 3), "rank_in_level": [1, 0, 1],
-        **{c: [0.5, 0.5, 0.5] for c in ["online_rate", "online_payment_rate", "online_payment_rate_platform",
-                                        "services_with_online_dossiers", "e_result_rate", "digitised_rate",
-                                        "completion_rate", "digital_take_up"]},
-        "on_time_rate": [1.2, 0.9, 0.8],
-        **{f"points_{c}": [1.0] * 3 for c in ["on_time_rate", "online_rate", "online_payment_rate",
-                                              "e_result_rate", "digitised_rate"]},
-        "points_total": [5.0, 5.0, 60.0],
-    })
+    frame = kpi_frame(3, unit_type=["province", "district", "agency"], unit_code=["26", "243", "A"],
+                      rank_in_level=[1, 0, 1], on_time_rate=[1.2, 0.9, 0.8], points_total=[5.0, -1.0, 60.0])
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema marts")

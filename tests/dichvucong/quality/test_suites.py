@@ -94,21 +94,36 @@ def test_personal_data_columns_fail_the_raw_dossier_suite(table: str, personal: 
         enforce(summary)
 
 
+def kpi_frame(n: int, **columns: list) -> pd.DataFrame:
+    """`n` rows of kpi_766 holding every column its suite checks, valid unless `columns` says otherwise."""
+    frame: dict[str, list] = {
+        "geography_basis": ["as_was"] * n, "unit_type": ["agency"] * n, "unit_code": [f"A{i}" for i in range(n)],
+        "period_type": ["month"] * n, "period_start": pd.to_datetime(["2024-01-01"] * n),
+        "rank_in_level": list(range(1, n + 1)), "points_total": [5.0] * n}
+    for item in load_suite_spec(EXPECTATIONS, "kpi_766")["expectations"]:
+        column = item["kwargs"].get("column")
+        if column and column not in frame:
+            frame[column] = [0.5] * n
+    return pd.DataFrame(frame | columns)
+
+
 def test_kpi_rates_outside_zero_one_fail(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "unit_type": ["province"], "unit_code": ["26"], "period_type": ["month"],
-        "period_start": pd.to_datetime(["2024-01-01"]), "rank_in_level": [1],
-        **{c: [0.5] for c in ["online_rate", "online_payment_rate", "online_payment_rate_platform",
-                              "services_with_online_dossiers", "e_result_rate", "digitised_rate",
-                              "completion_rate", "digital_take_up"]},
-        "on_time_rate": [1.2],
-        **{f"points_{c}": [1.0] for c in ["on_time_rate", "online_rate", "online_payment_rate",
-                                          "e_result_rate", "digitised_rate"]},
-        "points_total": [5.0],
-    })
-    summary = validate(frame, "kpi_766", "t", EXPECTATIONS)
+    summary = validate(kpi_frame(1, on_time_rate=[1.2]), "kpi_766", "t", EXPECTATIONS)
     failed = [r.column for r in summary.results if not r.success]
     assert failed == ["on_time_rate"]
+
+
+def test_kpi_766_is_keyed_by_basis_and_knows_the_new_levels() -> None:
+    """The same unit and period on both bases is two rows; a repeated key or an unknown basis or level fails."""
+    both = kpi_frame(5, geography_basis=["as_was", "current", "as_was", "as_was", "current"],
+                     unit_type=["province", "province", "department", "commune", "commune"],
+                     unit_code=["26", "26", "000.00.01.H62", "08707", "08707"])
+    assert validate(both, "kpi_766", "t", EXPECTATIONS).success
+    bad = both.assign(geography_basis=["as_was", "as_was", "then", "as_was", "current"],
+                      unit_type=["province", "province", "department", "ward", "commune"])
+    failed = {r.column for r in validate(bad, "kpi_766", "t", EXPECTATIONS).results if not r.success}
+    assert failed == {"geography_basis", "unit_type",
+                      "geography_basis,unit_type,unit_code,period_type,period_start"}
 
 
 def test_a_payment_for_an_unknown_dossier_warns() -> None:
@@ -134,12 +149,17 @@ def test_a_stale_source_warns_and_a_missing_one_closes_the_gate() -> None:
     assert validate(missing, "landing_freshness", "t", EXPECTATIONS).critical_failures == 1
 
 
-def test_gaps_in_ranks_close_the_gate() -> None:
-    frame = pd.DataFrame({"period_type": ["month"] * 2, "period_start": pd.to_datetime(["2024-01-01"] * 2),
-                          "unit_type": ["agency", "district"], "ranks_are_dense": [True, False],
-                          "province_equals_districts": [True, True]})
-    summary = validate(frame, "kpi_766_invariants", "t", EXPECTATIONS)
-    assert summary.critical_failures == 1
+def test_each_broken_kpi_invariant_closes_the_gate() -> None:
+    columns = ("ranks_are_dense", "points_within_measurable", "points_within_maxima", "agencies_cover_province")
+    base = {"geography_basis": ["as_was", "current"], "period_type": ["month"] * 2,
+            "period_start": pd.to_datetime(["2024-01-01"] * 2), "unit_type": ["agency", "agency"]}
+    assert validate(pd.DataFrame(base | {c: [True, True] for c in columns}), "kpi_766_invariants", "t",
+                    EXPECTATIONS).success
+    for broken in columns:
+        frame = pd.DataFrame(base | {c: [True, c != broken] for c in columns})
+        summary = validate(frame, "kpi_766_invariants", "t", EXPECTATIONS)
+        assert summary.critical_failures == 1
+        assert next(r for r in summary.results if not r.success).column == broken
 
 
 def test_data_docs_are_built_and_linked(tmp_path: Path) -> None:
