@@ -356,12 +356,12 @@ def test_a_broken_kpi_invariant_is_named_in_words(dvc_home: Path) -> None:
     assert columns and all(("kpi_766_invariants", c) in CHECK_WORDS for c in columns)
     frame = pd.DataFrame({"geography_basis": ["as_was", "current"], "unit_type": ["province"] * 2,
                           "period_type": ["month"] * 2, "period_start": pd.to_datetime(["2025-06-01"] * 2)}
-                         | {c: [True, c != "agencies_cover_province"] for c in columns})
+                         | {c: [True, c != "points_within_maxima"] for c in columns})
     summary = validate(frame, "kpi_766_invariants", "2025-07-15", REPO_ROOT / "expectations")
     alert = from_summary(summary, None)
     assert alert is not None and alert.kind == "critical"
     _complete(alert, Settings.from_env())
     text = alert.text()
-    vi, en = CHECK_WORDS[("kpi_766_invariants", "agencies_cover_province")]
+    vi, en = CHECK_WORDS[("kpi_766_invariants", "points_within_maxima")]
     assert vi in text and en in text
-    assert "agencies_cover_province" not in text and "expect_column" not in text
+    assert "points_within_maxima" not in text and "expect_column" not in text

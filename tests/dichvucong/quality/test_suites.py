@@ -149,7 +149,7 @@ def test_a_stale_source_warns_and_a_missing_one_closes_the_gate() -> None:
     assert validate(missing, "landing_freshness", "t", EXPECTATIONS).critical_failures == 1
 
 
-def test_each_broken_kpi_invariant_closes_the_gate() -> None:
+def test_each_broken_kpi_invariant_closes_the_gate_or_warns() -> None:
     columns = ("ranks_are_dense", "points_within_measurable", "points_within_maxima", "agencies_cover_province")
     base = {"geography_basis": ["as_was", "current"], "period_type": ["month"] * 2,
             "period_start": pd.to_datetime(["2024-01-01"] * 2), "unit_type": ["agency", "agency"]}
@@ -158,7 +158,9 @@ def test_each_broken_kpi_invariant_closes_the_gate() -> None:
     for broken in columns:
         frame = pd.DataFrame(base | {c: [True, c != broken] for c in columns})
         summary = validate(frame, "kpi_766_invariants", "t", EXPECTATIONS)
-        assert summary.critical_failures == 1
+        # Dirty dates can leave a dossier with the province alone: that one warns.
+        warns = broken == "agencies_cover_province"
+        assert (summary.critical_failures, summary.warnings) == ((0, 1) if warns else (1, 0))
         assert next(r for r in summary.results if not r.success).column == broken
 
 
