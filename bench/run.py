@@ -39,7 +39,8 @@ SCALES: dict[str, tuple[dt.date, dt.date, float]] = {
     "province-year-2x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 2.0),
     "province-year-4x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 4.0),
     "nation-month": (dt.date(2022, 9, 1), dt.date(2022, 10, 1), 80.0),
-    "smoke": (dt.date(2022, 9, 1), dt.date(2022, 9, 12), 0.05),  # catalog snapshots come on the 15th
+    # The test suite's smoke run: the floor compares complete months before the as-of day.
+    "smoke": (dt.date(2022, 8, 22), dt.date(2022, 9, 6), 0.1),
 }
 
 
@@ -185,18 +186,21 @@ def floor(stages: list[Stage], home: Path, as_of: dt.date) -> dict[str, Any]:
         record.rows = int(con.execute("select count(*) from floor").fetchall()[0][0])
     published = home / "published" / "dichvucong.duckdb"
     con.execute(f"attach '{published}' as pub (read_only)")
-    rates = ["on_time_rate", "online_rate", "online_payment_rate", "e_result_rate", "digitised_rate", "points_total"]
+    # The floor still computes the v1 rules of its five indicators; of those, only online_rate keeps its
+    # rule under metrics.md v2 (the legal-deadline fallback, the procedure flags of 3.6, 4.1 and 4.2
+    # change the others), so the check is on the rows and that rate until the floor computes the
+    # whole measurable 766 (docs/benchmarks.md).
+    rates = ["online_rate"]
     same = " and ".join(f"((f.{r} is null and k.{r} is null) or abs(f.{r} - k.{r}) <= 1e-9)" for r in rates)
     compared = con.execute(f"""
-        select count(*), count(*) filter (where {same}), count(*) filter (where f.rank_in_level = k.rank_in_level)
+        select count(*), count(*) filter (where {same})
         from floor as f
         inner join pub.marts.kpi_766 as k
-            on k.unit_type = f.unit_type and k.unit_code = f.unit_code
+            on k.geography_basis = 'as_was' and k.unit_type = f.unit_type and k.unit_code = f.unit_code
             and k.period_type = 'month' and k.period_start = f.period_start
     """).fetchall()[0]
     con.close()
-    return {"floor_rows": record.rows, "matched_rows": compared[0], "equal_indicators_and_points": compared[1],
-            "equal_ranks": compared[2]}
+    return {"floor_rows": record.rows, "matched_rows": compared[0], "equal_rates": compared[1]}
 
 
 def airflow_fixed_cost(stages: list[Stage]) -> None:

@@ -135,8 +135,8 @@ def test_a_generating_run_logs_its_stages_with_the_numbers(tmp_path: Path) -> No
                      AIRFLOW__CORE__DAGS_FOLDER=str(tmp_path / "no-dags"))
     assert result.returncode == 1 and "DAG ingest_agencies not found" in result.stderr, result.stderr[-3000:]
     lines = [line.split(" dichvucong: ", 1)[1] for line in result.stderr.splitlines() if " dichvucong: " in line]
-    assert lines[0] == (f"generating synthetic sources for 2024-02-05 to 2024-02-07 (scale 0.01, seed 2022) "
-                        f"into {home / 'landing'}")
+    assert lines[0] == (f"generating synthetic sources for 2024-02-05 to 2024-02-07 (scale 0.01, seed 2022, "
+                        f"scenario vinh-phuc) into {home / 'landing'}")
     calls = list((home / "landing" / "dossiers").rglob("*.json"))
     assert calls
     assert lines[1].startswith("generated in ") and f"sync records in {len(calls)} calls)" in lines[1]

@@ -60,7 +60,10 @@ committee_spans as (
 ),
 
 official_names as (
-    select unit_level, unit_code, unit_name, valid_from, valid_to from {{ ref('admin_units') }}
+    select
+        unit_level, unit_code, unit_name, valid_from, valid_to,
+        lead(valid_from) over (partition by unit_level, unit_code order by valid_from nulls first) as next_valid_from
+    from {{ ref('admin_units') }}
 ),
 
 districts as (
@@ -81,10 +84,12 @@ dated as (
         c.unit_type,
         c.unit_code,
         case when o.valid_from is null then c.valid_from else greatest(c.valid_from, o.valid_from) end,
+        -- Cut where the official list starts another version of the code, not where it merely ends
+        -- one (a list that still shows the committee open keeps it open).
         case
-            when o.valid_to is null then c.valid_to
-            when c.valid_to is null then o.valid_to
-            else least(c.valid_to, o.valid_to)
+            when o.next_valid_from is null then c.valid_to
+            when c.valid_to is null then o.next_valid_from
+            else least(c.valid_to, o.next_valid_from)
         end,
         coalesce(
             o.unit_name,
@@ -97,7 +102,7 @@ dated as (
     left join official_names as o
         on o.unit_level = c.unit_type and o.unit_code = c.unit_code
         and (o.valid_from is null or c.valid_to is null or o.valid_from < c.valid_to)
-        and (o.valid_to is null or o.valid_to > c.valid_from)
+        and (o.next_valid_from is null or o.next_valid_from > c.valid_from)
 ),
 
 dossiers as (
