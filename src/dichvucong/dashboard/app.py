@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import inspect
 import logging
+import math
 import os
 import secrets
 import time
@@ -41,11 +42,17 @@ from dichvucong.dashboard.reader import (
 )
 from dichvucong.dashboard.tables import (
     BASES,
+    CHANGE_UNITS,
     DEFAULT_BASIS,
     GROUP_COLUMNS,
     RANKED_UNITS,
+    SPLIT_UNITS,
     TABLES,
     TREND_RATES,
+    WHY_AGENCIES,
+    WHY_INDICATORS,
+    WHY_LATE_OFFICES,
+    WHY_TOTAL,
     Table,
 )
 
@@ -55,6 +62,7 @@ PeriodType = Literal["month", "quarter", "year"]
 Lang = Literal["vi", "en"]
 Format = Literal["json", "csv", "xlsx"]
 Basis = Literal["as_was", "current"]
+UnitType = Literal["province", "agency", "department", "district", "commune"]  # tables.CHANGE_UNITS
 UNIT_TYPES = (*RANKED_UNITS, "service")
 # Pages whose tables read kpi_766 or agg_unit_period_indicators, and so show the basis filter.
 BASIS_PAGES = ("province", *UNIT_TYPES, "services")
@@ -68,6 +76,8 @@ PageStart = Annotated[dt.date | None, Query()]
 PageAgency = Annotated[str | None, Query(max_length=MAX_TEXT)]
 PageBasis = Annotated[Basis, Query(description="as_was: the units as they were in each period; current: today's")]
 PageCode = Annotated[str | None, Query(max_length=MAX_TEXT, description="the province's code (unit_code)")]
+PageUnitType = Annotated[UnitType, Query(description="the type of the unit whose score moved")]
+PageIndicator = Annotated[str | None, Query(max_length=MAX_TEXT, description="an indicator code, e.g. 2.1")]
 
 
 class LoginConfigError(ValueError):
@@ -166,6 +176,7 @@ class Context:
             "code": self.code,
             "agency": self.agency,
             "basis": self.basis,
+            **self.extra,  # the change tables' unit_type and indicator
         }
 
     def query(self, **overrides: Any) -> str:
@@ -299,6 +310,212 @@ def _cell_links(table: Table) -> dict[str, str]:
     return links
 
 
+# ------------------------------------------------------------------ tables on pages
+
+CellHook = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+ExtraColumn = tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]
+
+# Changes, shown with their sign (+1,56 / −0,51; a rate's change in percentage points).
+SIGNED = frozenset({"rate_change", "points_change", "points_total_change", "points_effect", "numerator_effect",
+                    "denominator_effect", "rate_effect", "unit_rate_change", "unit_points_change", "late_change"})
+
+
+def _table_view(table: Table, result: Result, ctx: Context, *, limit: int | None = None,
+                columns: tuple[str, ...] | None = None, cell: CellHook | None = None,
+                extra: tuple[ExtraColumn, ...] = (), export_keys: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A table as a page shows it: its first `limit` rows, the `columns` asked for (default: all) and
+    `extra` ones made from each row, cells formatted for the language (a `cell` hook may change a cell),
+    links, and the exports of the whole table (with the request's filters, and `export_keys`)."""
+    lang = ctx.lang
+    shown = result.rows[: limit] if limit else result.rows
+    links = _cell_links(table)
+    names = table.column_names
+    wanted = [(name, kind) for name, kind in table.columns if columns is None or name in columns]
+    scoring = names.index("scoring") if "scoring" in names else None
+    rows, row_classes = [], []
+    for row in shown:
+        row_classes.append("subtotal" if scoring is not None and row[scoring] in ("group", "total") else "")
+        record = dict(zip(names, row, strict=True))
+        cells = []
+        for name, kind in wanted:
+            value = record[name]
+            href = None
+            if name in links and value is not None:
+                href = f"/{links[name]}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
+            text = _signed(value, kind, lang) if name in SIGNED else render.fmt(value, kind, lang)
+            shown_cell = {"text": text, "href": href, "kind": kind, "column": name}
+            if cell is not None:
+                shown_cell.update(cell(name, record) or {})
+            cells.append(shown_cell)
+        for name, kind, make in extra:
+            cells.append({"text": "", "href": None, "kind": kind, "column": name} | make(record))
+        rows.append(cells)
+    keys = export_keys if export_keys is not None else {"code": ctx.code if "$code" in table.sql else None}
+    export = f"/api/v1/{table.name}?{ctx.query(**keys)}"
+    return {
+        "name": table.name,
+        "title": labels.ui(table.title, lang),
+        "headers": [{"text": labels.column_label(n, lang), "kind": k} for n, k in wanted]
+        + [{"text": labels.column_label(n, lang), "kind": k} for n, k, _ in extra],
+        "rows": rows,
+        "row_classes": row_classes,
+        "charts": [],
+        "show_table": True,
+        "transpose": False,
+        "truncated": labels.ui("shown_first", lang).format(shown=len(shown), total=len(result.rows))
+        if len(shown) < len(result.rows) else "",
+        "export_csv": export + "&format=csv",
+        "export_xlsx": export + "&format=xlsx",
+        "export_json": export + "&format=json",
+    }
+
+
+# ------------------------------------------------------------------ why did the score move?
+
+def _signed(value: Any, kind: str, lang: str) -> str:
+    """A change with its sign, as the page says it: +1,56 / −0,51 (a true minus) / 0,00; a rate's change
+    in percentage points."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = float(value)
+    if kind == "rate":
+        text = render.fmt(abs(number) * 100, "points", lang) + " " + labels.ui("why_pp", lang)
+    else:
+        text = render.fmt(abs(number), "int" if kind == "int" else "points", lang)
+    if not any(c in "123456789" for c in text.split(" ")[0]):
+        return text  # rounds to nothing: no sign
+    return ("+" if number > 0 else "\u2212") + text
+
+
+def _previous_start(period: Period) -> dt.date:
+    """The start of the period of the same type before `period` (the one agg_766_change compares with)."""
+    months = {"month": 1, "quarter": 3, "year": 12}[period.period_type]
+    index = period.start.year * 12 + period.start.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _period_words(period_type: str, start: dt.date, lang: str) -> str:
+    return labels.ui(f"why_{period_type}", lang).format(m=start.month, y=start.year, q=(start.month - 1) // 3 + 1)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _unit_words(unit_type: str, code: str, name: str, lang: str) -> str:
+    """The unit as the sentence names it: "tỉnh" for the province, else its name (or type and code)."""
+    if unit_type == "province":
+        return labels.ui("why_province_unit", lang)
+    if name:
+        return name
+    if unit_type == "agency":
+        return labels.ui("why_agency_unit", lang).format(name=code)
+    return f"{labels.ui(unit_type, lang).lower()} {code}"
+
+
+def _why_sentence(total: dict[str, Any], indicators: list[dict[str, Any]], unit: str, period: str,
+                  previous: str, lang: str) -> str:
+    """One sentence: the total's change, and the (up to three) indicators that moved it most."""
+    change = float(total["points_total_change"])
+    points = render.fmt(abs(change), "points", lang)
+    if not any(c in "123456789" for c in points):
+        text = labels.ui("why_sentence_same", lang).format(
+            period=period, unit=unit, points=render.fmt(total["points_total_after"], "points", lang),
+            previous=previous)
+    else:
+        text = labels.ui("why_sentence", lang).format(
+            period=period, unit=unit, moved=labels.ui("why_up" if change > 0 else "why_down", lang), points=points,
+            previous=previous)
+    items = []
+    for indicator in indicators:  # the one that moved most first (change_rank)
+        signed = _signed(indicator["points_change"], "points", lang)
+        if signed.startswith(("+", "\u2212")):
+            items.append(f"{indicator['indicator_code']} ({signed} {labels.ui('why_points_unit', lang)})")
+        if len(items) == 3:
+            break
+    if items:
+        joined = items[0] if len(items) == 1 else \
+            ", ".join(items[:-1]) + f" {labels.ui('why_and', lang)} {items[-1]}"
+        text += ": " + labels.ui("why_most" if len(items) == 1 else "why_most_many", lang).format(items=joined)
+    return _capitalised(text + ".")
+
+
+def _change_starts(cur: duckdb.DuckDBPyConnection, basis: str, unit_type: str, code: str,
+                   period_type: str) -> set[dt.date]:
+    """The periods of a type in which the unit has a previous period to compare with."""
+    return {row[0] for row in cur.execute(
+        "select distinct period_start from marts.agg_766_change where geography_basis = ? and unit_type = ? "
+        "and unit_code = ? and period_type = ?", [basis, unit_type, code, period_type]).fetchall()}
+
+
+def _change_period(cur: duckdb.DuckDBPyConnection, basis: str, unit_type: str, code: str,
+                   periods: list[Period], period_type: str) -> Period:
+    """The default period of the change pages: the latest complete one the unit can be compared in; else
+    the latest it can be compared in (not complete yet); else the latest complete one."""
+    starts = _change_starts(cur, basis, unit_type, code, period_type)
+    candidates = [p for p in periods if p.period_type == period_type and p.start in starts]
+    if candidates:
+        return ([p for p in candidates if p.is_complete] or candidates)[-1]
+    chosen = _pick_period(periods, period_type, None, False)
+    assert chosen is not None
+    return chosen
+
+
+def _why_keys(ctx: Context, indicator: bool = False) -> dict[str, Any]:
+    """The query keys of the change pages and tables beyond those `Context.query` keeps."""
+    keys = {"unit_type": ctx.extra["unit_type"], "code": ctx.code}
+    if indicator:
+        keys["indicator"] = ctx.extra["indicator"]
+    return keys
+
+
+def _split_indicators(ctx: Context) -> list[dict[str, Any]]:
+    """The indicators of the unit and period that its agencies' parts split, the one that moved most first."""
+    assert ctx.period is not None
+    unit = [ctx.basis, ctx.extra["unit_type"], ctx.code, ctx.period.period_type, ctx.period.start]
+    rows = ctx.cur.execute(
+        "select indicator_code, indicator_name from marts.agg_766_change where geography_basis = ? "
+        "and unit_type = ? and unit_code = ? and period_type = ? and period_start = ? and indicator_code in ("
+        "select indicator_code from marts.agg_766_change_by_agency where geography_basis = ? and unit_type = ? "
+        "and unit_code = ? and period_type = ? and period_start = ?) order by change_rank", unit + unit).fetchall()
+    return [{"code": code, "label": labels.value_label(name, ctx.lang), "selected": False} for code, name in rows]
+
+
+def _agency_words(record: dict[str, Any], lang: str) -> str:
+    if record["agency_code"] is None:
+        return labels.ui("why_rest", lang)
+    return record["agency_name"] or record["agency_code"]
+
+
+def _reason_words(record: dict[str, Any], lang: str) -> str:
+    """Why an agency moved the unit's rate, in words with its counts: more or fewer misses (e.g. late
+    dossiers for 2.1), or more or fewer dossiers counted."""
+    reason = record["reason"]
+    if reason in ("more_misses", "fewer_misses"):
+        before, after = record["misses_before"], record["misses_after"]
+    elif reason in ("more_dossiers", "fewer_dossiers"):
+        before, after = record["denominator_before"], record["denominator_after"]
+    else:
+        return labels.ui("why_no_effect", lang)
+    return labels.ui(f"why_{reason}", lang).format(
+        miss=labels.misses(record["indicator_name"], lang), before=render.fmt(before, "int", lang),
+        after=render.fmt(after, "int", lang))
+
+
+def _why_agency_cell(column: str, record: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    if column == "agency_name" and record["agency_code"] is None:
+        return {"text": labels.ui("why_rest", lang)}
+    if column == "reason":
+        return {"text": _reason_words(record, lang)}
+    return None
+
+
+def _why_office_cell(column: str, record: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    if column == "office_name" and record["office_name"] is None:
+        return {"text": labels.ui("why_no_office", lang)}
+    return None
+
+
 class Dashboard:
     def __init__(self, published_path: Path, auth: Auth | None = None) -> None:
         self.marts = PublishedMarts(published_path)
@@ -351,51 +568,178 @@ class Dashboard:
                     svg = render.stacked_bars(result, table.column_names[0], list(chart.series), lang)
                 if svg:
                     charts.append({"title": labels.ui(chart.title, lang), "svg": svg})
-            shown = result.rows[: section.limit] if section.limit else result.rows
-            links = _cell_links(table)
-            rows, row_classes = [], []
-            scoring = table.column_names.index("scoring") if "scoring" in table.column_names else None
-            for row in shown:
-                row_classes.append("subtotal" if scoring is not None and row[scoring] in ("group", "total") else "")
-                cells = []
-                for (name, kind), value in zip(table.columns, row, strict=True):
-                    href = None
-                    if name in links and value is not None:
-                        href = f"/{links[name]}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
-                    cells.append({"text": render.fmt(value, kind, lang), "href": href, "kind": kind,
-                                  "column": name})
-                rows.append(cells)
-            export = f"/api/v1/{table.name}?{ctx.query(code=ctx.code if '$code' in table.sql else None)}"
-            sections.append({
-                "name": table.name,
-                "title": labels.ui(table.title, lang),
-                "headers": [{"text": labels.column_label(n, lang), "kind": k} for n, k in table.columns],
-                "rows": rows,
-                "row_classes": row_classes,
-                "charts": charts,
-                "show_table": section.show_table,
-                "transpose": section.transpose,
-                "truncated": labels.ui("shown_first", lang).format(shown=len(shown), total=len(result.rows))
-                if len(shown) < len(result.rows) else "",
-                "export_csv": export + "&format=csv",
-                "export_xlsx": export + "&format=xlsx",
-                "export_json": export + "&format=json",
-            })
-        gate = closed_gate(ctx.cur, ctx.publication.published_at)
-        banner = labels.ui("gate_closed", lang).format(
-            at=render.fmt(gate[0], "timestamp", lang), suite=gate[1],
-            published=render.fmt(ctx.publication.published_local, "timestamp", lang)) if gate else ""
+            view = _table_view(table, result, ctx, limit=section.limit)
+            view.update(charts=charts, show_table=section.show_table, transpose=section.transpose)
+            sections.append(view)
         template = self.templates.get_template("page.html")
-        return HTMLResponse(template.render(banner=banner,
+        # The province and every scored unit's page link to why their score moved (the unit and period kept).
+        why_href = f"/why?{ctx.query(unit_type=page, code=ctx.code)}" if page in CHANGE_UNITS and ctx.code else ""
+        return HTMLResponse(template.render(banner=self._banner(ctx),
             page=page, title=title, subtitle=subtitle, sections=sections, ctx=ctx, ui=lambda k: labels.ui(k, lang),
             note=labels.ui(PAGE_NOTES[page], lang) if page in PAGE_NOTES else "",
             period_options=self._period_options(ctx, optional=page == "overdue"),
-            basis_options=[{"value": b, "label": labels.ui(b, lang), "selected": b == ctx.basis} for b in BASES]
-            if page in BASIS_PAGES else [],
+            basis_options=self._basis_options(ctx) if page in BASIS_PAGES else [],
             province_options=[{"code": c, "name": n, "selected": c == ctx.code} for c, n in ctx.provinces]
             if page == "province" and len(ctx.provinces) > 1 else [],
             agencies=self._agencies(ctx) if page == "overdue" else [],
+            other_lang="en" if lang == "vi" else "vi", why_href=why_href,
+        ))
+
+    def _banner(self, ctx: Context) -> str:
+        gate = closed_gate(ctx.cur, ctx.publication.published_at)
+        return labels.ui("gate_closed", ctx.lang).format(
+            at=render.fmt(gate[0], "timestamp", ctx.lang), suite=gate[1],
+            published=render.fmt(ctx.publication.published_local, "timestamp", ctx.lang)) if gate else ""
+
+    def _basis_options(self, ctx: Context) -> list[dict[str, Any]]:
+        return [{"value": b, "label": labels.ui(b, ctx.lang), "selected": b == ctx.basis} for b in BASES]
+
+    # -------------------------------------------------------------- why did the score move?
+
+    def why_context(self, lang: str, *, period_type: str | None, period_start: dt.date | None, basis: str,
+                    unit_type: str, code: str | None, indicator: str | None, strict: bool) -> Context:
+        """The view of the change pages and tables: a unit (a province when `code` is left out: the one
+        with the most dossiers received), and a period (when left out: the latest complete one the unit
+        has a previous one to compare with; else the latest it has one for; else the latest complete).
+        Not `strict` (a page whose basis or period just changed): a province not of the period is
+        replaced by the default one, and an unknown indicator by the default one."""
+        if unit_type not in CHANGE_UNITS:
+            raise HTTPException(422, f"unit_type must be one of {', '.join(CHANGE_UNITS)}")
+        ctx = self.context(lang, period_type=period_type, period_start=period_start, period_optional=True,
+                           basis=basis)
+        try:
+            cur = ctx.cur
+            if unit_type == "province":
+                at = ctx.period or _pick_period(ctx.periods, period_type, None, False)
+                assert at is not None
+                ctx.provinces = _provinces(cur, basis, at)
+                known = {c for c, _ in ctx.provinces}
+                if (code is None or (code not in known and not strict)) and ctx.provinces:
+                    code = ctx.provinces[0][0]
+                elif code not in known:
+                    raise HTTPException(404, f"no province {code!r} in {at.key} on the {basis} basis")
+            elif not code:
+                raise HTTPException(422, f"code: the {unit_type}'s unit_code is required")
+            elif _unit_name(cur, basis, unit_type, code) is None:
+                raise HTTPException(404, f"no {unit_type} {code!r} in the marts on the {basis} basis")
+            if indicator and not cur.execute("select 1 from marts.dim_766_indicators where indicator_code = ?",
+                                             [indicator]).fetchall():
+                if strict:
+                    raise HTTPException(404, f"no indicator {indicator!r} in the points table")
+                indicator = None
+            ctx.code = code
+            if ctx.period is None:
+                ctx.period = _change_period(cur, basis, unit_type, code or "", ctx.periods, period_type or "month")
+            ctx.extra.update(unit_type=unit_type, indicator=indicator or None)
+        except BaseException:
+            ctx.cur.close()
+            raise
+        return ctx
+
+    def why_page(self, ctx: Context) -> HTMLResponse:
+        lang, unit_type, code = ctx.lang, ctx.extra["unit_type"], ctx.code or ""
+        assert ctx.period is not None
+        period = ctx.period
+
+        def ui(key: str) -> str:
+            return labels.ui(key, lang)
+
+        name = _unit_name(ctx.cur, ctx.basis, unit_type, code) or ""
+        previous = _previous_start(period)
+        period_words, previous_words = _period_words(period.period_type, period.start, lang), \
+            _period_words(period.period_type, previous, lang)
+        total_rows = run(ctx.cur, WHY_TOTAL, ctx.params()).dicts()
+        total = total_rows[0] if total_rows else None
+        indicators_result = run(ctx.cur, WHY_INDICATORS, ctx.params())
+        indicators = indicators_result.dicts()
+        latest = latest_href = ""
+        if total is None:
+            sentence = _capitalised(ui("why_no_previous").format(period=period_words, previous=previous_words))
+            best = _change_period(ctx.cur, ctx.basis, unit_type, code, ctx.periods, period.period_type)
+            if best != period and best.start in _change_starts(ctx.cur, ctx.basis, unit_type, code,
+                                                               period.period_type):
+                latest = ui("why_latest").format(period=_period_words(best.period_type, best.start, lang))
+                latest_href = "/why?" + ctx.query(period_type=best.period_type,
+                                                  period_start=best.start.isoformat(), **_why_keys(ctx))
+        else:
+            sentence = _why_sentence(total, indicators, _unit_words(unit_type, code, name, lang), period_words,
+                                     previous_words, lang)
+        sections = [_table_view(WHY_INDICATORS, indicators_result, ctx, columns=(
+            "indicator_code", "indicator_name", "rate_before", "rate_after", "rate_change", "points_before",
+            "points_after", "points_change"), export_keys=_why_keys(ctx))]
+
+        # The agencies that moved the chosen fraction indicator (the top one by default).
+        options = _split_indicators(ctx) if unit_type in SPLIT_UNITS else []
+        if ctx.extra["indicator"] not in {o["code"] for o in options}:
+            ctx.extra["indicator"] = None
+        agencies = run(ctx.cur, WHY_AGENCIES, ctx.params())
+        records = agencies.dicts()
+        chosen = records[0]["indicator_code"] if records else (options[0]["code"] if options else None)
+        for option in options:
+            option["selected"] = option["code"] == chosen
+        lead = ""
+        if records and chosen:
+            moved = next((i for i in indicators if i["indicator_code"] == chosen), None)
+            top = records[0]
+            if moved and top["rate_effect"]:
+                label = labels.value_label(moved["indicator_name"], lang)
+                lead = ui("why_agencies_lead").format(
+                    name=label if chosen in label else f"{label} ({chosen})",
+                    before=render.fmt(moved["rate_before"], "rate", lang),
+                    after=render.fmt(moved["rate_after"], "rate", lang),
+                    points=_signed(moved["points_change"], "points", lang),
+                    agency=_agency_words(top, lang), effect=_signed(top["points_effect"], "points", lang),
+                    reason=_reason_words(top, lang))
+            elif moved and _signed(moved["points_change"], "points", lang).startswith(("+", "\u2212")):
+                lead = ui("why_agencies_unsplit").format(code=chosen)
+            elif moved:
+                lead = ui("why_agencies_none").format(code=chosen)
+        agency_view = _table_view(
+            WHY_AGENCIES, agencies, ctx, limit=15, export_keys=_why_keys(ctx, indicator=True),
+            columns=("agency_code", "agency_name", "points_effect", "reason", "numerator_effect",
+                     "denominator_effect"),
+            cell=lambda column, record: _why_agency_cell(column, record, lang))
+        agency_view.update(lead=lead, note=ui("why_agencies_note"),
+                           empty="" if unit_type in SPLIT_UNITS else ui("why_not_split"))
+        sections.append(agency_view)
+
+        # 2.1: the offices where the late dossiers of the period and of the one before first ran over.
+        late = run(ctx.cur, WHY_LATE_OFFICES, ctx.params())
+        late_records = late.dicts()
+        late_view = _table_view(
+            WHY_LATE_OFFICES, late, ctx, export_keys=_why_keys(ctx),
+            cell=lambda column, record: _why_office_cell(column, record, lang),
+            extra=(("overdue_now", "text", lambda record: {
+                "text": ui("why_overdue_now"),
+                "href": "/overdue?" + urllib.parse.urlencode({"lang": lang, "p": "", "agency": record["agency_code"]})}
+                if record["agency_code"] else {"text": ""}),))
+        late_view.update(
+            lead=ui("why_late_lead").format(
+                before=render.fmt(sum(r["late_before"] for r in late_records), "int", lang),
+                after=render.fmt(sum(r["late_after"] for r in late_records), "int", lang),
+                previous=previous_words, period=period_words),
+            note=ui("why_late_note"))
+        sections.append(late_view)
+
+        back = f"/?{ctx.query(code=code)}" if unit_type == "province" else \
+            f"/{unit_type}/{urllib.parse.quote(code, safe='')}?{ctx.query()}"
+        template = self.templates.get_template("why.html")
+        return HTMLResponse(template.render(
+            page="why", title=ui("why_title"), subtitle=f"{labels.ui(unit_type, lang)}: {name or code} ({code})",
+            ctx=ctx, ui=ui, banner=self._banner(ctx), sections=sections, sentence=sentence,
+            points_change=repr(float(total["points_total_change"])) if total else "",
+            totals=ui("why_totals").format(before=render.fmt(total["points_total_before"], "points", lang),
+                                           after=render.fmt(total["points_total_after"], "points", lang))
+            if total else "",
+            latest=latest, latest_href=latest_href, back=back,
+            incomplete="" if period.is_complete else _capitalised(ui("why_incomplete").format(
+                period=period_words, as_of=render.fmt(ctx.publication.as_of, "timestamp", lang))),
+            unit_type=unit_type, code=code, indicator_options=options,
+            period_options=self._period_options(ctx, optional=False), basis_options=self._basis_options(ctx),
+            province_options=[{"code": c, "name": n, "selected": c == code} for c, n in ctx.provinces]
+            if unit_type == "province" and len(ctx.provinces) > 1 else [],
             other_lang="en" if lang == "vi" else "vi",
+            switch_href="?" + ctx.query(lang="en" if lang == "vi" else "vi", **_why_keys(ctx, indicator=True)),
         ))
 
     def _period_options(self, ctx: Context, optional: bool) -> list[dict[str, Any]]:
@@ -527,6 +871,17 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
             parameters=[p for name, p in inspect.signature(handler).parameters.items() if name != "unit_type"])
         app.get(f"/{unit_type}/{{code}}", response_class=HTMLResponse, include_in_schema=False)(handler)
 
+    @app.get("/why", response_class=HTMLResponse, include_in_schema=False)
+    def why(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None, period_start: PageStart = None,
+            basis: PageBasis = "as_was", unit_type: PageUnitType = "province", code: PageCode = None,
+            indicator: PageIndicator = None) -> HTMLResponse:
+        """Why a unit's score moved since the previous period (default: the province, and the latest
+        complete period it can be compared in)."""
+        kind, start = (None, None) if p == "" else _period_from_page(p, period_type, period_start)
+        with dash.why_context(lang, period_type=kind, period_start=start, basis=basis, unit_type=unit_type,
+                              code=code or None, indicator=indicator or None, strict=False) as ctx:
+            return dash.why_page(ctx)
+
     for page in ("services", "overdue", "fees", "quality"):
         def simple(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
                    period_start: PageStart = None, agency: PageAgency = None, basis: PageBasis = "as_was",
@@ -561,20 +916,30 @@ def _api_parameters(table: Table) -> list[inspect.Parameter]:
     params = []
     if "period" in table.filters or "period_optional" in table.filters:
         optional = "period_optional" in table.filters
+        if "unit" in table.filters:
+            default = ("default: the latest complete one that the unit has a previous one of the same type to "
+                       "compare with (else the latest it has one for)")
+        else:
+            default = "default: the latest complete one" + ("; leave out for all periods" if optional else "")
         params += [
             inspect.Parameter("period_type", keyword, default="month", annotation=Annotated[
                 PeriodType, Query(description="month, quarter or year")]),
             inspect.Parameter("period_start", keyword, default=None, annotation=Annotated[
-                dt.date | None, Query(description="first day of the period (ISO date); default: the latest "
-                                      "complete one" + ("; leave out for all periods" if optional else ""))]),
+                dt.date | None, Query(description=f"first day of the period (ISO date); {default}")]),
         ]
+    if "unit" in table.filters:
+        params.append(inspect.Parameter("unit_type", keyword, default="province", annotation=Annotated[
+            UnitType, Query(description="the unit's type: province (default), agency, department, district or "
+                            "commune")]))
     if "code" in table.filters:
         params.append(inspect.Parameter("code", keyword, annotation=Annotated[
             str, Query(max_length=MAX_TEXT, description="the unit's code (marts unit_code)")]))
     if "province" in table.filters:
         params.append(inspect.Parameter("code", keyword, default=None, annotation=Annotated[
-            str | None, Query(max_length=MAX_TEXT, description="the province's code (marts unit_code); default: "
-                              "the province with the most dossiers received in the period")]))
+            str | None, Query(max_length=MAX_TEXT, description=(
+                "the unit's code (marts unit_code), required but for a province; a province's default: "
+                if "unit" in table.filters else "the province's code (marts unit_code); default: ")
+                + "the province with the most dossiers received in the period")]))
     if table.takes_basis:
         params.append(inspect.Parameter("basis", keyword, default=DEFAULT_BASIS, annotation=Annotated[
             Basis, Query(description="geography basis: as_was (the units as they were in each period) or "
@@ -582,6 +947,10 @@ def _api_parameters(table: Table) -> list[inspect.Parameter]:
     if "agency" in table.filters:
         params.append(inspect.Parameter("agency", keyword, default=None, annotation=Annotated[
             str | None, Query(max_length=MAX_TEXT, description="only this agency's dossiers")]))
+    if "indicator" in table.filters:
+        params.append(inspect.Parameter("indicator", keyword, default=None, annotation=Annotated[
+            str | None, Query(max_length=MAX_TEXT, description="the indicator's code (marts indicator_code, e.g. "
+                              "2.1); default: the one of these indicators that moved the unit's points most")]))
     params += [
         inspect.Parameter("format", keyword, default="json", annotation=Annotated[
             Format, Query(description="json, csv (UTF-8 with BOM) or xlsx")]),
@@ -595,10 +964,17 @@ def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
     def endpoint(**kwargs: Any) -> Response:
         # A table without a period filter (the quality gates) reads no period.
         optional = "period" not in table.filters
-        with dash.context(kwargs["lang"], period_type=kwargs.get("period_type"),
-                          period_start=kwargs.get("period_start"), period_optional=optional,
-                          code=kwargs.get("code"), agency=kwargs.get("agency"),
-                          basis=kwargs.get("basis", DEFAULT_BASIS), province="province" in table.filters) as ctx:
+        if "unit" in table.filters:
+            view = dash.why_context(kwargs["lang"], period_type=kwargs.get("period_type"),
+                                    period_start=kwargs.get("period_start"), basis=kwargs.get("basis", DEFAULT_BASIS),
+                                    unit_type=kwargs["unit_type"], code=kwargs.get("code"),
+                                    indicator=kwargs.get("indicator"), strict=True)
+        else:
+            view = dash.context(kwargs["lang"], period_type=kwargs.get("period_type"),
+                                period_start=kwargs.get("period_start"), period_optional=optional,
+                                code=kwargs.get("code"), agency=kwargs.get("agency"),
+                                basis=kwargs.get("basis", DEFAULT_BASIS), province="province" in table.filters)
+        with view as ctx:
             if "code" in table.filters:
                 unit_type = table.page
                 if _unit_name(ctx.cur, ctx.basis, unit_type, kwargs["code"]) is None:

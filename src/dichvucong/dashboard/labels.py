@@ -107,6 +107,79 @@ UI: dict[str, tuple[str, str]] = {
     "not_found": ("Không tìm thấy", "Not found"),
     "language": ("English", "Tiếng Việt"),
     "service_summary": ("Thủ tục trong kỳ", "The service in the period"),
+    "nav_why": ("Vì sao điểm thay đổi", "Why the score moved"),
+    "why_link": ("Vì sao điểm thay đổi so với kỳ trước?", "Why did the score move since the previous period?"),
+    "why_title": ("Vì sao điểm thay đổi?", "Why did the score move?"),
+    "why_total": ("Tổng điểm 766: kỳ này và kỳ trước", "766 total: this period and the previous one"),
+    "why_indicators": ("Thay đổi theo chỉ tiêu", "Change by indicator"),
+    "why_agencies": ("Cơ quan góp nhiều nhất vào thay đổi", "The agencies that moved it most"),
+    "why_late_offices": ("Chỉ tiêu 2.1: nơi hồ sơ trễ hạn bắt đầu quá hạn",
+                         "Indicator 2.1: where late dossiers first ran over"),
+    # The sentence at the top of the page: {period} and {previous} as why_month etc. say them.
+    "why_sentence": ("{period} {unit} {moved} {points} điểm so với {previous}",
+                     "In {period} {unit} {moved} {points} points against {previous}"),
+    "why_sentence_same": ("{period} {unit} giữ nguyên {points} điểm như {previous}",
+                          "In {period} {unit} kept its {points} points of {previous}"),
+    "why_up": ("tăng", "gained"),
+    "why_down": ("giảm", "lost"),
+    "why_most": ("nhiều nhất ở chỉ tiêu {items}", "most at indicator {items}"),
+    "why_most_many": ("nhiều nhất ở chỉ tiêu {items}", "most at indicators {items}"),
+    "why_and": ("và", "and"),
+    "why_points_unit": ("điểm", "points"),
+    "why_pp": ("điểm %", "pp"),
+    "why_province_unit": ("tỉnh", "the province"),
+    "why_agency_unit": ("cơ quan {name}", "agency {name}"),
+    "why_month": ("tháng {m:02d}/{y}", "{m:02d}/{y}"),
+    "why_quarter": ("quý {q}/{y}", "Q{q}/{y}"),
+    "why_year": ("năm {y}", "{y}"),
+    "why_totals": ("Tổng điểm 766: {before} → {after} (trên điểm tối đa đo được).",
+                   "766 total: {before} → {after} (of the measurable maximum)."),
+    "why_no_previous": ("{period}: không có số liệu {previous} của đơn vị này để so sánh.",
+                        "{period}: no data for {previous} for this unit to compare with."),
+    "why_latest": ("Xem kỳ gần nhất có thể so sánh: {period}", "See the latest period that can be compared: {period}"),
+    "why_back": ("Về trang của đơn vị", "Back to the unit's page"),
+    "why_indicator": ("Chỉ tiêu", "Indicator"),
+    "why_agencies_lead": (
+        "{name}: {before} → {after} ({points} điểm). Góp nhiều nhất: {agency} ({effect} điểm), {reason}.",
+        "{name}: {before} → {after} ({points} points). Moved most by: {agency} ({effect} points), {reason}.",
+    ),
+    "why_incomplete": ("{period} chưa kết thúc: số liệu tính đến {as_of}.",
+                       "{period} is not over: the numbers are those up to {as_of}."),
+    "why_agencies_unsplit": (
+        "Chỉ tiêu {code}: một trong hai kỳ không có hồ sơ nào được tính, nên thay đổi không tách được theo cơ quan.",
+        "Indicator {code}: one of the two periods counts no dossier, so the change cannot be split by agency.",
+    ),
+    "why_agencies_none": ("Chỉ tiêu {code} không đổi: không có phần nào của cơ quan để tách.",
+                          "Indicator {code} did not move: there is nothing to split by agency."),
+    "why_agencies_note": (
+        "Tỷ lệ của đơn vị = tử số / mẫu số (ví dụ 2.1: hồ sơ đúng hạn / hồ sơ phải tính). Tác động tử số: phần "
+        "thay đổi do số hồ sơ đạt của cơ quan tăng, giảm; tác động mẫu số: phần do số hồ sơ được tính của cơ "
+        "quan tăng, giảm. Hai phần cộng lại đúng bằng thay đổi tỷ lệ của đơn vị; điểm góp chia thay đổi điểm "
+        "của chỉ tiêu theo cùng tỷ lệ. Dòng “Phần còn lại” là hồ sơ của đơn vị không thuộc dòng cơ quan nào.",
+        "The unit's rate = numerator / denominator (e.g. 2.1: dossiers on time / dossiers counted). Numerator "
+        "effect: the part of the change due to the agency's dossiers that meet the indicator; denominator "
+        "effect: the part due to how many of its dossiers are counted. The two add up exactly to the unit's "
+        "rate change; the points split the indicator's points change in the same proportions. “The rest” is "
+        "the unit's dossiers that no agency row holds.",
+    ),
+    "why_not_split": ("Cơ quan không được tách nhỏ thêm theo chỉ tiêu.",
+                      "An agency's changes are not split further."),
+    "why_late_lead": ("Hồ sơ giải quyết trễ hạn: {before} trong {previous} → {after} trong {period}.",
+                      "Dossiers that ended late: {before} in {previous} → {after} in {period}."),
+    "why_late_note": (
+        "Phòng, bộ phận của bước xử lý đầu tiên bị quá hạn của mỗi hồ sơ trễ hạn. “Đang quá hạn” mở danh sách "
+        "hồ sơ đang quá hạn hiện nay của cơ quan (chưa có danh sách hồ sơ đã giải quyết trễ hạn).",
+        "The office of each late dossier's first overrunning step. “Overdue now” opens the agency's list of "
+        "dossiers overdue today (there is no list of dossiers that ended late).",
+    ),
+    "why_no_office": ("(không ghi nhận bước quá hạn)", "(no overrunning step recorded)"),
+    "why_rest": ("Phần còn lại", "The rest"),
+    "why_overdue_now": ("Đang quá hạn", "Overdue now"),
+    "why_more_misses": ("nhiều {miss} hơn: {before} → {after}", "more {miss}: {before} → {after}"),
+    "why_fewer_misses": ("ít {miss} hơn: {before} → {after}", "fewer {miss}: {before} → {after}"),
+    "why_more_dossiers": ("nhiều hồ sơ hơn: {before} → {after}", "more dossiers: {before} → {after}"),
+    "why_fewer_dossiers": ("ít hồ sơ hơn: {before} → {after}", "fewer dossiers: {before} → {after}"),
+    "why_no_effect": ("không đổi", "no change"),
     "api_title": ("API dữ liệu (JSON, CSV, XLSX)", "Data API (JSON, CSV, XLSX)"),
     "api_note": (
         "Mỗi bảng trên các trang có một đường dẫn API; format=csv hoặc format=xlsx để tải tệp. "
@@ -222,6 +295,38 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "fees_collected_online_vnd": ("Thu trực tuyến (VNĐ)", "Collected online (VND)"),
     "fee_bearing_dossiers": ("Hồ sơ có phí", "Fee-bearing dossiers"),
     "dossiers_without_due_at": ("Hồ sơ không có hạn trả", "Dossiers without due date"),
+    "indicator_code": ("Số chỉ tiêu", "No."),
+    "indicator_name": ("Chỉ tiêu", "Indicator"),
+    "group_column": ("Nhóm", "Group"),
+    "previous_period_start": ("Đầu kỳ trước", "Previous period start"),
+    "rate_before": ("Tỷ lệ kỳ trước", "Rate before"),
+    "rate_after": ("Tỷ lệ kỳ này", "Rate after"),
+    "rate_change": ("Thay đổi tỷ lệ", "Rate change"),
+    "points_before": ("Điểm kỳ trước", "Points before"),
+    "points_after": ("Điểm kỳ này", "Points after"),
+    "points_change": ("Thay đổi điểm", "Points change"),
+    "change_rank": ("Thứ tự thay đổi", "Change rank"),
+    "points_total_before": ("Tổng điểm kỳ trước", "Total before"),
+    "points_total_after": ("Tổng điểm kỳ này", "Total after"),
+    "points_total_change": ("Thay đổi tổng điểm", "Total change"),
+    "indicators_moved": ("Số chỉ tiêu thay đổi", "Indicators that moved"),
+    "points_effect": ("Điểm góp vào thay đổi", "Share of the points change"),
+    "numerator_effect": ("Tác động tử số", "Numerator effect"),
+    "denominator_effect": ("Tác động mẫu số", "Denominator effect"),
+    "rate_effect": ("Tác động lên tỷ lệ", "Effect on the rate"),
+    "numerator_before": ("Tử số kỳ trước", "Numerator before"),
+    "numerator_after": ("Tử số kỳ này", "Numerator after"),
+    "denominator_before": ("Mẫu số kỳ trước", "Denominator before"),
+    "denominator_after": ("Mẫu số kỳ này", "Denominator after"),
+    "misses_before": ("Hồ sơ không đạt kỳ trước", "Misses before"),
+    "misses_after": ("Hồ sơ không đạt kỳ này", "Misses after"),
+    "unit_rate_change": ("Thay đổi tỷ lệ của đơn vị", "Unit's rate change"),
+    "unit_points_change": ("Thay đổi điểm của đơn vị", "Unit's points change"),
+    "office_name": ("Phòng, bộ phận", "Office"),
+    "late_before": ("Trễ hạn kỳ trước", "Late before"),
+    "late_after": ("Trễ hạn kỳ này", "Late after"),
+    "late_change": ("Thay đổi", "Change"),
+    "overdue_now": ("Hồ sơ đang quá hạn", "Overdue now"),
 }
 
 # Values of text columns that the dashboard translates (kind "label").
@@ -286,9 +391,33 @@ VALUES: dict[str, tuple[str, str]] = {
     "in_person": ("Trực tiếp", "In person"),
     "online": ("Trực tuyến", "Online"),
     "postal": ("Bưu chính", "Postal"),
+    # Why an agency moved a rate (why_agencies.reason); the page says it with the counts (MISSES).
+    "more_misses": ("Nhiều hồ sơ không đạt hơn", "More dossiers missing the indicator"),
+    "fewer_misses": ("Ít hồ sơ không đạt hơn", "Fewer dossiers missing the indicator"),
+    "more_dossiers": ("Nhiều hồ sơ được tính hơn", "More dossiers counted"),
+    "fewer_dossiers": ("Ít hồ sơ được tính hơn", "Fewer dossiers counted"),
+    "no_effect": ("Không đổi", "No change"),
     "1": ("Cổng thanh toán quốc gia", "National platform"),
     "2": ("Cổng thanh toán của tỉnh", "Provincial gateway"),
 }
+
+
+# What a fraction indicator's "misses" are (its denominator less its numerator), by indicator_name.
+MISSES: dict[str, tuple[str, str]] = {
+    "on_time_rate": ("hồ sơ trễ hạn", "late dossiers"),
+    "sync_rate": ("hồ sơ chưa đồng bộ", "dossiers not synced"),
+    "online_payment_rate": ("hồ sơ có phí không thanh toán trực tuyến", "fee-bearing dossiers not paid online"),
+    "e_result_rate": ("hồ sơ không trả kết quả điện tử", "dossiers without an electronic result"),
+    "digitised_rate": ("hồ sơ chưa số hóa", "dossiers not digitised"),
+    "data_reuse_rate": ("hồ sơ không tái sử dụng dữ liệu", "dossiers not reusing data"),
+    "data_store_rate": ("hồ sơ không khai thác kho dữ liệu", "dossiers not taken from the data store"),
+    "population_db_dossiers_rate": ("hồ sơ không dùng dữ liệu dân cư", "dossiers not using population data"),
+}
+
+
+def misses(indicator_name: str, lang: str) -> str:
+    vi, en = MISSES.get(indicator_name, ("hồ sơ không đạt", "dossiers missing it"))
+    return vi if lang == "vi" else en
 
 
 def ui(key: str, lang: str) -> str:

@@ -23,9 +23,13 @@ from dataclasses import dataclass
 # Filters a table can take. `period` = period_type + period_start (+ the derived
 # period_end); `code` = the unit's code; `province` = an optional province code (default: the
 # province with the most dossiers received in the period); `agency` = an optional agency filter;
-# `period_optional` = a period that may be left out (all periods). A table whose SQL reads
-# `$basis` also takes the geography basis.
-FILTERS = ("period", "period_optional", "code", "province", "agency")
+# `period_optional` = a period that may be left out (all periods; a change table, below, then reads
+# the latest complete period that has a previous one to compare with). A table whose SQL reads
+# `$basis` also takes the geography basis. The change tables ("why did the score move?") take `unit`:
+# a unit_type of CHANGE_UNITS (default: province) whose `code` may be left out for a province only
+# (default as for `province`); `indicator` = an optional indicator code (default: the fraction
+# indicator that moved the unit's points most).
+FILTERS = ("period", "period_optional", "code", "province", "agency", "unit", "indicator")
 BASES = ("as_was", "current")
 DEFAULT_BASIS = "as_was"
 
@@ -556,6 +560,172 @@ QUARANTINE_REASONS = Table(
     columns=(("source_name", "label"), ("reason", "text"), ("rows", "int")),
 )
 
+# ------------------------------------------------------------------ why did the score move?
+
+# The unit types whose score moves are explained (those of marts.agg_766_change), in page order; the
+# agencies of a unit split its rate changes for all but an agency (marts.agg_766_change_by_agency).
+CHANGE_UNITS = ("province", *RANKED_UNITS)
+SPLIT_UNITS = ("province", "department", "district", "commune")
+
+_CHANGE_ROWS = """geography_basis = $basis and unit_type = $unit_type and unit_code = $code
+            and period_type = $period_type and period_start = $period_start"""
+
+# A dossier's unit of the request's unit type, on its basis (as the unit pages' dossier tables place it).
+_DOSSIER_UNIT = "(case $unit_type {} end)".format(
+    " ".join(f"when '{unit}' then {_dossier_unit(unit)}" for unit in CHANGE_UNITS))
+
+WHY_TOTAL = Table(
+    name="why_total",
+    page="why",
+    title="why_total",
+    description="A unit's 766 total in a period and in the previous period of the same type, and the change "
+                "(points_total_after - points_total_before; the indicators' points changes add up to it), "
+                "with how many indicators moved (marts.agg_766_change).",
+    sql=f"""
+    select unit_code, any_value(unit_name) as unit_name, previous_period_start, period_start,
+        any_value(points_total_before) as points_total_before, any_value(points_total_after) as points_total_after,
+        any_value(points_total_change) as points_total_change,
+        count(*) filter (where points_change <> 0) as indicators_moved
+    from marts.agg_766_change
+    where {_CHANGE_ROWS}
+    group by unit_code, previous_period_start, period_start""",
+    columns=(("unit_code", "text"), ("unit_name", "text"), ("previous_period_start", "date"),
+             ("period_start", "date"), ("points_total_before", "points"), ("points_total_after", "points"),
+             ("points_total_change", "points"), ("indicators_moved", "int")),
+    filters=("period_optional", "province", "unit"),
+)
+
+WHY_INDICATORS = Table(
+    name="why_indicators",
+    page="why",
+    title="why_indicators",
+    description="Every scored indicator's change for a unit, from the previous period of the same type: rate "
+                "before and after, points before and after and their change, the one that moved the total most "
+                "first (change_rank; marts.agg_766_change).",
+    sql=f"""
+    select indicator_code, indicator_name, group_column, rate_before, rate_after, rate_change, points_before,
+        points_after, points_change, change_rank
+    from marts.agg_766_change
+    where {_CHANGE_ROWS}
+    order by change_rank""",
+    columns=(("indicator_code", "text"), ("indicator_name", "label"), ("group_column", "label"),
+             ("rate_before", "rate"), ("rate_after", "rate"), ("rate_change", "rate"), ("points_before", "points"),
+             ("points_after", "points"), ("points_change", "points"), ("change_rank", "int")),
+    filters=("period_optional", "province", "unit"),
+)
+
+WHY_AGENCIES = Table(
+    name="why_agencies",
+    page="why",
+    title="why_agencies",
+    description="For a province, department, district or commune and one indicator that is a fraction of dossier "
+                "counts (default: the one that moved the unit's points most, preferring those with a denominator "
+                "in both periods), each agency's part in the change from the previous period: its counts before "
+                "and after (misses = denominator - numerator, e.g. "
+                "late dossiers for 2.1), its numerator and denominator effects on the unit's rate (they add up "
+                "exactly to the unit's rate change), its share of the points change (points_effect), and the "
+                "reason in one word: more_misses, fewer_misses, more_dossiers or fewer_dossiers. The agencies "
+                "that moved the rate the way it went come first; a row without agency_code is the rest of the "
+                "unit's dossiers (marts.agg_766_change_by_agency).",
+    sql=f"""
+    with c as (
+        select * from marts.agg_766_change_by_agency
+        where {_CHANGE_ROWS}
+    ),
+    top as (  -- the one that moved most among those the agencies split (both periods with a denominator)
+        select indicator_code from marts.agg_766_change
+        where {_CHANGE_ROWS} and indicator_code in (select indicator_code from c)
+        order by indicator_code in (select indicator_code from c where points_effect is not null) desc, change_rank
+        limit 1
+    ),
+    agency_names as (
+        select agency_code, arg_max(agency_name, valid_from) as agency_name from marts.dim_agencies group by 1
+    ),
+    parts as (
+        select c.*, c.numerator_before::bigint as n0, c.numerator_after::bigint as n1,
+            c.denominator_before::bigint as d0, c.denominator_after::bigint as d1,
+            (c.denominator_before - c.numerator_before)::bigint as m0,
+            (c.denominator_after - c.numerator_after)::bigint as m1,
+            c.numerator_effect + c.denominator_effect as rate_effect
+        from c
+        where c.indicator_code = coalesce($indicator::varchar, (select indicator_code from top))
+    )
+    select p.indicator_code, p.indicator_name, p.agency_code, n.agency_name, p.points_effect,
+        case
+            when p.rate_effect is null or p.rate_effect = 0 then 'no_effect'
+            when p.rate_effect < 0 and p.m1 > p.m0 then 'more_misses'
+            when p.rate_effect > 0 and p.m1 < p.m0 then 'fewer_misses'
+            when p.d1 > p.d0 then 'more_dossiers'
+            when p.d1 < p.d0 then 'fewer_dossiers'
+            else 'no_effect'
+        end as reason,
+        p.numerator_effect, p.denominator_effect, p.rate_effect, p.n0 as numerator_before,
+        p.n1 as numerator_after, p.d0 as denominator_before, p.d1 as denominator_after, p.m0 as misses_before,
+        p.m1 as misses_after, p.unit_rate_change, p.unit_points_change
+    from parts as p
+    left join agency_names as n using (agency_code)
+    order by case when p.unit_rate_change <> 0 then sign(p.unit_rate_change) * p.rate_effect
+                  else abs(p.rate_effect) end desc nulls last,
+        p.agency_code nulls last""",
+    columns=(("indicator_code", "text"), ("indicator_name", "label"), ("agency_code", "text"),
+             ("agency_name", "text"), ("points_effect", "points"), ("reason", "label"),
+             ("numerator_effect", "rate"), ("denominator_effect", "rate"), ("rate_effect", "rate"),
+             ("numerator_before", "int"), ("numerator_after", "int"), ("denominator_before", "int"),
+             ("denominator_after", "int"), ("misses_before", "int"), ("misses_after", "int"),
+             ("unit_rate_change", "rate"), ("unit_points_change", "points")),
+    filters=("period_optional", "province", "unit", "indicator"),
+)
+
+WHY_LATE_OFFICES = Table(
+    name="why_late_offices",
+    page="why",
+    title="why_late_offices",
+    description="2.1 (on-time processing): the dossiers of a unit that ended late in a period and in the previous "
+                "one, by the office of their first overrunning processing step (first_overrun_office; an office "
+                "is the agency that sent the step and its PhongBanXuLy; no office: no overrunning step "
+                "recorded), the most late in the period first, then in the one before. Dossiers are placed in the unit "
+                "by their own codes on the basis, as the unit pages' dossier tables do (marts.fct_dossiers, "
+                "marts.fct_processing_steps).",
+    sql=f"""
+    with bounds as (
+        select $period_start::date - (case $period_type when 'month' then interval 1 month
+                                                         when 'quarter' then interval 3 month
+                                                         else interval 1 year end) as previous_start
+    ),
+    late as (
+        select f.dossier_id, f.agency_code as dossier_agency_code, f.first_overrun_office as office_name,
+            f.ended_at >= $period_start as in_period
+        from marts.fct_dossiers as f, bounds as b
+        where f.is_ended and f.is_on_time = false and f.ended_at >= b.previous_start and f.ended_at < $period_end
+            and {_DOSSIER_UNIT} = $code
+    ),
+    steps as (
+        select dossier_id, office_name, any_value(agency_code) as agency_code from marts.fct_processing_steps
+        where is_first_overrun_of_late_dossier
+        group by 1, 2
+    ),
+    offices as (
+        select coalesce(s.agency_code, l.dossier_agency_code) as agency_code, l.office_name, l.in_period
+        from late as l
+        left join steps as s on s.dossier_id = l.dossier_id and s.office_name = l.office_name
+    ),
+    agency_names as (
+        select agency_code, arg_max(agency_name, valid_from) as agency_name from marts.dim_agencies group by 1
+    )
+    select o.agency_code, n.agency_name, o.office_name, count(*) filter (where not o.in_period) as late_before,
+        count(*) filter (where o.in_period) as late_after,
+        count(*) filter (where o.in_period) - count(*) filter (where not o.in_period) as late_change
+    from offices as o
+    left join agency_names as n using (agency_code)
+    group by o.agency_code, n.agency_name, o.office_name
+    order by late_after desc, late_before desc, o.agency_code, o.office_name nulls last""",
+    columns=(("agency_code", "text"), ("agency_name", "text"), ("office_name", "text"), ("late_before", "int"),
+             ("late_after", "int"), ("late_change", "int")),
+    filters=("period_optional", "province", "unit"),
+)
+
+WHY_TABLES = (WHY_TOTAL, WHY_INDICATORS, WHY_AGENCIES, WHY_LATE_OFFICES)
+
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
@@ -565,6 +735,7 @@ TABLES: dict[str, Table] = {
         OVERDUE_BY_AGENCY, OVERDUE_DOSSIERS,
         FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,
         QUALITY_GATES, QUALITY_FAILURES, LOAD_TOTALS, QUARANTINE_REASONS,
+        *WHY_TABLES,
     )
 }
 
