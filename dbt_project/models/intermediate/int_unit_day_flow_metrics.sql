@@ -35,15 +35,31 @@ events as (
     select *, 'ended', ended_at from dossiers where is_ended and ended_at is not null
 ),
 
+-- Events with the same day, units and facts counted together before their units are spread (many
+-- share them). An as_was unit moves to a successor on a closing day: a day decides it exactly.
+grouped_events as (
+    select
+        event_kind,
+        date_trunc('day', event_at)::date as activity_date,
+        {{ unit_membership_columns() }},
+        channel, deadline_at is null as has_no_deadline, is_synced, meets_result_condition, is_digitised_766,
+        reuses_data, from_data_store, uses_population_data, is_fee_bearing, paid_online_code, is_on_time,
+        is_early, is_completed, service_has_paper_result, has_e_result, processing_working_days,
+        deadline_working_days,
+        count(*) as n,
+        sum(fee_expected_vnd) as fee_expected_vnd
+    from events
+    {{ refresh_scope('event_day', "date_trunc('day', event_at)::date") }}
+    group by all
+),
+
 -- Each event's units at its time (macros/unit_memberships.sql), after the dossiers are filtered.
 dated as (
     select
         u.unit.geography_basis as geography_basis, u.unit.unit_type as unit_type, u.unit.unit_code as unit_code,
-        e.* exclude ({{ unit_membership_columns() }}),
-        date_trunc('day', e.event_at)::date as activity_date
-    from events as e, {{ unit_memberships('e', 'e.event_at') }} as u(unit)
+        e.* exclude ({{ unit_membership_columns() }})
+    from grouped_events as e, {{ unit_memberships('e', 'e.activity_date::timestamp') }} as u(unit)
     where u.unit.unit_code is not null
-        {{ refresh_scope('event_day', "date_trunc('day', e.event_at)::date", keyword='and') }}
 ),
 
 counts as (
@@ -52,47 +68,48 @@ counts as (
         unit_type,
         unit_code,
         activity_date,
-        count(*) filter (where event_kind = 'submitted') as dossiers_submitted,
-        count(*) filter (where event_kind = 'received') as dossiers_received,
-        count(*) filter (where event_kind = 'received' and channel = 'online') as dossiers_received_online,
-        count(*) filter (where event_kind = 'received' and deadline_at is null) as dossiers_without_due_at,
-        count(*) filter (where event_kind = 'received' and is_synced) as dossiers_received_synced,
-        count(*) filter (
+        coalesce(sum(n) filter (where event_kind = 'submitted'), 0) as dossiers_submitted,
+        coalesce(sum(n) filter (where event_kind = 'received'), 0) as dossiers_received,
+        coalesce(sum(n) filter (where event_kind = 'received' and channel = 'online'), 0) as dossiers_received_online,
+        coalesce(sum(n) filter (where event_kind = 'received' and has_no_deadline), 0) as dossiers_without_due_at,
+        coalesce(sum(n) filter (where event_kind = 'received' and is_synced), 0) as dossiers_received_synced,
+        coalesce(sum(n) filter (
             where event_kind = 'received' and channel = 'online' and meets_result_condition
-        ) as dossiers_received_online_meeting_result,
-        count(*) filter (where event_kind = 'received' and is_digitised_766) as dossiers_received_digitised,
-        count(*) filter (where event_kind = 'received' and reuses_data) as dossiers_received_reusing_data,
-        count(*) filter (where event_kind = 'received' and from_data_store) as dossiers_received_from_data_store,
-        count(*) filter (where event_kind = 'received' and uses_population_data)
+        ), 0) as dossiers_received_online_meeting_result,
+        coalesce(sum(n) filter (where event_kind = 'received' and is_digitised_766), 0) as dossiers_received_digitised,
+        coalesce(sum(n) filter (where event_kind = 'received' and reuses_data), 0) as dossiers_received_reusing_data,
+        coalesce(sum(n) filter (where event_kind = 'received' and from_data_store), 0) as dossiers_received_from_data_store,
+        coalesce(sum(n) filter (where event_kind = 'received' and uses_population_data), 0)
             as dossiers_received_using_population_data,
-        count(*) filter (where event_kind = 'received' and is_fee_bearing) as fee_bearing_dossiers,
-        count(*) filter (
+        coalesce(sum(n) filter (where event_kind = 'received' and is_fee_bearing), 0) as fee_bearing_dossiers,
+        coalesce(sum(n) filter (
             where event_kind = 'received' and is_fee_bearing and paid_online_code in (1, 2)
-        ) as fee_bearing_dossiers_paid_online,
-        count(*) filter (
+        ), 0) as fee_bearing_dossiers_paid_online,
+        coalesce(sum(n) filter (
             where event_kind = 'received' and is_fee_bearing and paid_online_code = 1
-        ) as fee_bearing_dossiers_paid_on_platform,
+        ), 0) as fee_bearing_dossiers_paid_on_platform,
         coalesce(sum(fee_expected_vnd) filter (where event_kind = 'received'), 0)::bigint as fees_expected_vnd,
-        count(*) filter (where event_kind = 'ended') as dossiers_ended,
-        count(*) filter (where event_kind = 'ended' and is_on_time) as ended_on_time,
-        count(*) filter (where event_kind = 'ended' and is_early) as ended_early,
-        count(*) filter (where event_kind = 'ended' and not is_on_time) as ended_late,
-        count(*) filter (where event_kind = 'ended' and is_completed) as dossiers_completed,
-        count(*) filter (where event_kind = 'ended' and is_completed and service_has_paper_result)
+        coalesce(sum(n) filter (where event_kind = 'ended'), 0) as dossiers_ended,
+        coalesce(sum(n) filter (where event_kind = 'ended' and is_on_time), 0) as ended_on_time,
+        coalesce(sum(n) filter (where event_kind = 'ended' and is_early), 0) as ended_early,
+        coalesce(sum(n) filter (where event_kind = 'ended' and not is_on_time), 0) as ended_late,
+        coalesce(sum(n) filter (where event_kind = 'ended' and is_completed), 0) as dossiers_completed,
+        coalesce(sum(n) filter (where event_kind = 'ended' and is_completed and service_has_paper_result), 0)
             as dossiers_completed_needing_e_result,
-        count(*) filter (where event_kind = 'ended' and is_completed and service_has_paper_result and has_e_result)
+        coalesce(sum(n) filter (where event_kind = 'ended' and is_completed and service_has_paper_result and has_e_result), 0)
             as dossiers_completed_with_e_result,
-        coalesce(sum(processing_working_days) filter (where event_kind = 'ended'), 0)::bigint
+        coalesce(sum(processing_working_days * n) filter (where event_kind = 'ended'), 0)::bigint
             as processing_working_days_sum,
-        count(processing_working_days) filter (where event_kind = 'ended') as processing_working_days_count,
+        coalesce(sum(n) filter (where event_kind = 'ended' and processing_working_days is not null), 0)
+            as processing_working_days_count,
         -- The exact mean of a ratio (macros/exact_mean.sql) in two additive parts.
         {% set deadline_condition = "event_kind = 'ended' and deadline_working_days > 0 "
                                     "and processing_working_days is not null" %}
         coalesce(sum(
             case when {{ deadline_condition }}
-                then (processing_working_days::double / nullif(deadline_working_days, 0))::decimal(38, 12) end
+                then (processing_working_days::double / nullif(deadline_working_days, 0))::decimal(38, 12) * n end
         ), 0)::decimal(38, 12) as deadline_use_sum,
-        count(*) filter (where {{ deadline_condition }}) as deadline_use_count
+        coalesce(sum(n) filter (where {{ deadline_condition }}), 0) as deadline_use_count
     from dated
     group by geography_basis, unit_type, unit_code, activity_date
 ),
@@ -105,7 +122,7 @@ histogram as (
         activity_date,
         list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
     from (
-        select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, count(*) as dossiers
+        select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, sum(n) as dossiers
         from dated
         where event_kind = 'ended' and processing_working_days is not null
         group by all

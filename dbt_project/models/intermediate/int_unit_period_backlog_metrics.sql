@@ -62,18 +62,32 @@ flagged as (
     left join waits as w using (dossier_id, period_type, period_start)
 ),
 
+-- Dossiers with the same units counted together before their units are spread (many share them).
+grouped as (
+    select
+        period_type,
+        period_start,
+        judged_at,
+        {{ unit_membership_columns() }},
+        count(*) as in_progress,
+        count(*) filter (where deadline_at is not null) as in_progress_with_deadline,
+        count(*) filter (where is_overdue) as overdue
+    from flagged
+    group by all
+),
+
 final as (
     select
         u.unit.geography_basis as geography_basis,
         u.unit.unit_type as unit_type,
         u.unit.unit_code as unit_code,
-        f.period_type,
-        f.period_start,
-        count(*) as in_progress_at_end,
-        count(*) filter (where f.deadline_at is not null) as in_progress_with_due_at_end,
-        count(*) filter (where f.is_overdue) as in_progress_overdue_at_end
+        g.period_type,
+        g.period_start,
+        sum(g.in_progress)::bigint as in_progress_at_end,
+        sum(g.in_progress_with_deadline)::bigint as in_progress_with_due_at_end,
+        sum(g.overdue)::bigint as in_progress_overdue_at_end
     -- Each dossier's units at the period's last instant (macros/unit_memberships.sql).
-    from flagged as f, {{ unit_memberships('f', "f.judged_at - interval 1 microsecond") }} as u(unit)
+    from grouped as g, {{ unit_memberships('g', "g.judged_at - interval 1 microsecond") }} as u(unit)
     where u.unit.unit_code is not null
     group by all
 )

@@ -65,12 +65,21 @@ unit_use_days as (
         u.unit.geography_basis as geography_basis,
         u.unit.unit_type as unit_type,
         u.unit.unit_code as unit_code,
-        r.received_at::date as received_day,
+        r.received_day,
         r.service_code,
-        bool_or(r.channel = 'online') as has_online_dossier,
-        bool_or(r.fee_expected_vnd > 0) as has_fee_data,
-        bool_or(r.paid_online_code in (1, 2)) as has_online_payment
-    from received as r, {{ unit_memberships('r', 'r.received_at') }} as u(unit)
+        bool_or(r.has_online_dossier) as has_online_dossier,
+        bool_or(r.has_fee_data) as has_fee_data,
+        bool_or(r.has_online_payment) as has_online_payment
+    from (
+        -- Dossiers with the same day, units and facts together before their units are spread.
+        select
+            received_at::date as received_day, {{ unit_membership_columns() }},
+            bool_or(channel = 'online') as has_online_dossier,
+            bool_or(fee_expected_vnd > 0) as has_fee_data,
+            bool_or(paid_online_code in (1, 2)) as has_online_payment
+        from received
+        group by all
+    ) as r, {{ unit_memberships('r', 'r.received_day::timestamp') }} as u(unit)
     where u.unit.unit_code is not null
         and u.unit.unit_type in ('province', 'department', 'district', 'commune', 'agency')
     group by all
