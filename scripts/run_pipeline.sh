@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: set up, generate three months of synthetic Vinh Phuc sources
+# The main job: set up, generate four months (May-August 2025) of synthetic sources of the merged Phu Tho
 # (or use --landing DIR [--start YYYY-MM-DD --end YYYY-MM-DD]), run the real DAGs,
 # print the summary. Arguments go to `dichvucong run` (see --help).
 set -euo pipefail

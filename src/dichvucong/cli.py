@@ -35,6 +35,15 @@ from dichvucong.landing import layout
 DEFAULT_START = dt.date(2022, 7, 1)
 DEFAULT_END = dt.date(2022, 10, 1)
 
+# The main job's default world (issue "one province, two maps"): the merged Phú Thọ over May-August
+# 2025, across the reorganisation of 1 July 2025, at the scale that keeps the job near two minutes;
+# its province (the configured one, DVC_PROVINCE_CODE/_NAME, unless set) is Phú Thọ.
+RUN_DEFAULT_SCENARIO = "phu-tho-2025"
+RUN_DEFAULT_START = dt.date(2025, 5, 1)
+RUN_DEFAULT_END = dt.date(2025, 9, 1)
+RUN_DEFAULT_SCALE = 0.2
+SCENARIO_PROVINCES = {"vinh-phuc": ("26", "Tỉnh Vĩnh Phúc"), "phu-tho-2025": ("25", "Tỉnh Phú Thọ")}
+
 log = logging.getLogger("dichvucong.cli")
 
 # Exit codes of `run` besides 0 (success) and 1 (a DAG run failed): 2, the landing or the
@@ -357,6 +366,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.landing:
         os.environ["DVC_LANDING_DIR"] = str(Path(args.landing).resolve())
+    else:  # generating: the default world, and its province unless one is configured
+        args.scenario = args.scenario or RUN_DEFAULT_SCENARIO
+        if args.scenario == RUN_DEFAULT_SCENARIO and args.start is None and args.end is None:
+            args.start, args.end = RUN_DEFAULT_START, RUN_DEFAULT_END
+        if args.scale is None:
+            args.scale = RUN_DEFAULT_SCALE if args.scenario == RUN_DEFAULT_SCENARIO else 1.0
+        code, name = SCENARIO_PROVINCES[args.scenario]
+        os.environ.setdefault("DVC_PROVINCE_CODE", code)
+        os.environ.setdefault("DVC_PROVINCE_NAME", name)
     settings = Settings.from_env()
     began = time.monotonic()
     if args.landing:
@@ -495,14 +513,18 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="the main job: sources -> DAGs -> published marts -> summary")
     run.add_argument("--landing", help="existing landing directory (sources.md layout); no generation")
-    run.add_argument("--start", type=_date, help=f"first batch day (YYYY-MM-DD); default {DEFAULT_START} when "
-                     "generating, the first batch folder with --landing")
-    run.add_argument("--end", type=_date, help=f"day after the last batch day; default {DEFAULT_END} when "
-                     "generating, the day after the last batch folder with --landing")
+    run.add_argument("--start", type=_date, help=f"first batch day (YYYY-MM-DD); default {RUN_DEFAULT_START} when "
+                     f"generating the default world ({DEFAULT_START} for another), the first batch folder with "
+                     "--landing")
+    run.add_argument("--end", type=_date, help=f"day after the last batch day; default {RUN_DEFAULT_END} when "
+                     f"generating the default world ({DEFAULT_END} for another), the day after the last batch "
+                     "folder with --landing")
     run.add_argument("--seed", type=int, default=2022)
-    run.add_argument("--scale", type=float, default=1.0)
-    run.add_argument("--scenario", choices=SIMULATOR_SCENARIOS, default=SIMULATOR_SCENARIOS[0],
-                     help="simulated world when generating (see `simulate --scenario`)")
+    run.add_argument("--scale", type=float, help=f"volume factor when generating; default {RUN_DEFAULT_SCALE} for "
+                     f"{RUN_DEFAULT_SCENARIO}, 1 (Vĩnh Phúc) for vinh-phuc")
+    run.add_argument("--scenario", choices=SIMULATOR_SCENARIOS,
+                     help=f"simulated world when generating (see `simulate --scenario`); default "
+                          f"{RUN_DEFAULT_SCENARIO}, the merged province across 1 July 2025")
     run.add_argument("--source", choices=["file", "http"], default="file",
                      help="file: read the landing directory; http: serve it as the source API "
                           "(with faults) and extract over HTTP")

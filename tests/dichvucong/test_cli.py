@@ -131,7 +131,7 @@ def test_a_generating_run_logs_its_stages_with_the_numbers(tmp_path: Path) -> No
     (home / "airflow").mkdir(parents=True)
     subprocess.run(["airflow", "db", "migrate"], env=main_job_env(home), check=True, capture_output=True)
     (tmp_path / "no-dags").mkdir()
-    result, _ = _run(home, "--start", "2024-02-05", "--end", "2024-02-08", "--scale", "0.01",
+    result, _ = _run(home, "--start", "2024-02-05", "--end", "2024-02-08", "--scale", "0.01", "--scenario", "vinh-phuc",
                      AIRFLOW__CORE__DAGS_FOLDER=str(tmp_path / "no-dags"))
     assert result.returncode == 1 and "DAG ingest_agencies not found" in result.stderr, result.stderr[-3000:]
     lines = [line.split(" dichvucong: ", 1)[1] for line in result.stderr.splitlines() if " dichvucong: " in line]
