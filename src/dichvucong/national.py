@@ -3,15 +3,16 @@
 Reads each province's *published* marts (read-only; never a warehouse), so it
 holds no province's lock and sees only marts that passed their gates. The
 result, `national.kpi_766_provinces`, has the province rows of every
-province's `marts.kpi_766` on one geography basis, `current` (metrics.md,
-"Units and their history"): history recast onto today's provinces, so that a
-merged province's months before and after 1 July 2025 carry one code and one
-line, and every period compares the same set of units. The `as_was` rows stay
-in each province's own marts. Until their pipelines are joined, two provinces
+province's `marts.kpi_766` on both geography bases (metrics.md, "Units and
+their history"): `as_was` ranks the provinces that existed in each period (63
+until 30 June 2025, 34 after: a merged province's pipeline publishes the three
+old provinces before July), `current` the history recast onto today's
+provinces, so that a merged province's months before and after 1 July 2025
+carry one code and one line. Until their pipelines are joined, two provinces
 that merged both publish rows under the merged province's code, each for its
-own dossiers; `province_slug` tells them apart. `national_rank` is the dense rank on
-`points_total` among the provinces scored in the same period (1 = best), as
-the national scoring page shows.
+own dossiers; `province_slug` tells them apart. `national_rank` is the dense
+rank on `points_total` among the provinces scored in the same period and basis
+(1 = best), as the national scoring page shows.
 
 Columns follow each province's points table (`marts.dim_766_indicators`): the
 rate and `points_<indicator>` of every indicator it scores, its group columns,
@@ -39,9 +40,10 @@ from dichvucong.provinces import Province, national_path
 
 log = logging.getLogger(__name__)
 
-BASIS = "current"
+BASES = "('as_was', 'current')"
 # Identifying and count columns every province row has, whatever its points table.
-FIXED = (("unit_code", "varchar"), ("unit_name", "varchar"), ("period_type", "varchar"), ("period_start", "date"),
+FIXED = (("geography_basis", "varchar"), ("unit_code", "varchar"), ("unit_name", "varchar"),
+         ("period_type", "varchar"), ("period_start", "date"),
          ("period_end", "date"), ("is_complete", "boolean"), ("measured_until", "timestamp"),
          ("spans_reorganisation", "boolean"), ("dossiers_received", "bigint"), ("dossiers_ended", "bigint"),
          ("points_total", "double"), ("points_measurable", "double"))
@@ -98,7 +100,7 @@ def build_national(provinces: list[Province], target: Path | None = None) -> dic
             # Column names come from the province's own catalogue of its kpi_766 (checked above).
             listed = ", ".join([name for name, _ in FIXED] + [_quoted(name) for name in indicators])
             scores.append(f"select '{province.slug}' as province_slug, {listed} from {alias}.marts.kpi_766 "
-                          f"where unit_type = 'province' and geography_basis = '{BASIS}'")
+                          f"where unit_type = 'province' and geography_basis in {BASES}")
         if not scores:  # no province has published yet: an empty table, typed by a query that returns none
             scores.append("select null::varchar as province_slug, "
                           + ", ".join(f"null::{kind} as {name}" for name, kind in FIXED) + " where false")
@@ -110,14 +112,15 @@ def build_national(provinces: list[Province], target: Path | None = None) -> dic
             select
                 province_slug, unit_code as province_code, unit_name as province_name, period_type,
                 period_start, period_end, is_complete, measured_until, spans_reorganisation,
-                '{BASIS}' as geography_basis, dossiers_received, dossiers_ended{rest},
+                geography_basis, dossiers_received, dossiers_ended{rest},
                 points_total, points_measurable,
                 case when points_total is not null then dense_rank() over (
-                    partition by period_type, period_start, points_total is null
+                    partition by geography_basis, period_type, period_start, points_total is null
                     order by points_total desc) end as national_rank,
-                count(points_total) over (partition by period_type, period_start) as provinces_ranked
+                count(points_total) over (partition by geography_basis, period_type, period_start)
+                    as provinces_ranked
             from province_scores
-            order by period_type, period_start, national_rank nulls last, province_slug
+            order by geography_basis, period_type, period_start, national_rank nulls last, province_slug
             """
         )
         for province in published:

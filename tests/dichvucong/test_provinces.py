@@ -92,9 +92,10 @@ def _publish(home: Path, rows: list[tuple[str, str, str, float]], indicators: li
                          sum(points), 0.0, None, sum(points), 80.0, 1])
 
 
-def test_the_national_ranking_takes_each_province_on_todays_units(tmp_path: Path) -> None:
-    """Province rows on the `current` basis only (a merged province's history under today's code), the
-    columns its points table names (no list here), ranked across provinces per period."""
+def test_the_national_ranking_takes_each_province_on_both_bases(tmp_path: Path) -> None:
+    """Province rows on both bases (as they were; today's, a merged province's history under today's
+    code), the columns its points table names (no list here), ranked across provinces per period and
+    basis."""
     import duckdb
 
     from dichvucong.national import build_national
@@ -116,12 +117,18 @@ provinces:
     assert build_national([vinh_phuc, bac_ninh, not_yet], target) == {
         "national": str(target), "provinces_published": 2, "provinces": 3}
     with duckdb.connect(str(target), read_only=True) as con:
-        cursor = con.execute("select * from national.kpi_766_provinces order by national_rank")
+        cursor = con.execute("select * from national.kpi_766_provinces where geography_basis = 'current' "
+                             "order by national_rank")
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        as_was = con.execute("select province_slug, province_code, national_rank, provinces_ranked "
+                             "from national.kpi_766_provinces where geography_basis = 'as_was' "
+                             "order by national_rank").fetchall()
     assert [(r["province_slug"], r["province_code"], r["national_rank"]) for r in rows] == [
         ("bac_ninh", "27", 1), ("vinh_phuc", "25", 2)]
-    assert {r["geography_basis"] for r in rows} == {"current"} and {r["provinces_ranked"] for r in rows} == {2}
+    assert {r["provinces_ranked"] for r in rows} == {2}
+    # As they were: Vĩnh Phúc (26) ranks first on its own rates then.
+    assert as_was == [("vinh_phuc", "26", 1, 2), ("bac_ninh", "27", 2, 2)]
     assert rows[1]["points_on_time_rate"] == 16.0 and rows[1]["points_total"] == 16.0
     assert rows[0]["points_sync_rate"] == pytest.approx(5.7) and rows[1]["points_sync_rate"] is None
     assert {"on_time_rate", "points_progress", "points_transparency", "points_measurable"} <= set(columns)
