@@ -180,6 +180,29 @@ def _legend(series: list[str], lang: str, left: int, width: int, baseline: int) 
     return parts, row + 1
 
 
+# The reorganisation of 1 July 2025 (provinces merged, districts abolished; dbt var reorganisation_dates):
+# a trend that crosses it is marked, since the units before and after it differ.
+REORGANISATION = dt.date(2025, 7, 1)
+REORGANISATION_LABEL = {"vi": "01/07/2025: sắp xếp đơn vị hành chính", "en": "1 July 2025: units reorganised"}
+
+
+def _reorganisation_marker(records: list[dict[str, Any]], x: str, position: Any, top: float, bottom: float,
+                           lang: str) -> list[str]:
+    """A dashed line between the last point before 1 July 2025 and the first after, with its label;
+    nothing when the series does not cross that day. `position(i)` is the x of record i."""
+    days = [r[x].date() if isinstance(r[x], dt.datetime) else r[x] if isinstance(r[x], dt.date) else None
+            for r in records]
+    for i in range(1, len(days)):
+        before, after = days[i - 1], days[i]
+        if before is not None and after is not None and before < REORGANISATION <= after:
+            at = (position(i - 1) + position(i)) / 2
+            return [f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" class="reorganisation" '
+                    f'stroke="#666" stroke-dasharray="4 3"/>',
+                    f'<text x="{at + 4:.1f}" y="{top + 10:.1f}" class="reorganisation">'
+                    f'{escape(REORGANISATION_LABEL.get(lang, REORGANISATION_LABEL["en"]))}</text>']
+    return []
+
+
 def line_chart(result: Result, x: str, series: list[str], lang: str, *, percent: bool,
                ceiling: float | None = None, height: int = 220, width: int = 640) -> str:
     """An inline SVG line chart of some columns of a result (one point per row)."""
@@ -225,6 +248,7 @@ def line_chart(result: Result, x: str, series: list[str], lang: str, *, percent:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
         for a, b in points:
             parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{color}"/>')
+    parts += _reorganisation_marker(records, x, px, upper, upper + plot_h, lang)
     parts += _legend(series, lang, left, width, height - lower + 34)[0]
     parts.append("</svg>")
     return "".join(parts)
@@ -263,6 +287,7 @@ def stacked_bars(result: Result, x: str, series: list[str], lang: str, height: i
             label = record[x].strftime("%m/%Y") if hasattr(record[x], "strftime") else str(record[x])
             parts.append(f'<text x="{x0 + bar / 2:.1f}" y="{height - lower + 16}" text-anchor="middle">'
                          f'{label}</text>')
+    parts += _reorganisation_marker(records, x, lambda i: left + slot * i + slot / 2, upper, upper + plot_h, lang)
     parts += _legend(series, lang, left, width, height - lower + 34)[0]
     parts.append("</svg>")
     return "".join(parts)

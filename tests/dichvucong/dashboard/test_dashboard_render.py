@@ -40,3 +40,20 @@ def test_every_column_has_a_vietnamese_and_an_english_label_and_a_known_kind() -
 def test_numbers_read_as_officials_write_them(value: object, kind: str, vi: str, en: str) -> None:
     assert fmt(value, kind, "vi") == vi
     assert fmt(value, kind, "en") == en
+
+
+def test_a_trend_across_1_july_2025_marks_the_reorganisation() -> None:
+    from dichvucong.dashboard.reader import Result
+    from dichvucong.dashboard.render import REORGANISATION_LABEL, line_chart, stacked_bars
+    from dichvucong.dashboard.tables import Table
+
+    table = Table("trend", "province", "t", "a trend", "select 1",
+                  (("month_start", "month"), ("points_total", "points")))
+    months = [dt.date(2025, m, 1) for m in (5, 6, 7, 8)]
+    across = Result(table, [(m, 40.0 + i) for i, m in enumerate(months)])
+    before = Result(table, [(m, 40.0 + i) for i, m in enumerate(months[:2])])
+    for lang in ("vi", "en"):
+        assert REORGANISATION_LABEL[lang] in line_chart(across, "month_start", ["points_total"], lang, percent=False)
+        assert REORGANISATION_LABEL[lang] not in line_chart(before, "month_start", ["points_total"], lang,
+                                                            percent=False)
+    assert 'class="reorganisation"' in stacked_bars(across, "month_start", ["points_total"], "vi")
