@@ -100,7 +100,10 @@ def build_national(provinces: list[Province], target: Path | None = None) -> dic
             # Column names come from the province's own catalogue of its kpi_766 (checked above).
             listed = ", ".join([name for name, _ in FIXED] + [_quoted(name) for name in indicators])
             scores.append(f"select '{province.slug}' as province_slug, {listed} from {alias}.marts.kpi_766 "
-                          f"where unit_type = 'province' and geography_basis in {BASES}")
+                          f"where unit_type = 'province' and geography_basis in {BASES} "
+                          # A province row with no dossier (one holding only orphan payments) is not
+                          # a province the pipeline scored.
+                          "and (dossiers_received > 0 or dossiers_ended > 0)")
         if not scores:  # no province has published yet: an empty table, typed by a query that returns none
             scores.append("select null::varchar as province_slug, "
                           + ", ".join(f"null::{kind} as {name}" for name, kind in FIXED) + " where false")
