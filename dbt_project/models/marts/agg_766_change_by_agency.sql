@@ -11,14 +11,17 @@
 -- to the whole. points_effect splits the indicator's points change in the same proportions (null
 -- where the rate did not change, or a period has no denominator).
 {%- set fractions = indicator_fractions() %}
-with kpi as (
+-- Each unit's numerator and denominator of every fraction indicator, one row per indicator.
+with fractions as (
+    {% for name, fraction in fractions.items() %}
     select
         geography_basis, unit_type, unit_code, period_type, period_start,
-        {% for name, fraction in fractions.items() %}
-        ({{ fraction[0] }})::double as n_{{ name }},
-        ({{ fraction[1] }})::double as d_{{ name }}{% if not loop.last %},{% endif %}
-        {% endfor %}
+        '{{ name }}' as indicator_name,
+        ({{ fraction[0] }})::double as numerator,
+        ({{ fraction[1] }})::double as denominator
     from {{ ref('kpi_766') }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 dossiers as (
@@ -48,63 +51,42 @@ changes as (
         and indicator_name in ('{{ fractions.keys() | join("', '") }}')
 ),
 
-parents as (
-    select
-        c.*,
-        {% for name, fraction in fractions.items() %}
-        case c.indicator_name when '{{ name }}' then b.n_{{ name }} end as n0_{{ loop.index }},
-        case c.indicator_name when '{{ name }}' then b.d_{{ name }} end as d0_{{ loop.index }},
-        case c.indicator_name when '{{ name }}' then a.n_{{ name }} end as n1_{{ loop.index }},
-        case c.indicator_name when '{{ name }}' then a.d_{{ name }} end as d1_{{ loop.index }},
-        {% endfor %}
-    from changes as c
-    inner join kpi as a
-        on a.geography_basis = c.geography_basis and a.unit_type = c.unit_type and a.unit_code = c.unit_code
-        and a.period_type = c.period_type and a.period_start = c.period_start
-    inner join kpi as b
-        on b.geography_basis = c.geography_basis and b.unit_type = c.unit_type and b.unit_code = c.unit_code
-        and b.period_type = c.period_type and b.period_start = c.previous_period_start
-),
-
+{% set same_fraction = "{f}.geography_basis = {c}.geography_basis and {f}.unit_type = {c}.unit_type "
+                       "and {f}.unit_code = {c}.unit_code and {f}.period_type = {c}.period_type "
+                       "and {f}.indicator_name = {c}.indicator_name" %}
 parent_fractions as (
     select
-        * exclude ({% for name in fractions %}n0_{{ loop.index }}, d0_{{ loop.index }}, n1_{{ loop.index }}, d1_{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}),
-        coalesce({% for name in fractions %}n0_{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}) as unit_numerator_before,
-        coalesce({% for name in fractions %}d0_{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}) as unit_denominator_before,
-        coalesce({% for name in fractions %}n1_{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}) as unit_numerator_after,
-        coalesce({% for name in fractions %}d1_{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}) as unit_denominator_after
-    from parents
+        c.*,
+        b.numerator as unit_numerator_before,
+        b.denominator as unit_denominator_before,
+        a.numerator as unit_numerator_after,
+        a.denominator as unit_denominator_after
+    from changes as c
+    inner join fractions as a
+        on {{ same_fraction.format(f='a', c='c') }} and a.period_start = c.period_start
+    inner join fractions as b
+        on {{ same_fraction.format(f='b', c='c') }} and b.period_start = c.previous_period_start
 ),
 
 agency_rows as (
     select
         p.geography_basis, p.unit_type, p.unit_code, p.period_type, p.period_start, p.indicator_code,
         m.agency_code,
-        {% for name, fraction in fractions.items() %}
-        {% if not loop.first %}+ {% endif %}case p.indicator_name when '{{ name }}'
-            then coalesce(b.n_{{ name }}, 0) else 0 end
-        {% endfor %} as numerator_before,
-        {% for name, fraction in fractions.items() %}
-        {% if not loop.first %}+ {% endif %}case p.indicator_name when '{{ name }}'
-            then coalesce(b.d_{{ name }}, 0) else 0 end
-        {% endfor %} as denominator_before,
-        {% for name, fraction in fractions.items() %}
-        {% if not loop.first %}+ {% endif %}case p.indicator_name when '{{ name }}'
-            then coalesce(a.n_{{ name }}, 0) else 0 end
-        {% endfor %} as numerator_after,
-        {% for name, fraction in fractions.items() %}
-        {% if not loop.first %}+ {% endif %}case p.indicator_name when '{{ name }}'
-            then coalesce(a.d_{{ name }}, 0) else 0 end
-        {% endfor %} as denominator_after
+        coalesce(b.numerator, 0) as numerator_before,
+        coalesce(b.denominator, 0) as denominator_before,
+        coalesce(a.numerator, 0) as numerator_after,
+        coalesce(a.denominator, 0) as denominator_after
     from parent_fractions as p
     inner join members as m
         on m.geography_basis = p.geography_basis and m.unit_type = p.unit_type and m.unit_code = p.unit_code
-    left join kpi as a
+    left join fractions as a
         on a.geography_basis = p.geography_basis and a.unit_type = 'agency' and a.unit_code = m.agency_code
         and a.period_type = p.period_type and a.period_start = p.period_start
-    left join kpi as b
+        and a.indicator_name = p.indicator_name
+    left join fractions as b
         on b.geography_basis = p.geography_basis and b.unit_type = 'agency' and b.unit_code = m.agency_code
         and b.period_type = p.period_type and b.period_start = p.previous_period_start
+        and b.indicator_name = p.indicator_name
     where m.agency_code is not null and (a.unit_code is not null or b.unit_code is not null)
 ),
 
