@@ -586,13 +586,10 @@ class Simulator:
         rates = _DayRates.of(day)
         sequence: Counter[str] = Counter()
         for _ in range(count):
-            field_def = FIELDS[bisect.bisect_left(self.field_cum, rng.random() * self.field_cum[-1])]
-            services, cum, online, online_cum = index[field_def.code]
-            if not working:
-                if not online:
-                    continue
-                services, cum = online, online_cum
-            service = services[bisect.bisect_left(cum, rng.random() * cum[-1])]
+            drawn = self._draw_service(rng, index, working)
+            if drawn is None:
+                continue
+            field_def, service = drawn
             district = DISTRICTS[bisect.bisect_left(self.district_cum, rng.random() * self.district_cum[-1])]
             commune_cum = self.commune_cum[district.code]
             commune = district.communes[bisect.bisect_left(commune_cum, rng.random() * commune_cum[-1])]
@@ -602,6 +599,18 @@ class Simulator:
             _Dossier(self, rng, day, working, rates, field_def, service, district, commune, agency,
                      dossier_id).simulate()
             self.stats.dossiers += 1
+
+    def _draw_service(self, rng: random.Random, index: dict[str, _FieldIndex],
+                      working: bool) -> tuple[FieldDef, Service] | None:
+        """A dossier's field and procedure, drawn by volume from the day's service index; on a day
+        off only an online procedure (None: the field has none)."""
+        field_def = FIELDS[bisect.bisect_left(self.field_cum, rng.random() * self.field_cum[-1])]
+        services, cum, online, online_cum = index[field_def.code]
+        if not working:
+            if not online:
+                return None
+            services, cum = online, online_cum
+        return field_def, services[bisect.bisect_left(cum, rng.random() * cum[-1])]
 
     def _simulate_world_day(self, day: dt.date, world: merged.World) -> None:
         """`simulate_day` for the merged scenario: the provinces' volume, applicants drawn from the
@@ -616,13 +625,10 @@ class Simulator:
         cumulative = period.cumulative
         sequence: Counter[str] = Counter()
         for _ in range(count):
-            field_def = FIELDS[bisect.bisect_left(self.field_cum, rng.random() * self.field_cum[-1])]
-            services, cum, online, online_cum = index[field_def.code]
-            if not working:
-                if not online:
-                    continue
-                services, cum = online, online_cum
-            service = services[bisect.bisect_left(cum, rng.random() * cum[-1])]
+            drawn = self._draw_service(rng, index, working)
+            if drawn is None:
+                continue
+            field_def, service = drawn
             location = period.locations[bisect.bisect_left(cumulative, rng.random() * cumulative[-1])]
             agency = self._world_agency_for(service, location, rng)
             sequence[agency.code] += 1
