@@ -190,14 +190,21 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
 
 
 def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
-    """Per source, the latest landed batch day and its lag behind the as-of day."""
+    """Per source (dossiers, payments), the latest batch day that landed rows and its lag in days
+    behind the as-of day; both None when no partition holds a row.
+
+    Rows, not folders: a day is landed even when it delivered nothing (an empty partition says
+    "landed, no rows"), so the newest folder would call a stopped source fresh. The row counts come
+    from the Parquet footers (no data read).
+    """
     import pandas as pd
+    import pyarrow.parquet as pq
 
     rows = []
     for source, table in (("dossiers", "raw_dossier_syncs"), ("payments", "raw_payments")):
-        days = sorted(p.parent.name.removeprefix("batch_date=")
-                      for p in (lake_dir / table).glob("batch_date=*/data.parquet"))
-        latest = dt.date.fromisoformat(days[-1]) if days else None
+        days = sorted(((p.parent.name.removeprefix("batch_date="), p)
+                       for p in (lake_dir / table).glob("batch_date=*/data.parquet")), reverse=True)
+        latest = next((dt.date.fromisoformat(day) for day, path in days if pq.read_metadata(path).num_rows), None)
         rows.append({"source": source, "latest_batch_date": latest,
                      "lag_days": (as_of.date() - latest).days if latest else None})
     return pd.DataFrame(rows)
