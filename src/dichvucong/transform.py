@@ -253,12 +253,18 @@ def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
 
 
 def landed_as_of(settings: Settings) -> dt.datetime:
-    """Local midnight after the latest landed dossier batch: the default as-of time."""
-    days = sorted(p.parent.name.removeprefix("batch_date=")
-                  for p in (settings.lake_dir / "raw_dossier_syncs").glob("batch_date=*/data.parquet"))
-    if not days:
-        raise TransformError("no dossier batch has been landed: run the ingestion DAGs first")
-    return dt.datetime.combine(dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1), dt.time())
+    """Local midnight after the latest dossier batch that landed rows: the default as-of time.
+
+    Rows, not folders (`lake.latest_day_with_rows`): a scheduled ingestion of a day with no files
+    lands an empty partition, which must not move the as-of time (a history that ends in 2022 would
+    otherwise be built as of today, every period in between computed). Raises TransformError when
+    no dossier row has been landed."""
+    from dichvucong.landing.lake import latest_day_with_rows
+
+    latest = latest_day_with_rows(settings.lake_dir, "raw_dossier_syncs")
+    if latest is None:
+        raise TransformError("no dossier row has been landed: run the ingestion DAGs first")
+    return dt.datetime.combine(latest + dt.timedelta(days=1), dt.time())
 
 
 def check_inputs(settings: Settings) -> None:

@@ -80,3 +80,15 @@ def test_a_build_that_did_not_record_its_end_makes_the_next_one_full(settings: S
     transform.write_plan(settings, plan.for_dbt(later))
     _record(settings, plan, later)
     assert transform.plan_refresh(settings, later).mode == "incremental"
+
+
+def test_the_default_as_of_follows_rows_not_empty_partitions(settings: Settings) -> None:
+    with pytest.raises(transform.TransformError, match="no dossier row has been landed"):
+        transform.landed_as_of(settings)  # the fixture's partitions are empty
+    _land(settings, "raw_dossier_syncs", DAYS[0], rows=2)
+    assert transform.landed_as_of(settings) == dt.datetime(2024, 2, 6)
+    # A scheduled run lands an empty partition for a much later day: the as-of time stays.
+    _land(settings, "raw_dossier_syncs", dt.date(2026, 12, 3))
+    assert transform.landed_as_of(settings) == dt.datetime(2024, 2, 6)
+    _land(settings, "raw_dossier_syncs", DAYS[1], rows=1)
+    assert transform.landed_as_of(settings) == dt.datetime(2024, 2, 7)

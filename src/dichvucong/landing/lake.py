@@ -238,3 +238,14 @@ def read_partitions(lake: Path, table: str, days: list[dt.date], source: str | N
     if not paths:
         return SCHEMAS[table].empty_table()
     return pa.concat_tables([pq.read_table(p, schema=SCHEMAS[table]) for p in paths])
+
+
+def latest_day_with_rows(lake: Path, table: str) -> dt.date | None:
+    """The latest batch day whose partition of `table` holds at least one row (the count read from
+    the Parquet footer), or None. A day is landed even when it delivered nothing, so the newest
+    folder is not the newest data: an ingestion run for a day with no files must neither make a
+    stopped source look fresh nor move the default as-of time."""
+    days = sorted(((p.parent.name.removeprefix("batch_date="), p)
+                   for p in (lake / table).glob("batch_date=*/data.parquet")), reverse=True)
+    return next((dt.date.fromisoformat(day) for day, path in days if pq.read_metadata(path).num_rows), None)
+

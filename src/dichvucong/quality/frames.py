@@ -194,17 +194,14 @@ def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
     behind the as-of day; both None when no partition holds a row.
 
     Rows, not folders: a day is landed even when it delivered nothing (an empty partition says
-    "landed, no rows"), so the newest folder would call a stopped source fresh. The row counts come
-    from the Parquet footers (no data read).
+    "landed, no rows"), so the newest folder would call a stopped source fresh
+    (`lake.latest_day_with_rows`).
     """
     import pandas as pd
-    import pyarrow.parquet as pq
 
     rows = []
     for source, table in (("dossiers", "raw_dossier_syncs"), ("payments", "raw_payments")):
-        days = sorted(((p.parent.name.removeprefix("batch_date="), p)
-                       for p in (lake_dir / table).glob("batch_date=*/data.parquet")), reverse=True)
-        latest = next((dt.date.fromisoformat(day) for day, path in days if pq.read_metadata(path).num_rows), None)
+        latest = lake.latest_day_with_rows(lake_dir, table)
         rows.append({"source": source, "latest_batch_date": latest,
                      "lag_days": (as_of.date() - latest).days if latest else None})
     return pd.DataFrame(rows)
