@@ -320,24 +320,29 @@ def run_dbt(settings: Settings, args: list[str]) -> dict[str, Any]:
         raise TransformError(f"dbt {args[0]} could not run (exit {completed.returncode})")
     results: dict[str, Any] = json.loads(results_file.read_text()) if produces_results else {}
     results["returncode"] = completed.returncode
+    results["stderr"] = completed.stderr[-4000:] if completed.returncode else ""
     return results
 
 
 def build(settings: Settings, as_of: dt.datetime | None = None, select: str | None = None,
           full_refresh: bool = False) -> BuildReport:
-    """`dbt build` (seeds, models, dbt tests and unit tests) as of a local time, full or incremental."""
+    """`dbt build` (seeds, models and dbt data tests) as of a local time, full or incremental.
+
+    Unit tests are not part of a build: their fixtures are code, not data, so they can fail only when
+    the project changes, and dbt recommends running them in development and CI only. `unit_tests`
+    runs them (the test suite does, over a built warehouse)."""
     check_inputs(settings)
     as_of = as_of or landed_as_of(settings)
     plan = plan_refresh(settings, as_of, full=full_refresh or select is not None)
     log.info("refresh plan: %s (%s); changed batches %s", plan.mode, plan.reason, plan.batches)
-    args = ["build", "--vars", json.dumps(province_vars(settings))]
+    args = ["build", "--vars", json.dumps(province_vars(settings)), "--exclude", "test_type:unit"]
     if plan.mode == "full":
         args.append("--full-refresh")
     else:
         # What only a full refresh can change is left as the last build made it: the reference
-        # seeds and the unit tests (their fixtures are code: both are in the project hash) and the
-        # models tagged full_refresh_only (the catalog's versions: a changed snapshot is a full refresh).
-        args += ["--exclude", "resource_type:seed", "test_type:unit", "tag:full_refresh_only"]
+        # seeds (in the project hash) and the models tagged full_refresh_only (the catalog's
+        # versions: a changed snapshot is a full refresh).
+        args += ["resource_type:seed", "tag:full_refresh_only"]
     if select:
         args += ["--select", select]
     started = dt.datetime.now()
@@ -357,10 +362,40 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     if failures or results["returncode"] != 0:
         names = ", ".join(f"{n['unique_id']} ({n['status']}: {(n.get('message') or '')[:200]})"
                           for n in failures[:10])
-        raise TransformError(f"dbt build failed: {names or 'see the dbt log above'}")
+        message = f"dbt build failed: {names or 'see the dbt log above'}"
+        if any(_out_of_memory(n.get("message")) for n in failures) or _out_of_memory(results.get("stderr")):
+            message += memory_hint()
+        raise TransformError(message)
     if select is None:
         record_refresh(settings, plan, as_of, report)
     return report
+
+
+def unit_tests(settings: Settings, as_of: dt.datetime) -> int:
+    """Run the project's dbt unit tests (`dbt test --select test_type:unit`) against a built
+    warehouse (dbt reads the parents' columns from it; each test builds its own fixtures and writes
+    nothing else). `as_of` goes in as a var (tests that depend on it override it). Returns how many
+    passed; raises TransformError naming the failures."""
+    variables = province_vars(settings) | {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")}
+    results = run_dbt(settings, ["test", "--select", "test_type:unit", "--vars", json.dumps(variables)])
+    nodes = results.get("results", [])
+    failures = [f"{n['unique_id']} ({n['status']}: {(n.get('message') or '')[:300]})"
+                for n in nodes if n["status"] != "pass"]
+    if failures or results["returncode"] != 0 or not nodes:
+        raise TransformError(f"dbt unit tests failed: {'; '.join(failures) or 'see the dbt log above'}")
+    return len(nodes)
+
+
+def _out_of_memory(text: str | None) -> bool:
+    return bool(text) and ("out of memory" in text.lower() or "outofmemory" in text.lower())
+
+
+def memory_hint() -> str:
+    """What to change when DuckDB ran out of memory: the setting, its value now, and the other causes."""
+    limit = os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1GB")
+    return (f". DuckDB ran out of memory under its limit DVC_DUCKDB_MEMORY_LIMIT={limit} (profiles.yml): raise it "
+            "(e.g. 4GB, below the machine's free memory) or check that the as-of time is the one intended (a build "
+            "as of years after the last landed day computes every period in between)")
 
 
 def generate_docs(settings: Settings) -> Path:

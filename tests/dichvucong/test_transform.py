@@ -92,3 +92,17 @@ def test_the_default_as_of_follows_rows_not_empty_partitions(settings: Settings)
     assert transform.landed_as_of(settings) == dt.datetime(2024, 2, 6)
     _land(settings, "raw_dossier_syncs", DAYS[1], rows=1)
     assert transform.landed_as_of(settings) == dt.datetime(2024, 2, 7)
+
+
+
+def test_duckdb_out_of_memory_is_recognised_and_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message DuckDB itself raises past its memory limit (a whole dbt build under 1MB took minutes)."""
+    import duckdb
+
+    with duckdb.connect(config={"memory_limit": "8MB", "threads": 1}) as con, \
+            pytest.raises(duckdb.OutOfMemoryException) as failed:
+        con.execute("select list(i order by random()) from range(3000000) t(i)").fetchall()
+    assert transform._out_of_memory(str(failed.value))
+    assert not transform._out_of_memory("Binder Error: column not found")
+    monkeypatch.setenv("DVC_DUCKDB_MEMORY_LIMIT", "2GB")
+    assert "DVC_DUCKDB_MEMORY_LIMIT=2GB" in transform.memory_hint()
