@@ -64,6 +64,21 @@ def test_main_job_prints_the_summary(run: tuple[Path, subprocess.CompletedProces
     assert docs and Path(docs.group(1)).stat().st_size > 100_000
 
 
+def test_airflow_shows_each_run_with_its_real_start(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """dag.test() stamps a run's start with its logical date (here 2024): the main job writes the real
+    start back, so the UI's run durations are minutes, not years."""
+    import sqlite3
+
+    home, _ = run
+    with sqlite3.connect(home / "airflow" / "airflow.db") as db:
+        runs = db.execute("select dag_id, logical_date, start_date, end_date from dag_run").fetchall()
+    assert {dag_id for dag_id, *_ in runs} >= {"ingest_dossiers", "build_marts"}
+    for dag_id, logical, start, end in runs:
+        assert logical.startswith("2024-"), (dag_id, logical)
+        began, ended = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+        assert dt.timedelta(0) <= ended - began < dt.timedelta(minutes=15), (dag_id, start, end)
+
+
 def test_dbt_docs_describe_every_model_and_column(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     """The docs the main job generates: every model and every built column has a description."""
     home, _ = run

@@ -1,4 +1,4 @@
-"""Command line: `dichvucong simulate`, `dichvucong run` (the main job), `dichvucong summary`.
+"""Command line: `dichvucong simulate`, `dichvucong run` (the main job), `dichvucong summary`, `dichvucong report`.
 
 `run` generates synthetic sources for a period (or takes an existing landing
 directory laid out as in `sources.md`), runs the real Airflow DAGs over it
@@ -260,13 +260,27 @@ def run_dags(start: dt.date, end: dt.date, dags_folder: Path,
         if snapshot_from:  # the snapshot in force at the start is landed too
             run_conf = {"start": snapshot_from.isoformat(), "end": end.isoformat()}
         began = time.monotonic()
+        started_at = pendulum.now("UTC")
         log.info("%s: starting, conf %s", dag_id, run_conf)
         run = dag.test(logical_date=logical, run_conf=run_conf)
+        _stamp_real_start(run, started_at)
         states[dag_id] = str(run.state)
         log.info("%s: %s in %.1f s", dag_id, run.state, time.monotonic() - began)
         if str(run.state) != "success":
             raise RuntimeError(f"DAG run {dag_id} ended {run.state}: see the task logs above")
     return states
+
+
+def _stamp_real_start(run: Any, started_at: Any) -> None:
+    """Write a run's wall-clock start into the Airflow metadata DB. `dag.test()` stamps a run's
+    start_date with its logical date (Airflow 3.3, airflow/sdk/definitions/dag.py), so the UI showed
+    a run over 2022 data as lasting years; its end_date is already the real end."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    with create_session() as session:
+        session.execute(update(DagRun).where(DagRun.id == run.id).values(start_date=started_at))
 
 
 @contextlib.contextmanager
@@ -460,6 +474,34 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> dt.date:
+    """YYYY-MM, the first day of that month."""
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month YYYY-MM: {text!r}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The officials' monthly report from the published marts, as HTML and PDF; mailed with --mail."""
+    from dichvucong.config import Settings
+    from dichvucong.report import ReportError, mail_channel, mail_report, write_report
+
+    try:
+        if args.mail:
+            mail_channel()  # before the work: a run that cannot mail says so at once
+        written = write_report(Settings.from_env(), args.month, unit=args.unit, basis=args.basis, out=args.out,
+                               unit_type=args.unit_type)
+        print(f"{written.html}\n{written.pdf}")
+        if args.mail:
+            recipients = mail_report(written)
+            print(f"mailed {written.pdf.name} to {', '.join(recipients)}")
+    except ReportError as exc:
+        log.error("%s", exc)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from dichvucong.dashboard.app import serve
 
@@ -542,6 +584,20 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = sub.add_parser("summary", help="print the summary of the published marts")
     summary.set_defaults(func=cmd_summary)
+
+    report = sub.add_parser("report", help="the officials' monthly report (Vietnamese, HTML and PDF) of the "
+                                           "published marts; --mail sends the PDF")
+    report.add_argument("--month", type=_month, required=True, help="the month, YYYY-MM")
+    report.add_argument("--unit", help="unit code (kpi_766.unit_code); default: the province (DVC_PROVINCE_CODE)")
+    report.add_argument("--unit-type", choices=["province", "department", "district", "commune", "agency"],
+                        help="the unit's type, when its code names several (default: the widest that has it)")
+    report.add_argument("--basis", choices=["as_was", "current"], default="as_was",
+                        help="geography basis: the units as they were that month (default), or today's")
+    report.add_argument("--out", type=Path, help="folder to write report-YYYY-MM-<unit>.html and .pdf into "
+                                                 "(default: <DVC_REPORTS_DIR>/monthly)")
+    report.add_argument("--mail", action="store_true",
+                        help="mail the PDF to DVC_REPORT_TO through the alerts' SMTP server (DVC_ALERT_SMTP_*)")
+    report.set_defaults(func=cmd_report)
 
     dashboard = sub.add_parser("dashboard", help="serve the officials' dashboard and API over the published marts")
     dashboard.add_argument("--host", default=os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1"))

@@ -387,7 +387,8 @@ def unit_tests(settings: Settings, as_of: dt.datetime) -> int:
 
 
 def _out_of_memory(text: str | None) -> bool:
-    return bool(text) and ("out of memory" in text.lower() or "outofmemory" in text.lower())
+    lowered = (text or "").lower()
+    return "out of memory" in lowered or "outofmemory" in lowered
 
 
 def memory_hint() -> str:
