@@ -798,19 +798,20 @@ class _Smtp:
     recipients: list[str]
 
 
-def _smtp_config() -> tuple[_Smtp | None, str | None]:
+def smtp_config(recipients_variable: str = "DVC_ALERT_TO") -> tuple[_Smtp | None, str | None]:
     """The SMTP channel when configured (a host and recipients), else None and, for a half
-    configuration, what is missing."""
+    configuration, what is missing. The server is the alerts' (DVC_ALERT_SMTP_* or the connection
+    dvc_alert_smtp); the recipients are listed in `recipients_variable` (the monthly report has its own)."""
     host = os.environ.get("DVC_ALERT_SMTP_HOST")
     port = int(os.environ.get("DVC_ALERT_SMTP_PORT") or "25")
     user, password = os.environ.get("DVC_ALERT_SMTP_USER"), os.environ.get("DVC_ALERT_SMTP_PASSWORD")
     if not host and (conn := airflow_connection("dvc_alert_smtp")) is not None:
         host, port, user, password = conn.host, conn.port or 25, conn.login, conn.password
-    recipients = [r.strip() for r in os.environ.get("DVC_ALERT_TO", "").split(",") if r.strip()]
+    recipients = [r.strip() for r in os.environ.get(recipients_variable, "").split(",") if r.strip()]
     if host and not recipients:
-        return None, "DVC_ALERT_SMTP_HOST is set but DVC_ALERT_TO (the recipients) is empty"
+        return None, f"DVC_ALERT_SMTP_HOST is set but {recipients_variable} (the recipients) is empty"
     if recipients and not host:
-        return None, "DVC_ALERT_TO is set but DVC_ALERT_SMTP_HOST (or the connection dvc_alert_smtp) is not"
+        return None, f"{recipients_variable} is set but DVC_ALERT_SMTP_HOST (or the connection dvc_alert_smtp) is not"
     return (_Smtp(host, port, user, password, recipients) if host else None), None
 
 
@@ -824,10 +825,15 @@ def _webhook_config() -> str | None:
 def _send_email(alert: Alert, smtp: _Smtp) -> None:
     message = EmailMessage()
     message["Subject"] = alert.subject
-    message["From"] = os.environ.get("DVC_ALERT_FROM", "dichvucong@localhost")
-    message["To"] = ", ".join(smtp.recipients)
     message["Content-Language"] = "vi, en"
     message.set_content(alert.text())
+    send_smtp(message, smtp)
+
+
+def send_smtp(message: EmailMessage, smtp: _Smtp) -> None:
+    """Send a message to the channel's recipients, from DVC_ALERT_FROM (STARTTLS and login as configured)."""
+    message["From"] = os.environ.get("DVC_ALERT_FROM", "dichvucong@localhost")
+    message["To"] = ", ".join(smtp.recipients)
     with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as client:
         if os.environ.get("DVC_ALERT_SMTP_STARTTLS", "false").lower() == "true":
             client.starttls()
@@ -883,7 +889,7 @@ def notify(alert: Alert, settings: Settings | None = None) -> dict[str, Any]:
             return {"sent": [], "held_back": True}
         _complete(alert, settings)
         alert.held_back = entry["held_back"] if entry else 0
-        smtp, problem = _smtp_config()
+        smtp, problem = smtp_config()
         url = _webhook_config()
         channels: list[tuple[str, Any]] = []
         if smtp is not None:

@@ -30,10 +30,10 @@ def bag():
 
 def test_dags_import_without_errors(bag) -> None:
     assert not bag.import_errors
-    assert set(bag.dag_ids) == {*INGEST, "build_marts"}
+    assert set(bag.dag_ids) == {*INGEST, "build_marts", "monthly_report"}
 
 
-@pytest.mark.parametrize("dag_id", [*INGEST, "build_marts"])
+@pytest.mark.parametrize("dag_id", [*INGEST, "build_marts", "monthly_report"])
 def test_every_dag_follows_the_house_rules(bag, dag_id: str) -> None:
     dag = bag.get_dag(dag_id)
     assert dag.tags and dag.doc_md and dag.doc_md.strip().startswith("#")
@@ -165,7 +165,7 @@ def test_a_deterministic_error_fails_an_ingestion_run_at_once_without_retries(tm
 def test_dag_files_import_nothing_heavy() -> None:
     code = (
         "import runpy, sys\n"
-        f"for f in ['ingest_sources.py', 'build_marts.py']: runpy.run_path(r'{DAGS}/' + f)\n"
+        f"for f in ['ingest_sources.py', 'build_marts.py', 'monthly_report.py']: runpy.run_path(r'{DAGS}/' + f)\n"
         "heavy = [m for m in ('duckdb', 'pandas', 'great_expectations', 'pyarrow', 'dbt') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -184,7 +184,7 @@ def test_a_provinces_file_gives_each_province_its_own_dags_assets_and_pool(tmp_p
     monkeypatch.setenv("DVC_PROVINCES_FILE", str(config))
     bag = DagBag(str(DAGS))
     assert not bag.import_errors
-    expected = {f"{dag}__{slug}" for dag in (*INGEST, "build_marts")
+    expected = {f"{dag}__{slug}" for dag in (*INGEST, "build_marts", "monthly_report")
                 for slug in ("vinh_phuc", "bac_ninh")}
     assert set(bag.dag_ids) == expected | {"national_ranking"}
     for slug in ("vinh_phuc", "bac_ninh"):
