@@ -31,6 +31,22 @@ log = logging.getLogger(__name__)
 
 QUALITY_FILE = "quality.duckdb"
 QUALITY_TABLES = ("validation_results", "load_audit", "quarantine_reasons")
+# Beside the published file: the last build that failed (dbt error, out of memory), which the dashboard
+# shows in a banner while it is newer than the publication (tasks.build_marts writes it).
+BUILD_STATE_FILE = "build_state.json"
+
+
+def record_build_failure(settings: Settings, error: BaseException, as_of: str | None) -> Path:
+    """Record that a build failed: when, for which as-of, and the error's type and first line (counts and
+    names, never row values), written whole (renamed over the last record)."""
+    target = settings.published_path.with_name(BUILD_STATE_FILE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    state = {"status": "failed", "failed_at": dt.datetime.now(dt.UTC).isoformat(), "as_of": as_of,
+             "error": f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:300]}"}
+    staging = target.with_name(f".{target.name}.{os.getpid()}")
+    staging.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(staging, target)
+    return target
 
 
 def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:

@@ -253,7 +253,13 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
     from dichvucong.transform import build
 
     settings = Settings.from_env()
-    report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None)
+    try:
+        report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None)
+    except Exception as exc:  # the dashboard says so in a banner (publish.BUILD_STATE_FILE)
+        from dichvucong.publish import record_build_failure
+
+        record_build_failure(settings, exc, as_of)
+        raise
     return {"as_of": report.as_of, "nodes": report.nodes, "warnings": report.warnings,
             "elapsed_seconds": round(report.elapsed_seconds, 1), "mode": report.mode, "reason": report.reason,
             "changed_batches": report.changed_batches}

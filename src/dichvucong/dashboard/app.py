@@ -21,6 +21,7 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,7 @@ from dichvucong.dashboard.reader import (
     Publication,
     PublishedMarts,
     Result,
+    build_failure,
     closed_gate,
     publication,
     run,
@@ -61,6 +63,7 @@ log = logging.getLogger(__name__)
 PeriodType = Literal["month", "quarter", "year"]
 Lang = Literal["vi", "en"]
 Format = Literal["json", "csv", "xlsx"]
+CsvLocale = Literal["default", "vi"]
 Basis = Literal["as_was", "current"]
 UnitType = Literal["province", "agency", "department", "district", "commune"]  # tables.CHANGE_UNITS
 UNIT_TYPES = (*RANKED_UNITS, "service")
@@ -78,6 +81,7 @@ PageBasis = Annotated[Basis, Query(description="as_was: the units as they were i
 PageCode = Annotated[str | None, Query(max_length=MAX_TEXT, description="the province's code (unit_code)")]
 PageUnitType = Annotated[UnitType, Query(description="the type of the unit whose score moved")]
 PageIndicator = Annotated[str | None, Query(max_length=MAX_TEXT, description="an indicator code, e.g. 2.1")]
+PageAll = Annotated[bool, Query(alias="all", description="1: every row of every table, no cap")]
 
 
 class LoginConfigError(ValueError):
@@ -138,8 +142,8 @@ class Period:
     def label(self, lang: str) -> str:
         if self.period_type == "month":
             return f"{self.start:%m/%Y}"
-        if self.period_type == "quarter":
-            return f"{'Quý' if lang == 'vi' else 'Q'}{(self.start.month - 1) // 3 + 1}/{self.start.year}"
+        if self.period_type == "quarter":  # after the type's word: "Quý 3/2022", "Quarter Q3/2022"
+            return f"{'' if lang == 'vi' else 'Q'}{(self.start.month - 1) // 3 + 1}/{self.start.year}"
         return f"{self.start.year}"
 
     @property
@@ -161,6 +165,7 @@ class Context:
     agency: str | None = None
     provinces: list[tuple[str, str]] = field(default_factory=list)  # the province units of the period
     extra: dict[str, Any] = field(default_factory=dict)
+    show_all: bool = False  # ?all=1: every row of every table on the page, no cap
 
     def __enter__(self) -> Context:
         return self
@@ -263,6 +268,7 @@ def _trend_charts() -> tuple[Chart, ...]:
 def _unit_sections(unit: str) -> tuple[Section, ...]:
     return (
         Section(f"{unit}_points"),
+        Section(f"{unit}_vs_province"),
         Section(f"{unit}_trend", charts=_trend_charts()),
         Section(f"{unit}_channel_volume",
                 charts=(Chart("bars", ("received_in_person", "received_online", "received_postal"),
@@ -278,7 +284,7 @@ PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
         *(Section(f"{unit}_ranks", limit=200 if unit == "commune" else None) for unit in RANKED_UNITS),
     ),
     **{unit: _unit_sections(unit) for unit in RANKED_UNITS},
-    "services": (Section("services", limit=200),),
+    "services": (Section("services"),),  # every service: sorted and filtered on the page
     "service": (
         Section("service_summary", transpose=True),
         Section("service_trend", charts=(
@@ -290,13 +296,20 @@ PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
                               "volume_title"),)),
     ),
     "overdue": (Section("overdue_by_agency"), Section("overdue_dossiers", limit=200)),
-    "fees": (Section("fees_by_intermediary"), Section("reconciliation_states"), Section("payment_anomalies")),
+    "fees": (Section("fees_reconciliation"), Section("fees_gap"), Section("fees_by_intermediary"),
+             Section("reconciliation_states"), Section("payment_anomalies")),
     "quality": (Section("quality_gates"), Section("quality_failures"), Section("load_totals"),
                 Section("quarantine_reasons")),
 }
 
 PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note",
               "quality": "quality_note"}
+# Notes under one table (table name -> labels.UI key).
+TABLE_NOTES = {**{f"{unit}_ranks": "ranks_note" for unit in RANKED_UNITS},
+               "fees_reconciliation": "fees_reconciliation_note",
+               **{f"{unit}_services": "services_note" for unit in RANKED_UNITS}}
+# Tables with a "slow only" box (the column whose true cells it keeps).
+ONLY_BOXES = {"services": "is_slow", **{f"{unit}_services": "is_slow" for unit in RANKED_UNITS}}
 
 # Cells that link to another page: column -> page (a ranking links its units by unit_code).
 LINKS = {"service_code": "service", "agency_code": "agency"}
@@ -320,6 +333,35 @@ SIGNED = frozenset({"rate_change", "points_change", "points_total_change", "poin
                     "denominator_effect", "rate_effect", "unit_rate_change", "unit_points_change", "late_change"})
 
 
+def _scope_key(table: Table, ctx: Context) -> str:
+    """The key of labels.SCOPES for a table: its name, or unit_<rest> for a unit's table; the overdue
+    tables say whether they hold the whole backlog or only the dossiers received in the period."""
+    if table.page == "overdue":
+        return "overdue_period" if ctx.period is not None else "overdue_all"
+    if table.name in labels.SCOPES:
+        return table.name
+    for unit in (*CHANGE_UNITS, "service"):
+        if table.name.startswith(unit + "_"):
+            return "unit_" + table.name.removeprefix(unit + "_")
+    return table.name
+
+
+def _sort_value(value: Any, kind: str) -> str | None:
+    """A cell's value for sorting on the page (data-value): numbers as numbers, times as ISO text; None
+    for text (sorted by what it shows)."""
+    if kind in ("text", "label"):
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind == "bool":
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | Decimal):
+        return repr(float(value))
+    return str(value)
+
+
 def _table_view(table: Table, result: Result, ctx: Context, *, limit: int | None = None,
                 columns: tuple[str, ...] | None = None, cell: CellHook | None = None,
                 extra: tuple[ExtraColumn, ...] = (), export_keys: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -327,6 +369,8 @@ def _table_view(table: Table, result: Result, ctx: Context, *, limit: int | None
     `extra` ones made from each row, cells formatted for the language (a `cell` hook may change a cell),
     links, and the exports of the whole table (with the request's filters, and `export_keys`)."""
     lang = ctx.lang
+    if ctx.show_all:
+        limit = None
     shown = result.rows[: limit] if limit else result.rows
     links = _cell_links(table)
     names = table.column_names
@@ -343,28 +387,39 @@ def _table_view(table: Table, result: Result, ctx: Context, *, limit: int | None
             if name in links and value is not None:
                 href = f"/{links[name]}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
             text = _signed(value, kind, lang) if name in SIGNED else render.fmt(value, kind, lang)
-            shown_cell = {"text": text, "href": href, "kind": kind, "column": name}
+            if name == "is_slow":
+                text = labels.ui("slow", lang) if value else ""
+            shown_cell = {"text": text, "href": href, "kind": kind, "column": name, "value": _sort_value(value, kind)}
             if cell is not None:
                 shown_cell.update(cell(name, record) or {})
             cells.append(shown_cell)
         for name, kind, make in extra:
-            cells.append({"text": "", "href": None, "kind": kind, "column": name} | make(record))
+            cells.append({"text": "", "href": None, "kind": kind, "column": name, "value": None} | make(record))
         rows.append(cells)
     keys = export_keys if export_keys is not None else {"code": ctx.code if "$code" in table.sql else None}
     export = f"/api/v1/{table.name}?{ctx.query(**keys)}"
+    period = _period_words(ctx.period.period_type, ctx.period.start, lang) if ctx.period else ""
+    truncated = len(shown) < len(result.rows)
     return {
         "name": table.name,
         "title": labels.ui(table.title, lang),
-        "headers": [{"text": labels.column_label(n, lang), "kind": k} for n, k in wanted]
-        + [{"text": labels.column_label(n, lang), "kind": k} for n, k, _ in extra],
+        "scope": _capitalised(labels.scope(_scope_key(table, ctx), lang, period)),
+        "note": labels.ui(TABLE_NOTES[table.name], lang) if table.name in TABLE_NOTES else "",
+        "only_column": ONLY_BOXES.get(table.name, ""),
+        "total_rows": len(result.rows),
+        "headers": [{"text": labels.column_label(n, lang), "kind": k, "column": n} for n, k in wanted]
+        + [{"text": labels.column_label(n, lang), "kind": k, "column": n} for n, k, _ in extra],
         "rows": rows,
         "row_classes": row_classes,
         "charts": [],
         "show_table": True,
         "transpose": False,
         "truncated": labels.ui("shown_first", lang).format(shown=len(shown), total=len(result.rows))
-        if len(shown) < len(result.rows) else "",
+        if truncated else "",
+        "show_all": labels.ui("show_all", lang).format(total=render.fmt(len(result.rows), "int", lang))
+        if truncated else "",
         "export_csv": export + "&format=csv",
+        "export_csv_vi": export + "&format=csv&locale=vi",
         "export_xlsx": export + "&format=xlsx",
         "export_json": export + "&format=json",
     }
@@ -569,12 +624,14 @@ class Dashboard:
                 if svg:
                     charts.append({"title": labels.ui(chart.title, lang), "svg": svg})
             view = _table_view(table, result, ctx, limit=section.limit)
-            view.update(charts=charts, show_table=section.show_table, transpose=section.transpose)
+            view.update(charts=charts, show_table=section.show_table, transpose=section.transpose,
+                        show_all_href=self._show_all_href(ctx, page))
             sections.append(view)
         template = self.templates.get_template("page.html")
         # The province and every scored unit's page link to why their score moved (the unit and period kept).
         why_href = f"/why?{ctx.query(unit_type=page, code=ctx.code)}" if page in CHANGE_UNITS and ctx.code else ""
-        return HTMLResponse(template.render(banner=self._banner(ctx),
+        return HTMLResponse(template.render(banner=self._banner(ctx), build_banner=self._build_banner(ctx),
+            print_header=self._print_header(ctx, title, subtitle),
             page=page, title=title, subtitle=subtitle, sections=sections, ctx=ctx, ui=lambda k: labels.ui(k, lang),
             note=labels.ui(PAGE_NOTES[page], lang) if page in PAGE_NOTES else "",
             period_options=self._period_options(ctx, optional=page == "overdue"),
@@ -584,6 +641,33 @@ class Dashboard:
             agencies=self._agencies(ctx) if page == "overdue" else [],
             other_lang="en" if lang == "vi" else "vi", why_href=why_href,
         ))
+
+    def _show_all_href(self, ctx: Context, page: str, **keys: Any) -> str:
+        """This page with every row (?all=1), its filters kept (a unit's code is in the path)."""
+        if page == "province":
+            keys.setdefault("code", ctx.code)
+        return "?" + ctx.query(**keys, all=1)
+
+    def _print_header(self, ctx: Context, title: str, subtitle: str) -> str:
+        """The line a printed page starts with: the page and unit, the period, the data's as-of time."""
+        period = (labels.ui(ctx.period.period_type, ctx.lang) + " " + ctx.period.label(ctx.lang)
+                  if ctx.period is not None else labels.ui("overdue_all", ctx.lang))
+        as_of = labels.ui("as_of", ctx.lang) + " " + render.fmt(ctx.publication.as_of, "timestamp", ctx.lang)
+        return " · ".join(part for part in (title, subtitle, period, as_of) if part)
+
+    def _build_banner(self, ctx: Context) -> str:
+        """A banner when the pipeline's last build failed after the publication shown (publish.BUILD_STATE_FILE)."""
+        failure = build_failure(self.marts.path, ctx.publication.published_at)
+        if failure is None:
+            return ""
+        at, error = failure
+        # The error's kind in words; its text (a model's name, DuckDB's message) is the operators' (alerts, logs).
+        said = error.lower()
+        kind = ("build_error_memory" if "memory" in said else "build_error_dbt" if "dbt" in said
+                else "build_error_other")
+        return labels.ui("build_failed", ctx.lang).format(
+            at=render.fmt(at, "timestamp", ctx.lang), error=labels.ui(kind, ctx.lang),
+            published=render.fmt(ctx.publication.published_local, "timestamp", ctx.lang))
 
     def _banner(self, ctx: Context) -> str:
         gate = closed_gate(ctx.cur, ctx.publication.published_at)
@@ -702,6 +786,7 @@ class Dashboard:
         agency_view.update(lead=lead, note=ui("why_agencies_note"),
                            empty="" if unit_type in SPLIT_UNITS else ui("why_not_split"))
         sections.append(agency_view)
+        show_all_href = self._show_all_href(ctx, "why", **_why_keys(ctx, indicator=True))
 
         # 2.1: the offices where the late dossiers of the period and of the one before first ran over.
         late = run(ctx.cur, WHY_LATE_OFFICES, ctx.params())
@@ -720,6 +805,8 @@ class Dashboard:
                 previous=previous_words, period=period_words),
             note=ui("why_late_note"))
         sections.append(late_view)
+        for view in sections:
+            view["show_all_href"] = show_all_href
 
         back = f"/?{ctx.query(code=code)}" if unit_type == "province" else \
             f"/{unit_type}/{urllib.parse.quote(code, safe='')}?{ctx.query()}"
@@ -727,6 +814,8 @@ class Dashboard:
         return HTMLResponse(template.render(
             page="why", title=ui("why_title"), subtitle=f"{labels.ui(unit_type, lang)}: {name or code} ({code})",
             ctx=ctx, ui=ui, banner=self._banner(ctx), sections=sections, sentence=sentence,
+            build_banner=self._build_banner(ctx), print_header=self._print_header(
+                ctx, ui("why_title"), f"{labels.ui(unit_type, lang)}: {name or code} ({code})"),
             points_change=repr(float(total["points_total_change"])) if total else "",
             totals=ui("why_totals").format(before=render.fmt(total["points_total_before"], "points", lang),
                                            after=render.fmt(total["points_total_after"], "points", lang))
@@ -743,12 +832,16 @@ class Dashboard:
         ))
 
     def _period_options(self, ctx: Context, optional: bool) -> list[dict[str, Any]]:
-        options = [{"value": "", "label": labels.ui("all_periods", ctx.lang), "selected": ctx.period is None}] \
+        """The period select; `optional` (overdue now): the whole backlog first, then "only the dossiers
+        received in" each period."""
+        options = [{"value": "", "label": labels.ui("overdue_all", ctx.lang), "selected": ctx.period is None}] \
             if optional else []
+        prefix = labels.ui("overdue_received_in", ctx.lang) + " " if optional else ""
         order = {"month": 0, "quarter": 1, "year": 2}
         for period in sorted(ctx.periods, key=lambda p: (order[p.period_type], p.start), reverse=False):
             suffix = "" if period.is_complete else f" ({labels.ui('incomplete', ctx.lang)})"
-            options.append({"value": period.key, "label": labels.ui(period.period_type, ctx.lang) + " "
+            word = labels.ui(period.period_type, ctx.lang)
+            options.append({"value": period.key, "label": prefix + (word.lower() if prefix else word) + " "
                             + period.label(ctx.lang) + suffix, "selected": period == ctx.period})
         return options
 
@@ -840,32 +933,43 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
         css = (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
+    @app.get("/static/table.js", include_in_schema=False)
+    def table_script() -> Response:
+        script = (Path(__file__).parent / "templates" / "table.js").read_text(encoding="utf-8")
+        return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def province(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
-                 period_start: PageStart = None, basis: PageBasis = "as_was", code: PageCode = None) -> HTMLResponse:
+                 period_start: PageStart = None, basis: PageBasis = "as_was", code: PageCode = None,
+                 show_all: PageAll = False) -> HTMLResponse:
         kind, start = _period_from_page(p, period_type, period_start)
         with dash.context(lang, period_type=kind, period_start=start, basis=basis, code=code or None,
                           province=True, strict=False) as ctx:
+            ctx.show_all = show_all
             name = dict(ctx.provinces).get(ctx.code or "", "")
             return dash.page("province", ctx, labels.ui("nav_province", lang),
                              subtitle=f"{ctx.code} {name}".strip() if ctx.code else "")
 
     def unit_page(unit_type: str, code: str, lang: str, p: str | None, period_type: str | None,
-                  period_start: dt.date | None, basis: str) -> HTMLResponse:
+                  period_start: dt.date | None, basis: str, show_all: bool) -> HTMLResponse:
         if len(code) > MAX_TEXT:
             raise HTTPException(422, "unit code too long")
         kind, start = _period_from_page(p, period_type, period_start)
         with dash.context(lang, period_type=kind, period_start=start, code=code, basis=basis) as ctx:
+            ctx.show_all = show_all
             name = _unit_name(ctx.cur, basis, unit_type, code)
             if name is None:
                 raise HTTPException(404, f"no {unit_type} {code!r} in the marts on the {basis} basis")
-            return dash.page(unit_type, ctx, f"{labels.ui(unit_type, lang)} {name or code}", subtitle=code)
+            # The unit's own name says what it is ("Huyện Lập Thạch", "Sở Tư pháp"): the type's word goes in
+            # the subtitle with the code, never in front of the name.
+            return dash.page(unit_type, ctx, name or f"{labels.ui(unit_type, lang)} {code}",
+                             subtitle=f"{labels.ui(unit_type, lang)} · {code}")
 
     for unit_type in UNIT_TYPES:
         def handler(code: str, lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
-                    period_start: PageStart = None, basis: PageBasis = "as_was",
+                    period_start: PageStart = None, basis: PageBasis = "as_was", show_all: PageAll = False,
                     unit_type: str = unit_type) -> HTMLResponse:
-            return unit_page(unit_type, code, lang, p, period_type, period_start, basis)
+            return unit_page(unit_type, code, lang, p, period_type, period_start, basis, show_all)
 
         handler.__signature__ = inspect.signature(handler).replace(  # type: ignore[attr-defined]
             parameters=[p for name, p in inspect.signature(handler).parameters.items() if name != "unit_type"])
@@ -874,22 +978,25 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
     @app.get("/why", response_class=HTMLResponse, include_in_schema=False)
     def why(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None, period_start: PageStart = None,
             basis: PageBasis = "as_was", unit_type: PageUnitType = "province", code: PageCode = None,
-            indicator: PageIndicator = None) -> HTMLResponse:
+            indicator: PageIndicator = None, show_all: PageAll = False) -> HTMLResponse:
         """Why a unit's score moved since the previous period (default: the province, and the latest
         complete period it can be compared in)."""
         kind, start = (None, None) if p == "" else _period_from_page(p, period_type, period_start)
         with dash.why_context(lang, period_type=kind, period_start=start, basis=basis, unit_type=unit_type,
                               code=code or None, indicator=indicator or None, strict=False) as ctx:
+            ctx.show_all = show_all
             return dash.why_page(ctx)
 
     for page in ("services", "overdue", "fees", "quality"):
         def simple(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
                    period_start: PageStart = None, agency: PageAgency = None, basis: PageBasis = "as_was",
-                   page: str = page) -> HTMLResponse:
+                   show_all: PageAll = False, page: str = page) -> HTMLResponse:
+            # Overdue now: the whole backlog unless a period of reception is chosen (p= is the whole too).
             optional = page == "overdue"
             kind, start = (None, None) if optional and p == "" else _period_from_page(p, period_type, period_start)
             with dash.context(lang, period_type=kind, period_start=start, period_optional=optional,
                               agency=agency if page == "overdue" else None, basis=basis) as ctx:
+                ctx.show_all = show_all
                 return dash.page(page, ctx, labels.ui(f"nav_{page}", lang))
 
         simple.__signature__ = inspect.signature(simple).replace(  # type: ignore[attr-defined]
@@ -954,6 +1061,9 @@ def _api_parameters(table: Table) -> list[inspect.Parameter]:
     params += [
         inspect.Parameter("format", keyword, default="json", annotation=Annotated[
             Format, Query(description="json, csv (UTF-8 with BOM) or xlsx")]),
+        inspect.Parameter("locale", keyword, default="default", annotation=Annotated[
+            CsvLocale, Query(description="CSV only: default (comma-separated, decimal point) or vi (the form "
+                             "a Vietnamese-locale Excel reads as numbers: ;-separated, decimal comma)")]),
         inspect.Parameter("lang", keyword, default="vi", annotation=Annotated[
             Lang, Query(description="language of headers and labels in files")]),
     ]
@@ -981,7 +1091,7 @@ def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
                     raise HTTPException(404, f"no {unit_type} {kwargs['code']!r} in the marts on the "
                                         f"{ctx.basis} basis")
             result = run(ctx.cur, table, ctx.params())
-            return _respond(result, ctx, kwargs["format"])
+            return _respond(result, ctx, kwargs["format"], kwargs.get("locale", "default"))
 
     endpoint.__signature__ = inspect.Signature(_api_parameters(table))  # type: ignore[attr-defined]
     endpoint.__name__ = f"get_{table.name}"
@@ -992,12 +1102,13 @@ def _add_api_route(app: FastAPI, dash: Dashboard, table: Table) -> None:
                 404: {"description": "unknown period or unit"}})(endpoint)
 
 
-def _respond(result: Result, ctx: Context, fmt: str) -> Response:
+def _respond(result: Result, ctx: Context, fmt: str, locale: str = "default") -> Response:
     filters = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in ctx.params().items()
                if v is not None and (k != "basis" or result.table.takes_basis)}
     stem = result.table.name + (f"_{ctx.period.period_type}_{ctx.period.start:%Y-%m-%d}" if ctx.period else "")
     if fmt == "csv":
-        return Response(render.to_csv(result, ctx.lang), media_type="text/csv; charset=utf-8",
+        stem += "_vi" if locale == "vi" else ""
+        return Response(render.to_csv(result, ctx.lang, locale), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
     if fmt == "xlsx":
         return Response(render.to_xlsx(result, ctx.lang, ctx.publication, filters),

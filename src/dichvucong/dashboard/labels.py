@@ -38,7 +38,9 @@ UI: dict[str, tuple[str, str]] = {
     "current": ("Theo đơn vị hiện nay", "Today's units"),
     "service": ("Thủ tục hành chính", "Service"),
     "all_agencies": ("Mọi cơ quan", "All agencies"),
-    "score_title": ("Chỉ số 766: điểm theo chỉ tiêu", "766 index: points by indicator"),
+    "score_title": ("Bộ chỉ số 766 (Quyết định 766/QĐ-TTg): điểm theo chỉ tiêu",
+                    "The 766 index (Decision 766/QĐ-TTg): points by indicator"),
+    "vs_province_title": ("Chênh lệch so với tỉnh theo từng chỉ tiêu", "Gap to the province on each indicator"),
     "score_note": (
         "Chỉ tiêu, nhóm và điểm tối đa theo bảng điểm 766 đang áp dụng. Tổng điểm tính trên điểm tối đa đo "
         "được từ nguồn dữ liệu này (dòng Tổng); nhóm 5 (mức độ hài lòng) và bản sao điện tử có chứng thực "
@@ -59,16 +61,45 @@ UI: dict[str, tuple[str, str]] = {
     "department_ranks": ("Xếp hạng các sở, ngành", "Department ranking"),
     "commune_ranks": ("Xếp hạng cấp xã", "Commune ranking"),
     "ranks_note": (
-        "Chỉ tiêu làm mất nhiều điểm nhất: chỉ tiêu có khoảng cách lớn nhất giữa điểm tối đa và điểm đạt.",
-        "Costliest indicator: the one with the widest gap between its maximum and the points earned.",
+        "Chỉ tiêu thua tỉnh nhiều nhất: chỉ tiêu mà điểm của đơn vị thấp hơn điểm của tỉnh nhiều nhất (điểm đơn vị "
+        "trừ điểm tỉnh, cùng kỳ, cùng cách tính đơn vị); số âm là thấp hơn tỉnh. Trang của mỗi đơn vị có chênh "
+        "lệch trên từng chỉ tiêu.",
+        "Furthest below the province: the indicator where the unit's points fall furthest below the province's "
+        "(the unit's points minus the province's, same period and basis); negative is below the province. Each "
+        "unit's page shows the gap on every indicator.",
     ),
     "volume_title": ("Hồ sơ tiếp nhận theo kênh", "Dossiers received by channel"),
     "services_of_unit": ("Các thủ tục trong kỳ", "Services in the period"),
     "services_title": ("Thủ tục hành chính trong kỳ", "Services in the period"),
     "services_note": (
-        "Thủ tục chậm: p90 số ngày làm việc vượt thời hạn giải quyết. Ít trực tuyến: tỷ lệ hồ sơ trực tuyến thấp.",
-        "Slow: p90 working days beyond the legal deadline. Little used online: a low online take-up.",
+        "p90 = 90 % hồ sơ giải quyết xong trong số ngày làm việc này (p50: một nửa số hồ sơ). Thủ tục chậm: p90 "
+        "vượt thời hạn giải quyết theo quy định, tức là hơn 10 % hồ sơ quá thời hạn. Mức độ: dịch vụ công trực "
+        "tuyến toàn trình hay một phần (MucDo trong danh mục thủ tục).",
+        "p90 = 90 % of dossiers were done within this many working days (p50: half of them). Slow: p90 beyond the "
+        "legal deadline, i.e. more than 10 % of dossiers took longer than the deadline. Level: fully or partly "
+        "online public service (the catalog's MucDo).",
     ),
+    "slow_only": ("Chỉ thủ tục chậm", "Slow services only"),
+    "on_this_page": ("Trên trang này", "On this page"),
+    "slow": ("Chậm", "Slow"),
+    "filter_rows": ("Lọc bảng", "Filter rows"),
+    "filter_placeholder": ("Gõ để lọc…", "Type to filter…"),
+    "rows_shown": ("{shown} / {total} dòng", "{shown} of {total} rows"),
+    "sort_hint": ("Bấm tiêu đề cột để sắp xếp", "Click a column header to sort"),
+    "show_all": ("Hiện tất cả {total} dòng", "Show all {total} rows"),
+    "csv_vi": ("CSV (Excel tiếng Việt)", "CSV (Vietnamese Excel)"),
+    "print_period": ("Kỳ", "Period"),
+    "build_failed": (
+        "Lần xây dựng số liệu lúc {at} không thành công ({error}): số liệu trên trang vẫn là số liệu công bố lúc "
+        "{published}. Người vận hành đã được cảnh báo.",
+        "The build at {at} failed ({error}): the numbers shown are still those published at {published}. The "
+        "operators were alerted.",
+    ),
+    "build_error_memory": ("thiếu bộ nhớ", "out of memory"),
+    "build_error_dbt": ("lỗi khi tính toán số liệu (dbt)", "dbt error"),
+    "build_error_other": ("lỗi", "error"),
+    "overdue_all": ("Toàn bộ hồ sơ đang quá hạn", "The whole backlog"),
+    "overdue_received_in": ("Chỉ hồ sơ tiếp nhận trong", "Only dossiers received in"),
     "overdue_title": ("Hồ sơ đang giải quyết đã quá hạn", "Dossiers in progress past their due date"),
     "overdue_note": (
         "Tại thời điểm số liệu; số ngày quá hạn là số ngày trọn vẹn sau hạn trả, đã trừ thời gian chờ bổ sung. "
@@ -90,12 +121,26 @@ UI: dict[str, tuple[str, str]] = {
         "The run at {at} failed a critical check ({suite}): the numbers shown are still those published at "
         "{published}. See the data quality page.",
     ),
-    "overdue_by_agency": ("Theo cơ quan", "By agency"),
-    "overdue_list": ("Danh sách hồ sơ quá hạn", "Overdue dossiers"),
+    "overdue_by_agency": ("Hồ sơ đang quá hạn theo cơ quan", "Overdue now by agency"),
+    "overdue_list": ("Danh sách hồ sơ đang quá hạn", "Dossiers overdue now"),
     "shown_first": ("Hiển thị {shown} / {total} dòng; tệp tải về có đủ.", "Showing {shown} of {total} rows; "
                     "downloads hold them all."),
     "fees_title": ("Thu phí, lệ phí trực tuyến và đối soát", "Online fees and reconciliation"),
     "fees_by_intermediary": ("Theo trung gian thanh toán và kênh", "By intermediary and channel"),
+    "fees_reconciliation": ("Đối soát theo tháng: thu − hoàn − khớp − mồ côi − lệch thời điểm = chênh lệch",
+                            "Monthly reconciliation: collected − refunds − matched − orphans − timing = gap"),
+    "fees_gap": ("Chênh lệch gồm những gì", "What the gap is made of"),
+    "fees_reconciliation_note": (
+        "Theo ngày đối soát của tệp đối soát, giao dịch thành công sau khi bỏ dòng trùng. Khớp: tiền của hồ sơ "
+        "tiếp nhận cùng tháng có trạng thái Khớp; mồ côi: giao dịch không có hồ sơ tương ứng; lệch thời điểm: tiền "
+        "của hồ sơ tiếp nhận ở tháng khác (hoặc chưa tiếp nhận); chênh lệch: phần còn lại, là tiền của hồ sơ tiếp "
+        "nhận trong tháng nhưng thiếu, thừa hoặc hoàn quá số đã nộp (xem bảng trạng thái đối soát).",
+        "By the settlement day of the reconciliation files, succeeded payments after duplicates are removed. "
+        "Matched: payments of dossiers received the same month whose state is matched; orphans: payments with no "
+        "such dossier; timing: payments of dossiers received in another month (or not yet); gap: the rest, "
+        "payments of dossiers received that month that are underpaid, overpaid or refunded beyond what was paid "
+        "(see the reconciliation states).",
+    ),
     "reconciliation": ("Trạng thái đối soát hồ sơ tiếp nhận trong kỳ", "Reconciliation of dossiers received"),
     "anomalies": ("Giao dịch mồ côi và trùng lặp", "Orphan and duplicate payments"),
     "quality_title": ("Chất lượng dữ liệu", "Data quality"),
@@ -189,6 +234,72 @@ UI: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What "in this period" means for each table, one sentence under its title ({period}: e.g. "tháng 02/2024").
+# Keys: the table's name, or unit_<rest> for the tables every unit page has (agency_points: unit_points).
+SCOPES: dict[str, tuple[str, str]] = {
+    "unit_points": ("Điểm {period}: mỗi chỉ tiêu tính trên hồ sơ của đơn vị trong kỳ (tiếp nhận, giải quyết hoặc "
+                    "đồng bộ trong kỳ, tùy chỉ tiêu).",
+                    "Points of {period}: each indicator counts the unit's dossiers of the period (received, ended or "
+                    "synced in it, as the indicator says)."),
+    "unit_vs_province": ("Tỷ lệ và điểm của đơn vị trừ của tỉnh, cùng {period}, cùng cách tính đơn vị; chênh lệch "
+                         "điểm âm nhất ở trên.",
+                         "The unit's rate and points minus the province's, same {period} and basis; the most negative "
+                         "points gap first."),
+    "unit_trend": ("Mỗi dòng là một tháng, đến hết {period}: tiếp nhận theo ngày tiếp nhận, giải quyết theo ngày "
+                   "kết thúc.",
+                   "One row per month up to the end of {period}: received by reception day, ended by end day."),
+    "unit_ranks": ("Xếp hạng theo tổng điểm 766 của {period}; so với tỉnh cùng kỳ.",
+                   "Ranked on the 766 points of {period}; compared with the province in the same period."),
+    "unit_channel_volume": ("Hồ sơ tiếp nhận theo tháng tiếp nhận, đến hết {period}.",
+                            "Dossiers received, by month of reception, up to the end of {period}."),
+    "unit_services": ("Tiếp nhận: hồ sơ tiếp nhận trong {period}; giải quyết, đúng hạn, p90: hồ sơ kết thúc trong "
+                      "{period}.",
+                      "Received: dossiers received in {period}; ended, on time, p90: dossiers that ended in {period}."),
+    "services": ("Mọi thủ tục có hồ sơ nộp, tiếp nhận hoặc giải quyết trong {period}; p50, p90 tính trên hồ sơ kết "
+                 "thúc trong kỳ.",
+                 "Every service with dossiers submitted, received or ended in {period}; p50 and p90 over the dossiers "
+                 "that ended in it."),
+    "unit_summary": ("Chỉ số của thủ tục trong {period}: tiếp nhận theo ngày tiếp nhận, giải quyết theo ngày kết "
+                     "thúc, đang giải quyết tại cuối kỳ.",
+                     "The service in {period}: received by reception day, ended by end day, in progress at the "
+                     "period's end."),
+    "overdue_all": ("Toàn bộ hồ sơ đang giải quyết đã quá hạn tại thời điểm số liệu, tiếp nhận vào bất kỳ lúc nào.",
+                    "Every dossier in progress past its due date at the data's as-of time, whenever it was received."),
+    "overdue_period": ("Chỉ hồ sơ tiếp nhận trong {period} và đang quá hạn tại thời điểm số liệu (không phải toàn bộ "
+                       "hồ sơ quá hạn).",
+                       "Only the dossiers received in {period} that are overdue at the data's as-of time (not the "
+                       "whole backlog)."),
+    "fees_reconciliation": ("Một dòng cho mỗi tháng trong {period}, theo ngày đối soát của giao dịch.",
+                            "One line per month in {period}, by the payments' settlement day."),
+    "fees_gap": ("Giao dịch có ngày đối soát trong {period} của hồ sơ tiếp nhận cùng tháng mà chưa khớp, theo "
+                 "trạng thái đối soát của hồ sơ.",
+                 "Payments settled in {period} for dossiers received the same month that are not matched, by the "
+                 "dossier's reconciliation state."),
+    "fees_by_intermediary": ("Giao dịch có ngày đối soát trong {period}.",
+                             "Payments whose settlement day falls in {period}."),
+    "reconciliation_states": ("Hồ sơ tiếp nhận trong {period} (theo ngày tiếp nhận), với số tiền đã thanh toán "
+                              "trực tuyến đến thời điểm số liệu.",
+                              "Dossiers received in {period} (by reception day), with what was paid online up to "
+                              "the data's as-of time."),
+    "payment_anomalies": ("Giao dịch mồ côi, trùng lặp có ngày đối soát trong {period}.",
+                          "Orphan and duplicate payments whose settlement day falls in {period}."),
+    "quality_gates": ("Lần kiểm tra gần nhất của mỗi bộ, không phụ thuộc kỳ đã chọn.",
+                      "The latest validation of every suite, whatever the period chosen."),
+    "quality_failures": ("Lần kiểm tra gần nhất của mỗi bộ, không phụ thuộc kỳ đã chọn.",
+                         "The latest validation of every suite, whatever the period chosen."),
+    "load_totals": ("Các ngày lô dữ liệu (ngày dữ liệu được giao) trong {period}.",
+                    "The batch days (days the data was delivered for) in {period}."),
+    "quarantine_reasons": ("Các ngày lô dữ liệu (ngày dữ liệu được giao) trong {period}.",
+                           "The batch days (days the data was delivered for) in {period}."),
+    "why_total": ("{period} so với kỳ trước cùng loại.", "{period} against the previous period of the same type."),
+    "why_indicators": ("Tỷ lệ và điểm {period} so với kỳ trước cùng loại.",
+                       "Rates and points of {period} against the previous period of the same type."),
+    "why_agencies": ("Hồ sơ của từng cơ quan được tính trong {period} và kỳ trước cùng loại.",
+                     "Each agency's dossiers counted in {period} and in the previous period of the same type."),
+    "why_late_offices": ("Hồ sơ kết thúc trễ hạn trong {period} và trong kỳ trước cùng loại.",
+                         "Dossiers that ended late in {period} and in the previous period of the same type."),
+}
+
 COLUMNS: dict[str, tuple[str, str]] = {
     "section": ("Mục", "Section"),
     "indicator": ("Chỉ tiêu", "Indicator"),
@@ -223,14 +334,26 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "dossiers_ended": ("Hồ sơ đã giải quyết", "Dossiers ended"),
     "in_progress_at_end": ("Đang giải quyết cuối kỳ", "In progress at period end"),
     "in_progress_overdue_at_end": ("Quá hạn cuối kỳ", "Overdue at period end"),
-    "costliest_indicator": ("Chỉ tiêu mất nhiều điểm nhất", "Costliest indicator"),
-    "costliest_points_lost": ("Điểm bị mất ở chỉ tiêu đó", "Points lost there"),
+    "largest_gap_indicator": ("Chỉ tiêu thua tỉnh nhiều nhất", "Furthest below the province on"),
+    "largest_gap_points": ("Chênh lệch điểm so với tỉnh", "Points gap to the province"),
+    "largest_gap_rate": ("Chênh lệch tỷ lệ so với tỉnh", "Rate gap to the province"),
+    "points_gap": ("Chênh lệch điểm (đơn vị − tỉnh)", "Points gap (unit − province)"),
+    "rate_gap": ("Chênh lệch tỷ lệ (đơn vị − tỉnh)", "Rate gap (unit − province)"),
+    "province_rate": ("Tỷ lệ của tỉnh", "Province's rate"),
+    "province_points": ("Điểm của tỉnh", "Province's points"),
+    "online_level": ("Mức độ", "Online level"),
+    "collected_vnd": ("Số tiền thu (VNĐ)", "Collected (VND)"),
+    "matched_vnd": ("Khớp (VNĐ)", "Matched (VND)"),
+    "timing_vnd": ("Lệch thời điểm (VNĐ)", "Timing (VND)"),
+    "gap_vnd": ("Chênh lệch (VNĐ)", "Gap (VND)"),
+    "payments": ("Số giao dịch", "Payments"),
+    "amount_vnd": ("Số tiền (VNĐ)", "Amount (VND)"),
     "received_in_person": ("Trực tiếp", "In person"),
     "received_online": ("Trực tuyến", "Online"),
     "received_postal": ("Bưu chính", "Postal"),
     "online_share": ("Tỷ lệ trực tuyến", "Online share"),
-    "p50_processing_working_days": ("Trung vị ngày xử lý (p50)", "p50 working days"),
-    "p90_processing_working_days": ("p90 ngày xử lý", "p90 working days"),
+    "p50_processing_working_days": ("p50: 50 % hồ sơ xong trong (ngày)", "p50: half done within (days)"),
+    "p90_processing_working_days": ("p90: 90 % hồ sơ xong trong (ngày)", "p90: 90 % done within (days)"),
     "avg_processing_working_days": ("Ngày xử lý trung bình", "Mean working days"),
     "deadline_working_days": ("Thời hạn (ngày làm việc)", "Legal deadline (working days)"),
     "deadline_use": ("Mức dùng thời hạn", "Share of deadline used"),
@@ -238,7 +361,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "service_code": ("Mã thủ tục", "Service code"),
     "service_name": ("Tên thủ tục", "Service name"),
     "ended_on_time_share": ("Đúng hạn (hồ sơ đã giải quyết)", "On time (ended dossiers)"),
-    "is_slow": ("Chậm so với thời hạn", "Slower than deadline"),
+    "is_slow": ("Chậm (p90 > thời hạn)", "Slow (p90 > deadline)"),
     "agency_code": ("Mã cơ quan", "Agency code"),
     "agency_name": ("Cơ quan", "Agency"),
     "district_code": ("Mã địa bàn", "District code"),
@@ -254,7 +377,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "intermediary_name": ("Trung gian thanh toán", "Intermediary"),
     "payment_channel": ("Kênh", "Channel"),
     "payments_succeeded": ("Giao dịch thành công", "Succeeded"),
-    "collected_vnd": ("Số tiền thu (VNĐ)", "Collected (VND)"),
     "refunds": ("Hoàn tiền", "Refunds"),
     "refunded_vnd": ("Số tiền hoàn (VNĐ)", "Refunded (VND)"),
     "payments_pending": ("Đang chờ", "Pending"),
@@ -264,9 +386,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "dossiers": ("Số hồ sơ", "Dossiers"),
     "fee_expected_vnd": ("Phí phải thu (VNĐ)", "Fees expected (VND)"),
     "fee_paid_vnd": ("Đã thanh toán trực tuyến (VNĐ)", "Paid online (VND)"),
-    "settlement_date": ("Ngày quyết toán", "Settlement date"),
+    "settlement_date": ("Ngày đối soát", "Settlement date"),
     "orphan_payments": ("Giao dịch mồ côi", "Orphan payments"),
-    "orphan_vnd": ("Tiền giao dịch mồ côi (VNĐ)", "Orphan amount (VND)"),
+    "orphan_vnd": ("Tiền giao dịch mồ côi (VNĐ)", "Orphans (VND)"),
     "duplicate_rows": ("Dòng trùng lặp", "Duplicate rows"),
     "duplicated_vnd": ("Tiền dòng trùng (VNĐ)", "Duplicated amount (VND)"),
     "suite": ("Bộ kiểm tra", "Suite"),
@@ -399,6 +521,29 @@ VALUES: dict[str, tuple[str, str]] = {
     "no_effect": ("Không đổi", "No change"),
     "1": ("Cổng thanh toán quốc gia", "National platform"),
     "2": ("Cổng thanh toán của tỉnh", "Provincial gateway"),
+    # fct_payments.payment_channel and fct_dossiers.paid_online_via (metrics.md).
+    "platform": ("Nền tảng thanh toán quốc gia", "National payment platform"),
+    "provincial_gateway": ("Cổng thanh toán của tỉnh", "Provincial gateway"),
+    "none": ("Không thanh toán trực tuyến", "Not paid online"),
+    "refunded_beyond_paid": ("Hoàn quá số đã nộp", "Refunded beyond paid"),
+    # Great Expectations' check types (quality page), in words.
+    "expect_column_values_to_be_between": ("Giá trị trong khoảng cho phép", "Values within the allowed range"),
+    "expect_column_values_to_be_in_set": ("Giá trị thuộc danh mục cho phép", "Values from the allowed list"),
+    "expect_column_values_to_not_be_null": ("Không được để trống", "Not empty"),
+    "expect_column_values_to_be_null": ("Phải để trống", "Empty"),
+    "expect_column_pair_values_a_to_be_greater_than_b": ("Thứ tự hai cột hợp lệ (ví dụ ngày trước, ngày sau)",
+                                                         "Two columns in order (e.g. dates)"),
+    "expect_compound_columns_to_be_unique": ("Không trùng khóa", "No duplicate keys"),
+    "expect_column_values_to_be_unique": ("Không trùng giá trị", "No duplicate values"),
+    "expect_table_columns_to_match_set": ("Đủ và đúng các cột", "The expected columns"),
+    "expect_table_row_count_to_be_between": ("Số dòng trong khoảng cho phép", "Row count within the allowed range"),
+    "expect_column_values_to_not_be_in_set": ("Không có giá trị bị cấm", "No forbidden values"),
+    "expect_column_values_to_match_regex": ("Đúng định dạng", "The expected format"),
+    # dim_services.online_level (MucDo): 4 toàn trình, 3 một phần, 1-2 information only.
+    "online_level_4": ("Toàn trình", "Fully online"),
+    "online_level_3": ("Một phần", "Partly online"),
+    "online_level_2": ("Chỉ cung cấp thông tin, biểu mẫu", "Information and forms only"),
+    "online_level_1": ("Chỉ cung cấp thông tin", "Information only"),
 }
 
 
@@ -423,6 +568,14 @@ def misses(indicator_name: str, lang: str) -> str:
 def ui(key: str, lang: str) -> str:
     vi, en = UI[key]
     return vi if lang == "vi" else en
+
+
+def scope(key: str, lang: str, period: str) -> str:
+    """The sentence under a table's title saying what "in this period" means for it ('' when none)."""
+    pair = SCOPES.get(key)
+    if pair is None:
+        return ""
+    return (pair[0] if lang == "vi" else pair[1]).format(period=period)
 
 
 def column_label(name: str, lang: str) -> str:

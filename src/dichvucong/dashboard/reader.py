@@ -12,6 +12,7 @@ from the quality file published after every validation, when there is one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -26,7 +27,7 @@ import duckdb
 
 from dichvucong.config import LOCAL_TZ
 from dichvucong.dashboard.tables import Table
-from dichvucong.publish import QUALITY_FILE
+from dichvucong.publish import BUILD_STATE_FILE, QUALITY_FILE
 
 _PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -147,3 +148,17 @@ def run(cur: duckdb.DuckDBPyConnection, table: Table, params: dict[str, Any]) ->
         raise ValueError(f"{table.name} needs {sorted(missing)}")
     rows = cur.execute(table.sql, {name: params[name] for name in wanted}).fetchall()
     return Result(table, rows)
+
+
+def build_failure(published: Path, since: dt.datetime) -> tuple[dt.datetime, str] | None:
+    """The pipeline's last failed build (publish.BUILD_STATE_FILE beside the published file: its time, and the
+    error's type and first line) when it failed after the publication `since`; None otherwise, or when
+    there is no record, or one that does not read."""
+    try:
+        state = json.loads(published.with_name(BUILD_STATE_FILE).read_text(encoding="utf-8"))
+        failed_at = dt.datetime.fromisoformat(state["failed_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if failed_at.tzinfo is None or state.get("status") != "failed" or failed_at <= since:
+        return None
+    return failed_at, str(state.get("error") or "")

@@ -77,11 +77,17 @@ def json_value(value: Any) -> Any:
 
 # ---------------------------------------------------------------- files
 
-def to_csv(result: Result, lang: str) -> bytes:
+CSV_LOCALES = ("default", "vi")
+
+
+def to_csv(result: Result, lang: str, locale: str = "default") -> bytes:
     """UTF-8 with a byte order mark (so that Excel shows Vietnamese), headers in the chosen language,
-    full-precision values; text that would start a formula begins with `'` (`spreadsheet.safe_text`)."""
+    full-precision values; text that would start a formula begins with `'` (`spreadsheet.safe_text`).
+    `locale` "default": comma-separated, decimal point; "vi": the form a Vietnamese-locale Excel reads as
+    numbers, `;`-separated with a decimal comma (numbers never grouped)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    vietnamese = locale == "vi"
+    writer = csv.writer(out, lineterminator="\r\n", delimiter=";" if vietnamese else ",")
     writer.writerow([safe_value(labels.column_label(name, lang)) for name in result.table.column_names])
     for row in result.rows:
         cells = []
@@ -94,8 +100,12 @@ def to_csv(result: Result, lang: str) -> bytes:
                 cells.append(value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat())
             else:
                 cells.append(json_value(value))
-        # Escaped last, on the text as written: a label or a format could change how it starts.
-        writer.writerow([safe_value(cell) for cell in cells])
+        # Escaped last, on the text as written: a label or a format could change how it starts. A number
+        # is written after (a decimal comma, in the Vietnamese form): a negative number stays a number.
+        safe = [safe_value(cell) for cell in cells]
+        if vietnamese:
+            safe = [repr(cell).replace(".", ",") if isinstance(cell, float) else cell for cell in safe]
+        writer.writerow(safe)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -109,6 +119,28 @@ XLSX_FORMATS = {
     "date": "dd/mm/yyyy",
     "timestamp": "dd/mm/yyyy hh:mm",
 }
+
+
+XLSX_MAX_WIDTH = 60
+
+
+def _shown_width(value: Any, kind: str) -> int:
+    """About how many characters a cell shows in its number format (for the column's width)."""
+    if value is None:
+        return 0
+    if kind in ("int", "vnd") and isinstance(value, int | float):
+        return len(f"{value:,.0f}")
+    if kind == "rate" and isinstance(value, int | float):
+        return len(f"{value * 100:.2f}%")
+    if kind in ("points", "days") and isinstance(value, int | float):
+        return len(f"{value:,.2f}")
+    if kind == "month":
+        return 7
+    if kind == "date":
+        return 10
+    if kind == "timestamp":
+        return 16
+    return max((len(line) for line in str(value).splitlines()), default=0)
 
 
 def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[str, Any]) -> bytes:
@@ -141,11 +173,22 @@ def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[s
     for index, (name, kind) in enumerate(result.table.columns, start=1):
         letter = get_column_letter(index)
         number_format = XLSX_FORMATS.get(kind)
-        if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+        widest = len(labels.column_label(name, lang))
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if number_format:
                 cell.number_format = number_format
-        sheet.column_dimensions[letter].width = max(12, min(48, len(labels.column_label(name, lang)) + 2))
+            widest = max(widest, _shown_width(cell.value, kind))
+        # Fitted to the content (an id is never cut), within bounds; the header's filter button needs ~2.
+        sheet.column_dimensions[letter].width = min(XLSX_MAX_WIDTH, max(8, widest + 3))
     sheet.freeze_panes = "A2"
+    if result.rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(result.table.columns))}{len(result.rows) + 1}"
+    sheet.print_title_rows = "1:1"  # the header on every printed page
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     about = book.create_sheet("info" if lang == "en" else "thong_tin")
     lines: list[list[Any]] = [[labels.ui("app_title", lang)], [labels.ui(result.table.title, lang)],
                               [labels.ui("as_of", lang), publication.as_of],
@@ -232,7 +275,8 @@ def line_chart(result: Result, x: str, series: list[str], lang: str, *, percent:
     for step in range(5):
         v = bottom + (top - bottom) * step / 4
         y = py(v)
-        tick = f"{v * 100:.0f} %" if percent else (f"{v:.0f}" if top >= 8 else f"{v:.1f}")
+        sep = "." if lang == "vi" else ","  # thousands; the decimal mark is the other one (35.453,5 / 35,453.5)
+        tick = f"{v * 100:.0f} %" if percent else _group(f"{v:.0f}" if top >= 8 else f"{v:.1f}", sep)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(tick)}</text>')
     every = max(1, count // 12)

@@ -77,6 +77,16 @@ _NAMES = """
         select agency_code, arg_max(agency_name, valid_from) as agency_name from marts.dim_agencies group by 1
     )"""
 
+# A service's MucDo (dim_services.online_level, 1-4) in the catalog version in force at the period's end, as
+# a code the labels translate (online_level_4: toàn trình, 3: một phần, 1-2: information only).
+_LEVELS = """
+    service_levels as (
+        select service_code, 'online_level_' || arg_max(online_level, valid_from)::varchar as online_level
+        from marts.dim_services
+        where valid_from < $period_end
+        group by 1
+    )"""
+
 
 def _dossier_unit(unit_type: str) -> str:
     """The SQL expression of a dossier's unit code on the request's basis."""
@@ -191,40 +201,95 @@ def _trend(unit_type: str) -> Table:
     )
 
 
+# The province a unit is compared with: the province unit of the period with the most dossiers received
+# (the province page's default), on the same basis and period as the unit.
+_PROVINCE_ROW = """
+    province as (
+        select * from marts.kpi_766
+        where geography_basis = $basis and unit_type = 'province' and period_type = $period_type
+            and period_start = $period_start
+        order by dossiers_received desc nulls last, unit_code
+        limit 1
+    )"""
+
+
 def _ranks(unit_type: str) -> Table:
     return Table(
         name=f"{unit_type}_ranks",
         page="province",
         title=f"{unit_type}_ranks",
-        description=f"Every {unit_type} ranked on the 766 points in a period, with its measurable maximum and the "
-                    "indicator that costs it most points, among those the points table scores at this level "
-                    "(marts.kpi_766, marts.dim_766_indicators).",
+        description=f"Every {unit_type} ranked on the 766 points in a period, with its measurable maximum, the "
+                    "points it loses, and the indicator where it is furthest below the province (the unit's "
+                    "points on it minus the province's, same period and basis), among those the points table "
+                    "scores at this level (marts.kpi_766, marts.dim_766_indicators).",
         sql=f"""
     with k as (
         select * from marts.kpi_766
         where geography_basis = $basis and unit_type = '{unit_type}' and period_type = $period_type
             and period_start = $period_start
-    ),
+    ),{_PROVINCE_ROW},
     scored as (
         select indicator_code, indicator_name, max_points from marts.dim_766_indicators
         where is_scored and scored_units in ('all', '{unit_type}')
     ),
-    costliest as (
+    gaps as (
         select k.unit_code, s.indicator_name,
-            s.max_points - coalesce(json_extract(to_json(k), '$.points_' || s.indicator_name)::double, 0)
-                as points_lost
-        from k cross join scored as s
-        qualify row_number() over (partition by k.unit_code order by points_lost desc, s.indicator_code) = 1
+            coalesce(json_extract(to_json(k), '$.points_' || s.indicator_name)::double, 0)
+                - coalesce(json_extract(to_json(p), '$.points_' || s.indicator_name)::double, 0) as points_gap,
+            json_extract(to_json(k), '$.' || s.indicator_name)::double
+                - json_extract(to_json(p), '$.' || s.indicator_name)::double as rate_gap
+        from k cross join scored as s cross join province as p
+        qualify row_number() over (partition by k.unit_code order by points_gap, s.indicator_code) = 1
     )
-    select k.rank_in_level, k.unit_code, k.unit_name, k.points_total, k.points_measurable, k.dossiers_received,
-        k.on_time_rate, k.online_rate_766, c.indicator_name as costliest_indicator,
-        c.points_lost as costliest_points_lost
-    from k left join costliest as c using (unit_code)
+    select k.rank_in_level, k.unit_code, k.unit_name, k.points_total,
+        k.points_measurable - k.points_total as points_lost, g.indicator_name as largest_gap_indicator,
+        g.points_gap as largest_gap_points, g.rate_gap as largest_gap_rate, k.points_measurable,
+        k.dossiers_received, k.on_time_rate, k.online_rate_766
+    from k left join gaps as g using (unit_code)
     order by k.rank_in_level nulls last, k.unit_code""",
         columns=(("rank_in_level", "int"), ("unit_code", "text"), ("unit_name", "text"),
-                 ("points_total", "points"), ("points_measurable", "points"), ("dossiers_received", "int"),
-                 ("on_time_rate", "rate"), ("online_rate_766", "rate"), ("costliest_indicator", "label"),
-                 ("costliest_points_lost", "points")),
+                 ("points_total", "points"), ("points_lost", "points"), ("largest_gap_indicator", "label"),
+                 ("largest_gap_points", "points"), ("largest_gap_rate", "rate"), ("points_measurable", "points"),
+                 ("dossiers_received", "int"), ("on_time_rate", "rate"), ("online_rate_766", "rate")),
+    )
+
+
+def _vs_province(unit_type: str) -> Table:
+    return Table(
+        name=f"{unit_type}_vs_province",
+        page=unit_type,
+        title="vs_province_title",
+        description=f"The {unit_type}'s gap to the province on each indicator the points table scores at its "
+                    "level, in a period: the unit's rate and points, the province's, and the unit's minus the "
+                    "province's (same period and basis; the province with the most dossiers received in the "
+                    "period), the widest gap in points first (marts.kpi_766, marts.dim_766_indicators).",
+        sql=f"""
+    with unit as (
+        select to_json(k) as doc from marts.kpi_766 as k
+        where geography_basis = $basis and unit_type = '{unit_type}' and unit_code = $code
+            and period_type = $period_type and period_start = $period_start
+    ),{_PROVINCE_ROW},
+    p as (select to_json(province) as doc from province),
+    scored as (
+        select indicator_code, indicator_name, max_points from marts.dim_766_indicators
+        where is_scored and scored_units in ('all', '{unit_type}')
+    ),
+    both_rows as (
+        select s.indicator_code, s.indicator_name, s.max_points,
+            json_extract(u.doc, '$.' || s.indicator_name)::double as rate,
+            json_extract(p.doc, '$.' || s.indicator_name)::double as province_rate,
+            json_extract(u.doc, '$.points_' || s.indicator_name)::double as points,
+            json_extract(p.doc, '$.points_' || s.indicator_name)::double as province_points
+        from scored as s cross join unit as u cross join p
+    )
+    select indicator_code as section, indicator_name as indicator, points - province_points as points_gap,
+        rate - province_rate as rate_gap, rate, province_rate, points, province_points, max_points
+    from both_rows
+    order by points_gap nulls last, indicator_code""",
+        columns=(("section", "text"), ("indicator", "label"), ("points_gap", "points"), ("rate_gap", "rate"),
+                 ("rate", "rate"), ("province_rate", "rate"), ("points", "points"), ("province_points", "points"),
+                 ("max_points", "points")),
+        filters=("period", "code"),
     )
 
 
@@ -277,17 +342,20 @@ def _unit_services(unit_type: str) -> Table:
             max(deadline_working_days) as deadline_working_days
         from d where is_ended and ended_at >= $period_start and ended_at < $period_end
         group by 1
-    )
-    select service_code, n.service_name, coalesce(r.dossiers_received, 0) as dossiers_received, r.online_share,
-        coalesce(e.dossiers_ended, 0) as dossiers_ended, e.ended_on_time_share, e.p90_processing_working_days,
-        e.deadline_working_days
+    ),{_LEVELS.strip()}
+    select service_code, n.service_name, l.online_level,
+        e.p90_processing_working_days > e.deadline_working_days as is_slow, e.p90_processing_working_days,
+        e.deadline_working_days, coalesce(r.dossiers_received, 0) as dossiers_received, r.online_share,
+        coalesce(e.dossiers_ended, 0) as dossiers_ended, e.ended_on_time_share
     from received as r
     full join ended as e using (service_code)
     left join service_names as n using (service_code)
+    left join service_levels as l using (service_code)
     order by dossiers_received desc, dossiers_ended desc, service_code""",
-        columns=(("service_code", "text"), ("service_name", "text"), ("dossiers_received", "int"),
-                 ("online_share", "rate"), ("dossiers_ended", "int"), ("ended_on_time_share", "rate"),
-                 ("p90_processing_working_days", "days"), ("deadline_working_days", "int")),
+        columns=(("service_code", "text"), ("service_name", "text"), ("online_level", "label"), ("is_slow", "bool"),
+                 ("p90_processing_working_days", "days"), ("deadline_working_days", "int"),
+                 ("dossiers_received", "int"), ("online_share", "rate"), ("dossiers_ended", "int"),
+                 ("ended_on_time_share", "rate")),
         filters=("period", "code"),
     )
 
@@ -304,25 +372,28 @@ SERVICES = Table(
     name="services",
     page="services",
     title="services_title",
-    description="Every service with dossiers in a period: volume, digital take-up, on-time rate, p50/p90 "
-                "processing days against its legal deadline (marts.agg_unit_period_indicators, "
-                "marts.agg_processing_time_monthly).",
+    description="Every service with dossiers in a period: its MucDo (online level) in the catalog, whether it is "
+                "slow (p90 processing days beyond its legal deadline), p90/p50 processing days, volume, digital "
+                "take-up, on-time rate (marts.agg_unit_period_indicators, marts.agg_processing_time_monthly, "
+                "marts.dim_services).",
     sql=f"""
     with s as (
         select * from marts.agg_unit_period_indicators
         where geography_basis = $basis and unit_type = 'service' and period_type = $period_type
             and period_start = $period_start and (dossiers_submitted > 0 or dossiers_received > 0 or dossiers_ended > 0)
-    ),{_SERVICE_DEADLINES}
-    select s.unit_code as service_code, s.unit_name as service_name, s.dossiers_received, s.digital_take_up,
-        s.on_time_rate, s.dossiers_ended, s.p50_processing_working_days::double as p50_processing_working_days,
+    ),{_SERVICE_DEADLINES},{_LEVELS}
+    select s.unit_code as service_code, s.unit_name as service_name, l.online_level,
+        s.p90_processing_working_days > d.deadline_working_days as is_slow,
         s.p90_processing_working_days::double as p90_processing_working_days, d.deadline_working_days,
-        s.p90_processing_working_days > d.deadline_working_days as is_slow
+        s.p50_processing_working_days::double as p50_processing_working_days, s.dossiers_received,
+        s.digital_take_up, s.on_time_rate, s.dossiers_ended
     from s left join deadlines as d on d.service_code = s.unit_code
+    left join service_levels as l on l.service_code = s.unit_code
     order by s.dossiers_received desc, s.dossiers_ended desc, s.unit_code""",
-    columns=(("service_code", "text"), ("service_name", "text"), ("dossiers_received", "int"),
-             ("digital_take_up", "rate"), ("on_time_rate", "rate"), ("dossiers_ended", "int"),
-             ("p50_processing_working_days", "days"), ("p90_processing_working_days", "days"),
-             ("deadline_working_days", "int"), ("is_slow", "bool")),
+    columns=(("service_code", "text"), ("service_name", "text"), ("online_level", "label"), ("is_slow", "bool"),
+             ("p90_processing_working_days", "days"), ("deadline_working_days", "int"),
+             ("p50_processing_working_days", "days"), ("dossiers_received", "int"), ("digital_take_up", "rate"),
+             ("on_time_rate", "rate"), ("dossiers_ended", "int")),
 )
 
 SERVICE_SUMMARY = Table(
@@ -414,16 +485,16 @@ OVERDUE_DOSSIERS = Table(
     description="Each dossier in progress past its due date at the as-of time: dossier id, service, agency, "
                 "dates and whole days overdue; no personal data (marts.fct_dossiers).",
     sql=f"""{_OVERDUE}
-    select o.dossier_id, o.service_code, s.service_name, o.agency_code, n.agency_name, o.district_code,
-        o.received_at, o.due_at, o.supplement_rounds, o.days_overdue
+    select o.dossier_id, o.days_overdue, o.agency_code, n.agency_name, o.service_code, s.service_name,
+        o.received_at, o.due_at, o.supplement_rounds, o.district_code
     from overdue as o
     left join agency_names as n using (agency_code)
     left join service_names as s using (service_code)
     where $agency::varchar is null or o.agency_code = $agency
     order by o.days_overdue desc, o.dossier_id""",
-    columns=(("dossier_id", "text"), ("service_code", "text"), ("service_name", "text"), ("agency_code", "text"),
-             ("agency_name", "text"), ("district_code", "text"), ("received_at", "timestamp"),
-             ("due_at", "timestamp"), ("supplement_rounds", "int"), ("days_overdue", "int")),
+    columns=(("dossier_id", "text"), ("days_overdue", "int"), ("agency_code", "text"), ("agency_name", "text"),
+             ("service_code", "text"), ("service_name", "text"), ("received_at", "timestamp"),
+             ("due_at", "timestamp"), ("supplement_rounds", "int"), ("district_code", "text")),
     filters=("period_optional", "agency"),
 )
 
@@ -447,6 +518,67 @@ FEES_BY_INTERMEDIARY = Table(
     columns=(("intermediary_code", "text"), ("intermediary_name", "text"), ("payment_channel", "label"),
              ("payments_succeeded", "int"), ("collected_vnd", "vnd"), ("refunds", "int"), ("refunded_vnd", "vnd"),
              ("payments_pending", "int"), ("pending_vnd", "vnd"), ("payments_failed", "int")),
+)
+
+# Succeeded payments settled in a period (fct_payments: one row per transaction, its latest state), with
+# their dossier's reconciliation state and whether it was received in the month of settlement.
+_PAID = """
+    with paid as (
+        select date_trunc('month', p.settlement_date)::date as month_start, p.amount_vnd, p.is_orphan,
+            d.dossier_id is not null as is_known, d.reconciliation_state,
+            coalesce(d.received_at >= date_trunc('month', p.settlement_date)
+                     and d.received_at < date_trunc('month', p.settlement_date) + interval 1 month, false)
+                as received_that_month
+        from marts.fct_payments as p
+        left join marts.fct_dossiers as d on d.dossier_id = p.dossier_id and not p.is_orphan
+        where p.status = 'succeeded' and p.settlement_date >= $period_start and p.settlement_date < $period_end
+    )"""
+
+FEES_RECONCILIATION = Table(
+    name="fees_reconciliation",
+    page="fees",
+    title="fees_reconciliation",
+    description="One reconciliation line per month of a period, on the settlement day of the reconciliation files "
+                "(marts.fct_payments, succeeded payments after duplicates are removed): collected - refunds - "
+                "matched - orphans - timing = gap. Matched: payments of dossiers received in the same month whose "
+                "reconciliation state is matched (marts.fct_dossiers); orphans: payments whose dossier the dossier "
+                "source does not know; timing: payments of known dossiers not received in that month (before, "
+                "after, or not yet); gap: the rest, payments of dossiers received that month whose state is not "
+                "matched (underpaid, overpaid, refunded beyond paid). Collected and refunds are those of "
+                "marts.agg_fees_daily.",
+    sql=f"""{_PAID}
+    select month_start,
+        coalesce(sum(amount_vnd) filter (where amount_vnd >= 0), 0)::bigint as collected_vnd,
+        coalesce(-sum(amount_vnd) filter (where amount_vnd < 0), 0)::bigint as refunded_vnd,
+        coalesce(sum(amount_vnd) filter (where not is_orphan and received_that_month
+                                           and reconciliation_state = 'matched'), 0)::bigint as matched_vnd,
+        coalesce(sum(amount_vnd) filter (where is_orphan), 0)::bigint as orphan_vnd,
+        coalesce(sum(amount_vnd) filter (where not is_orphan and not received_that_month), 0)::bigint as timing_vnd,
+        coalesce(sum(amount_vnd) filter (where not is_orphan and received_that_month
+                                           and reconciliation_state is distinct from 'matched'), 0)::bigint
+            as gap_vnd
+    from paid
+    group by 1
+    order by 1""",
+    columns=(("month_start", "month"), ("collected_vnd", "vnd"), ("refunded_vnd", "vnd"), ("matched_vnd", "vnd"),
+             ("orphan_vnd", "vnd"), ("timing_vnd", "vnd"), ("gap_vnd", "vnd")),
+)
+
+FEES_GAP = Table(
+    name="fees_gap",
+    page="fees",
+    title="fees_gap",
+    description="What the gap of the monthly reconciliation is made of (fees_reconciliation.gap_vnd): per month "
+                "of settlement, the payments of dossiers received that month whose reconciliation state is not "
+                "matched, by state (marts.fct_payments, marts.fct_dossiers).",
+    sql=f"""{_PAID}
+    select month_start, reconciliation_state, count(*) as payments, sum(amount_vnd)::bigint as amount_vnd
+    from paid
+    where not is_orphan and received_that_month and reconciliation_state is distinct from 'matched'
+    group by all
+    order by month_start, amount_vnd desc, reconciliation_state""",
+    columns=(("month_start", "month"), ("reconciliation_state", "label"), ("payments", "int"),
+             ("amount_vnd", "vnd")),
 )
 
 RECONCILIATION_STATES = Table(
@@ -522,7 +654,7 @@ QUALITY_FAILURES = Table(
     from latest
     where not success
     order by severity, suite, expectation_type, column_name""",
-    columns=(("suite", "text"), ("expectation_type", "text"), ("column_name", "text"), ("severity", "label"),
+    columns=(("suite", "text"), ("expectation_type", "label"), ("column_name", "text"), ("severity", "label"),
              ("unexpected_count", "int"), ("element_count", "int"), ("rule", "text")),
     filters=(),
 )
@@ -730,10 +862,11 @@ TABLES: dict[str, Table] = {
     table.name: table
     for table in (
         _points("province"), _trend("province"), *(_ranks(unit) for unit in RANKED_UNITS),
-        *(maker(unit) for unit in RANKED_UNITS for maker in (_points, _trend, _channel_volume, _unit_services)),
+        *(maker(unit) for unit in RANKED_UNITS
+          for maker in (_points, _vs_province, _trend, _channel_volume, _unit_services)),
         SERVICES, SERVICE_SUMMARY, SERVICE_TREND, _channel_volume("service"),
         OVERDUE_BY_AGENCY, OVERDUE_DOSSIERS,
-        FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,
+        FEES_RECONCILIATION, FEES_GAP, FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,
         QUALITY_GATES, QUALITY_FAILURES, LOAD_TOTALS, QUARANTINE_REASONS,
         *WHY_TABLES,
     )

@@ -90,10 +90,10 @@ def _sentence(html: str) -> tuple[str, float]:
 
 
 def _cells(html: str, table: str, column: str) -> list[str]:
-    body = re.search(rf'<table data-table="{table}">(.*?)</table>', html, re.S)
+    body = re.search(rf'<table data-table="{table}"[^>]*>(.*?)</table>', html, re.S)
     assert body, table
     return [unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-            for cell in re.findall(rf'<td class="[^"]*" data-column="{column}">(.*?)</td>', body.group(1), re.S)]
+            for cell in re.findall(rf'<td class="[^"]*" data-column="{column}"[^>]*>(.*?)</td>', body.group(1), re.S)]
 
 
 # ------------------------------------------------------------------ the tables (API)
