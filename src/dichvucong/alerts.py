@@ -109,9 +109,12 @@ CHECK_WORDS = {
         "Số dòng nạp của ngày lệch quá mức ({min}–{max} lần) so với cùng thứ trong 7 tuần trước",
         "A day's rows landed moved outside {min}–{max} times the same weekday of the last 7 weeks"),
     ("raw_volume", "rows_loaded"): ("Ngày đã nạp không có dòng kiểm toán (audit)", "A landed day has no audit row"),
-    ("landing_freshness", "lag_days"): ("Lô mới nhất của nguồn cũ hơn {max} ngày so với mốc số liệu",
-                                        "A source's latest batch is more than {max} days behind the as-of day"),
-    ("landing_freshness", "latest_batch_date"): ("Nguồn chưa có lô nào được nạp", "A source has no landed batch"),
+    ("landing_freshness", "lag_days"): (
+        "Lô có dữ liệu mới nhất của nguồn cũ hơn {max} ngày so với mốc số liệu",
+        "A source's latest batch with rows is more than {max} days behind the as-of day"),
+    ("landing_freshness", "latest_batch_date"): ("Mọi lô đã nạp của nguồn đều rỗng: nguồn chưa gửi dòng nào",
+                                                 "Every landed batch of the source is empty: it has sent no row yet"),
+    ("landing_freshness", "latest_landed_day"): ("Nguồn chưa có lô nào được nạp", "A source has no landed batch"),
     ("kpi_766_invariants", "ranks_are_dense"): (
         "Thứ hạng trong cấp không liên tục (1, 2, 3… có đồng hạng) theo cùng cơ sở đơn vị và kỳ",
         "Ranks within a level, basis and period are not dense (1, 2, 3 … with ties)"),
@@ -674,8 +677,10 @@ def _rows_of_frame(con: Any, table: str, source: str | None, finding: Finding, i
             day = _day(latest)
             finding.places.append(Place(
                 batch_day=day,
-                detail=f"nguồn {vi}: " + (f"lô mới nhất, trễ {lag:.0f} ngày" if day else "chưa có lô nào"),
-                detail_en=f"source {en}: " + (f"its latest batch, {lag:.0f} days behind" if day else "no batch yet")))
+                detail=f"nguồn {vi}: " + (f"lô có dữ liệu mới nhất, trễ {lag:.0f} ngày" if day
+                                          else "chưa có lô nào có dữ liệu"),
+                detail_en=f"source {en}: " + (f"its latest batch with rows, {lag:.0f} days behind" if day
+                                              else "no batch with rows yet")))
 
 
 def _file_detail(column: str | None, error: Any, share: Any, day_share: Any, unknown: Any, missing: Any = 0

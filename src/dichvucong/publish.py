@@ -75,8 +75,8 @@ def publish(settings: Settings, as_of: dt.datetime, run_id: str) -> Path:
                     "select intermediary_code, intermediary_name from warehouse.reference.intermediaries")
         con.execute(
             "create table meta.publication as select ?::timestamp as as_of, ?::timestamptz as published_at, "
-            "?::varchar as run_id",
-            [as_of, dt.datetime.now(dt.UTC), run_id],
+            "?::varchar as run_id, ?::varchar as province_code, ?::varchar as province_name",
+            [as_of, dt.datetime.now(dt.UTC), run_id, settings.province_code, settings.province_name],
         )
         con.execute("detach warehouse")
         con.execute("checkpoint")

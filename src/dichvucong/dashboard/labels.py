@@ -10,7 +10,7 @@ LANGUAGES = ("vi", "en")
 
 # name -> (Vietnamese, English)
 UI: dict[str, tuple[str, str]] = {
-    "app_title": ("Dịch vụ công trực tuyến tỉnh Vĩnh Phúc", "Vĩnh Phúc online public services"),
+    "app_title": ("Dịch vụ công trực tuyến", "Online public services"),
     "nav_province": ("Toàn tỉnh", "Province"),
     "nav_services": ("Thủ tục", "Services"),
     "nav_overdue": ("Hồ sơ quá hạn", "Overdue now"),

@@ -41,6 +41,7 @@ class Publication:
     as_of: dt.datetime  # local time, naive (as in the marts)
     published_at: dt.datetime  # aware
     run_id: str
+    province_name: str = ""  # the configured province the marts were built for (empty in older copies)
 
     @property
     def published_local(self) -> dt.datetime:
@@ -126,9 +127,11 @@ class PublishedMarts:
 
 
 def publication(cur: duckdb.DuckDBPyConnection) -> Publication:
-    as_of, published_at, run_id = cur.execute(
-        "select as_of, published_at, run_id from meta.publication").fetchall()[0]
-    return Publication(as_of, published_at, run_id)
+    row = cur.execute("select * from meta.publication").fetchall()[0]
+    names = [c[0] for c in cur.description]
+    values = dict(zip(names, row, strict=True))
+    return Publication(values["as_of"], values["published_at"], values["run_id"],
+                       values.get("province_name") or "")
 
 
 def closed_gate(cur: duckdb.DuckDBPyConnection, since: dt.datetime) -> tuple[dt.datetime, str] | None:

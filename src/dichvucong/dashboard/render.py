@@ -190,7 +190,8 @@ def to_xlsx(result: Result, lang: str, publication: Publication, filters: dict[s
     sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     about = book.create_sheet("info" if lang == "en" else "thong_tin")
-    lines: list[list[Any]] = [[labels.ui("app_title", lang)], [labels.ui(result.table.title, lang)],
+    title = labels.ui("app_title", lang) + (f" · {publication.province_name}" if publication.province_name else "")
+    lines: list[list[Any]] = [[title], [labels.ui(result.table.title, lang)],
                               [labels.ui("as_of", lang), publication.as_of],
                               [labels.ui("published_at", lang), publication.published_local]]
     lines += [[key, value] for key, value in filters.items()]

@@ -472,7 +472,7 @@ OVERDUE_BY_AGENCY = Table(
         quantile_cont(o.days_overdue, 0.5) as median_days_overdue
     from overdue as o left join agency_names as n using (agency_code)
     group by all
-    order by overdue_dossiers desc, o.agency_code""",
+    order by overdue_dossiers desc, max_days_overdue desc, o.agency_code""",
     columns=(("agency_code", "text"), ("agency_name", "text"), ("overdue_dossiers", "int"),
              ("max_days_overdue", "int"), ("median_days_overdue", "days")),
     filters=("period_optional",),
@@ -520,44 +520,27 @@ FEES_BY_INTERMEDIARY = Table(
              ("payments_pending", "int"), ("pending_vnd", "vnd"), ("payments_failed", "int")),
 )
 
-# Succeeded payments settled in a period (fct_payments: one row per transaction, its latest state), with
-# their dossier's reconciliation state and whether it was received in the month of settlement.
-_PAID = """
-    with paid as (
-        select date_trunc('month', p.settlement_date)::date as month_start, p.amount_vnd, p.is_orphan,
-            d.dossier_id is not null as is_known, d.reconciliation_state,
-            coalesce(d.received_at >= date_trunc('month', p.settlement_date)
-                     and d.received_at < date_trunc('month', p.settlement_date) + interval 1 month, false)
-                as received_that_month
-        from marts.fct_payments as p
-        left join marts.fct_dossiers as d on d.dossier_id = p.dossier_id and not p.is_orphan
-        where p.status = 'succeeded' and p.settlement_date >= $period_start and p.settlement_date < $period_end
-    )"""
-
 FEES_RECONCILIATION = Table(
     name="fees_reconciliation",
     page="fees",
     title="fees_reconciliation",
-    description="One reconciliation line per month of a period, on the settlement day of the reconciliation files "
-                "(marts.fct_payments, succeeded payments after duplicates are removed): collected - refunds - "
-                "matched - orphans - timing = gap. Matched: payments of dossiers received in the same month whose "
-                "reconciliation state is matched (marts.fct_dossiers); orphans: payments whose dossier the dossier "
-                "source does not know; timing: payments of known dossiers not received in that month (before, "
-                "after, or not yet); gap: the rest, payments of dossiers received that month whose state is not "
-                "matched (underpaid, overpaid, refunded beyond paid). Collected and refunds are those of "
-                "marts.agg_fees_daily.",
-    sql=f"""{_PAID}
+    description="One reconciliation line per month of a period, on the settlement day of the reconciliation files: "
+                "collected - refunds - matched - orphans - timing = gap (marts.agg_fees_reconciliation_monthly, "
+                "whose components partition the month's succeeded payments). Matched: payments of dossiers "
+                "received in the same month whose reconciliation state is matched; orphans: payments whose dossier "
+                "the dossier source does not know; timing: payments of known dossiers not received in that month "
+                "(before, after, or not yet); gap: payments of dossiers received that month whose state is not "
+                "matched (underpaid, overpaid, refunded beyond paid).",
+    sql="""
     select month_start,
-        coalesce(sum(amount_vnd) filter (where amount_vnd >= 0), 0)::bigint as collected_vnd,
-        coalesce(-sum(amount_vnd) filter (where amount_vnd < 0), 0)::bigint as refunded_vnd,
-        coalesce(sum(amount_vnd) filter (where not is_orphan and received_that_month
-                                           and reconciliation_state = 'matched'), 0)::bigint as matched_vnd,
-        coalesce(sum(amount_vnd) filter (where is_orphan), 0)::bigint as orphan_vnd,
-        coalesce(sum(amount_vnd) filter (where not is_orphan and not received_that_month), 0)::bigint as timing_vnd,
-        coalesce(sum(amount_vnd) filter (where not is_orphan and received_that_month
-                                           and reconciliation_state is distinct from 'matched'), 0)::bigint
-            as gap_vnd
-    from paid
+        coalesce(sum(amount_vnd) filter (where component = 'collected'), 0)::bigint as collected_vnd,
+        coalesce(sum(amount_vnd) filter (where component = 'refunded'), 0)::bigint as refunded_vnd,
+        coalesce(sum(amount_vnd) filter (where component = 'matched'), 0)::bigint as matched_vnd,
+        coalesce(sum(amount_vnd) filter (where component = 'orphan'), 0)::bigint as orphan_vnd,
+        coalesce(sum(amount_vnd) filter (where component = 'timing'), 0)::bigint as timing_vnd,
+        coalesce(sum(amount_vnd) filter (where component = 'gap'), 0)::bigint as gap_vnd
+    from marts.agg_fees_reconciliation_monthly
+    where month_start >= date_trunc('month', $period_start::date) and month_start < $period_end
     group by 1
     order by 1""",
     columns=(("month_start", "month"), ("collected_vnd", "vnd"), ("refunded_vnd", "vnd"), ("matched_vnd", "vnd"),
@@ -570,12 +553,12 @@ FEES_GAP = Table(
     title="fees_gap",
     description="What the gap of the monthly reconciliation is made of (fees_reconciliation.gap_vnd): per month "
                 "of settlement, the payments of dossiers received that month whose reconciliation state is not "
-                "matched, by state (marts.fct_payments, marts.fct_dossiers).",
-    sql=f"""{_PAID}
-    select month_start, reconciliation_state, count(*) as payments, sum(amount_vnd)::bigint as amount_vnd
-    from paid
-    where not is_orphan and received_that_month and reconciliation_state is distinct from 'matched'
-    group by all
+                "matched, by state (marts.agg_fees_reconciliation_monthly).",
+    sql="""
+    select month_start, reconciliation_state, payments, amount_vnd
+    from marts.agg_fees_reconciliation_monthly
+    where component = 'gap' and month_start >= date_trunc('month', $period_start::date)
+        and month_start < $period_end
     order by month_start, amount_vnd desc, reconciliation_state""",
     columns=(("month_start", "month"), ("reconciliation_state", "label"), ("payments", "int"),
              ("amount_vnd", "vnd")),

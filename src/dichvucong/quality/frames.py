@@ -190,20 +190,20 @@ def files_frame(lake_dir: Path, source: str, days: list[dt.date]) -> Any:
 
 
 def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
-    """Per source (dossiers, payments), the latest batch day that landed rows and its lag in days
-    behind the as-of day; both None when no partition holds a row.
-
-    Rows, not folders: a day is landed even when it delivered nothing (an empty partition says
-    "landed, no rows"), so the newest folder would call a stopped source fresh
-    (`lake.latest_day_with_rows`).
+    """Per source (dossiers, payments): `latest_landed_day`, the newest batch day landed at all (an
+    empty partition says "landed, no rows"); `latest_batch_date`, the newest that landed rows
+    (`lake.latest_day_with_rows`), and its `lag_days` behind the as-of day. Both None when no partition
+    holds a row: the newest folder alone would call a source that stopped sending fresh.
     """
     import pandas as pd
 
     rows = []
     for source, table in (("dossiers", "raw_dossier_syncs"), ("payments", "raw_payments")):
+        days = sorted(p.parent.name.removeprefix("batch_date=")
+                      for p in (lake_dir / table).glob("batch_date=*/data.parquet"))
         latest = lake.latest_day_with_rows(lake_dir, table)
-        rows.append({"source": source, "latest_batch_date": latest,
-                     "lag_days": (as_of.date() - latest).days if latest else None})
+        rows.append({"source": source, "latest_landed_day": dt.date.fromisoformat(days[-1]) if days else None,
+                     "latest_batch_date": latest, "lag_days": (as_of.date() - latest).days if latest else None})
     return pd.DataFrame(rows)
 
 

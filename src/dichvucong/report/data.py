@@ -247,9 +247,10 @@ def _overdue(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]) -> tuple[dict[
 def _fees(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]
           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """The month's fees on their settlement day (agg_fees_daily for the province; for a unit below it,
-    the payments of its dossiers in fct_payments, orphans having no unit), the reconciliation line
-    net collected = paid for dossiers received this month + for dossiers received in another month
-    (timing) + orphans + gap, and the states of the dossiers received in the month (fct_dossiers)."""
+    the payments of its dossiers in fct_payments, orphans having no unit), the province's
+    reconciliation line net = matched + timing + orphans + gap (marts.agg_fees_reconciliation_monthly,
+    the dashboard's line too; none for a unit below the province), and the states of the dossiers
+    received in the month (fct_dossiers)."""
     month, end = kpi["period_start"], kpi["period_end"]
     column = DOSSIER_UNIT_COLUMNS[(kpi["unit_type"], kpi["geography_basis"])]
     params = {"month": month, "end": end, "code": kpi["unit_code"]}
@@ -314,22 +315,18 @@ def _fees(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]
             group by p.intermediary_code, p.payment_channel
             order by collected_vnd desc, p.intermediary_code, p.payment_channel"""
     totals = _one(con, totals_sql, params)
-    split = _one(con, f"""
+    # The reconciliation line is the province's (orphans have no unit below it), from the mart that
+    # partitions the month's succeeded payments: net = matched + orphan + timing + gap.
+    line = _one(con, """
         select
-            coalesce(sum(p.amount_vnd) filter (where d.received_at >= $month and d.received_at < $end), 0)::bigint
-                as this_month_vnd,
-            coalesce(sum(p.amount_vnd) filter (where d.received_at < $month), 0)::bigint as earlier_vnd,
-            coalesce(sum(p.amount_vnd) filter (where d.received_at >= $end or d.received_at is null), 0)::bigint
-                as later_or_unreceived_vnd
-        from marts.fct_payments as p
-        inner join marts.fct_dossiers as d using (dossier_id)
-        where p.status = 'succeeded' and not p.is_orphan and p.settlement_date >= $month
-            and p.settlement_date < $end and {scope}""", params)
-    fees = totals | split
+            coalesce(sum(amount_vnd) filter (where component = 'matched'), 0)::bigint as matched_vnd,
+            coalesce(sum(amount_vnd) filter (where component = 'timing'), 0)::bigint as timing_vnd,
+            coalesce(sum(amount_vnd) filter (where component = 'orphan'), 0)::bigint as line_orphan_vnd,
+            coalesce(sum(amount_vnd) filter (where component = 'gap'), 0)::bigint as gap_vnd,
+            coalesce(sum(payments) filter (where component = 'gap'), 0)::bigint as gap_payments
+        from marts.agg_fees_reconciliation_monthly where month_start = $month""", params) if whole else {}
+    fees = totals | line
     fees["net_vnd"] = fees["collected_vnd"] - fees["refunded_vnd"]
-    fees["timing_vnd"] = fees["earlier_vnd"] + fees["later_or_unreceived_vnd"]
-    # What the marts do not explain: a payment on a dossier the dossier mart lacks, for instance.
-    fees["gap_vnd"] = fees["net_vnd"] - fees["this_month_vnd"] - fees["timing_vnd"] - fees["orphan_vnd"]
     fees["whole_province"] = whole
     states = _rows(con, f"""
         select reconciliation_state, count(*) as dossiers, coalesce(sum(fee_expected_vnd), 0)::bigint

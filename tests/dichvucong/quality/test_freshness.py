@@ -28,6 +28,7 @@ def test_empty_partitions_after_the_last_rows_do_not_make_a_source_fresh(tmp_pat
     frame = freshness_frame(tmp_path, AS_OF).set_index("source")
     assert frame.loc["dossiers", "latest_batch_date"] == dt.date(2024, 3, 1)
     assert frame.loc["dossiers", "lag_days"] == 9
+    assert frame.loc["dossiers", "latest_landed_day"] == dt.date(2024, 3, 9)
     assert frame.loc["payments", "latest_batch_date"] == dt.date(2024, 3, 9)
     assert frame.loc["payments", "lag_days"] == 1
 
@@ -36,3 +37,4 @@ def test_a_source_with_only_empty_partitions_has_no_latest_day(tmp_path: Path) -
     _partition(tmp_path, "raw_payments", dt.date(2024, 3, 9), 0)
     frame = freshness_frame(tmp_path, AS_OF).set_index("source")
     assert frame["latest_batch_date"].isna().all()
+    assert frame.loc["payments", "latest_landed_day"] == dt.date(2024, 3, 9)

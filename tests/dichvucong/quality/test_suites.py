@@ -142,10 +142,13 @@ def test_a_volume_jump_against_the_same_weekday_warns() -> None:
 
 
 def test_a_stale_source_warns_and_a_missing_one_closes_the_gate() -> None:
-    stale = pd.DataFrame({"source": ["dossiers", "payments"], "latest_batch_date": pd.to_datetime(["2024-01-01"] * 2),
-                          "lag_days": [5, 1]})
+    stale = pd.DataFrame({"source": ["dossiers", "payments"], "latest_landed_day": pd.to_datetime(["2024-01-05"] * 2),
+                          "latest_batch_date": pd.to_datetime(["2024-01-01"] * 2), "lag_days": [5, 1]})
     assert validate(stale, "landing_freshness", "t", EXPECTATIONS).warnings == 1
-    missing = stale.assign(latest_batch_date=[None, pd.Timestamp("2024-01-01")])
+    empty = stale.assign(latest_batch_date=[None, pd.Timestamp("2024-01-01")], lag_days=[None, 1])
+    summary = validate(empty, "landing_freshness", "t", EXPECTATIONS)
+    assert summary.success and summary.warnings == 1  # landed, but no row yet: a warning, not a closed gate
+    missing = stale.assign(latest_landed_day=[None, pd.Timestamp("2024-01-05")])
     assert validate(missing, "landing_freshness", "t", EXPECTATIONS).critical_failures == 1
 
 
