@@ -3,6 +3,7 @@ published marts of the main job's run (the copy lets tests republish freely)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -16,9 +17,42 @@ import duckdb
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from dichvucong.config import REPO_ROOT
 from dichvucong.dashboard.app import Auth, create_app
 from tests.dags.test_scheduler import _free_port
+
+CHROMIUM = Path(os.environ.get("DVC_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("DVC_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (it downloads no browser of its own)."""
+    assert CHROMIUM.exists(), (f"no Chromium at {CHROMIUM}: scripts/test.sh installs Debian's chromium package "
+                               "(or set DVC_CHROMIUM)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def open_tab(browser: Browser, width: int, downloads: bool = True) -> Iterator[Page]:
+    """A tab `width` px wide; any script error on its pages fails the test when the tab closes."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=downloads)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield tab
+    context.close()
+    assert not errors, errors
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from dichvucong.config import REPO_ROOT
-from tests.dichvucong.dashboard.conftest import Served
+from tests.dichvucong.dashboard.conftest import ARTIFACTS, Served, open_tab
 
-CHROMIUM = Path(os.environ.get("DVC_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("DVC_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "screenshots"
 FEB = dt.date(2024, 2, 1)
 
 
@@ -33,30 +29,10 @@ def vi_points(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), (f"no Chromium at {CHROMIUM}: scripts/test.sh installs Debian's chromium package "
-                               "(or set DVC_CHROMIUM)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield tab
-    context.close()
-    assert not errors, errors
+    with open_tab(browser, 1280) as tab:
+        yield tab
 
 
 def _cells(page: Page, table: str, column: str) -> list[str]:

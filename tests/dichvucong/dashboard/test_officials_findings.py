@@ -18,39 +18,21 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from dichvucong.dashboard import labels
 from dichvucong.dashboard.tables import TABLES
-from tests.dichvucong.dashboard.conftest import Served, serve
-from tests.dichvucong.dashboard.test_dashboard_browser import ARTIFACTS, CHROMIUM, _cells
+from tests.dichvucong.dashboard.conftest import ARTIFACTS, Served, open_tab, serve
+from tests.dichvucong.dashboard.test_dashboard_browser import _cells
 
 FEB = dt.date(2024, 2, 1)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"no Chromium at {CHROMIUM}: scripts/test.sh installs it (or set DVC_CHROMIUM)"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A tab at 1366 px, the width officials' screens have; any script error fails the test."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield tab
-    context.close()
-    assert not errors, errors
+    with open_tab(browser, 1366) as tab:
+        yield tab
 
 
 def vi_number(text: str) -> float | None:

@@ -6,7 +6,6 @@ fct_dossiers), on every unit type, and the page opens in a real browser."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,15 +16,12 @@ from typing import Any, get_args
 import duckdb
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from dichvucong.config import REPO_ROOT
 from dichvucong.dashboard.app import UnitType
 from dichvucong.dashboard.tables import CHANGE_UNITS, SPLIT_UNITS, TABLES
-from tests.dichvucong.dashboard.conftest import Served
+from tests.dichvucong.dashboard.conftest import ARTIFACTS, Served, open_tab
 
-CHROMIUM = Path(os.environ.get("DVC_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("DVC_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "screenshots"
 MINUS = "\u2212"
 
 
@@ -318,28 +314,10 @@ def test_the_tables_are_registered_like_the_others(client: httpx.Client) -> None
 
 # ------------------------------------------------------------------ in a browser
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"no Chromium at {CHROMIUM} (or set DVC_CHROMIUM)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield tab
-    context.close()
-    assert not errors, errors
+    with open_tab(browser, 1280, downloads=False) as tab:
+        yield tab
 
 
 def test_the_page_in_a_browser(page: Page, served: Served, tmp_path: Path) -> None:
