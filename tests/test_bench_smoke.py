@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
+from dichvucong.landing.layout import SOURCES, SPARSE_SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,8 +33,8 @@ def test_bench_smoke_run_reports_every_stage(tmp_path: Path) -> None:
     builds = {s["name"]: s["extra"] for s in summary["stages"] if s["name"].endswith("dbt build")}
     assert builds["dbt build"]["mode"] == "full" and builds["day: dbt build"]["mode"] == "incremental"
     # The second one-day run starts from the full run's state again: it sees the same changed batches,
-    # the day's batch of each source delivered in day folders (dossier calls, processing log, payments).
-    day_batches = len([source for source in SOURCES if source not in SNAPSHOT_SOURCES])
+    # the day's batch of each source delivered every day (dossier calls, processing log, payments).
+    day_batches = len([source for source in SOURCES if source not in SPARSE_SOURCES])
     assert len(summary["day_work_seconds_runs"]) == 2
     assert summary["day_changed_batches_runs"] == [day_batches, day_batches]
     assert summary["generated"]["dossiers"] > 0 and summary["full_peak_rss_mb"] > 0

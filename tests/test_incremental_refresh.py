@@ -18,7 +18,7 @@ import pytest
 from dichvucong import transform
 from dichvucong.config import Settings
 from dichvucong.landing import lake
-from dichvucong.landing.layout import SNAPSHOT_SOURCES, SOURCES
+from dichvucong.landing.layout import SOURCES, SPARSE_SOURCES
 
 from .conftest import SMALL_END, SMALL_START, ingest_sources
 from .reference_metrics import read_call
@@ -31,7 +31,8 @@ OLD_BATCH = dt.date(2024, 2, 12)  # late records are delivered again in this bat
 ORDINARY_DAY = CUT + dt.timedelta(days=4)
 STAMP = "%Y%m%d%H%M%S"
 # The sources delivered in day folders (dossier and processing-log calls, payments): each is one batch a day.
-DAY_FOLDER_SOURCES = tuple(s for s in SOURCES if s not in SNAPSHOT_SOURCES)
+# The sources that deliver every day (the portal's saves come once a month, and no mart they feed is incremental).
+DAY_FOLDER_SOURCES = tuple(s for s in SOURCES if s not in SPARSE_SOURCES)
 
 
 def _calls(landing: Path, before: dt.date) -> list[tuple[Path, dict]]:

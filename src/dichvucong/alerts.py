@@ -68,13 +68,15 @@ KIND_WORDS = {
 }
 SOURCE_WORDS = {"dossiers": ("hồ sơ", "dossiers"), "payments": ("đối soát thanh toán", "payment reconciliation"),
                 "catalog": ("danh mục thủ tục", "procedure catalog"), "agencies": ("danh sách cơ quan", "agency list"),
-                "processing": ("quá trình xử lý hồ sơ", "processing log")}
+                "processing": ("quá trình xử lý hồ sơ", "processing log"),
+                "portal": ("điểm 766 do Cổng công bố", "the portal's 766 figures")}
 LANDING_TABLES = {"raw_dossier_syncs": "dossiers", "raw_payments": "payments", "raw_catalog": "catalog",
-                  "raw_agencies": "agencies", "raw_processing_steps": "processing"}
+                  "raw_agencies": "agencies", "raw_processing_steps": "processing", "raw_portal_scores": "portal"}
 TABLE_WORDS = {
     "raw_dossier_syncs": ("bản ghi đồng bộ hồ sơ đã nạp", "landed dossier sync records", "dòng", "rows"),
     "raw_agencies": ("danh sách cơ quan đã nạp", "landed agency list", "dòng", "rows"),
     "raw_processing_steps": ("bước xử lý hồ sơ đã nạp", "landed processing steps", "dòng", "rows"),
+    "raw_portal_scores": ("điểm 766 của Cổng đã nạp", "landed portal 766 figures", "dòng", "rows"),
     "raw_payments": ("dòng đối soát thanh toán đã nạp", "landed reconciliation lines", "dòng", "rows"),
     "raw_catalog": ("danh mục thủ tục đã nạp", "landed service catalog", "dòng", "rows"),
     "raw_files": ("các tệp nhận được", "the delivered files", "tệp", "files"),

@@ -14,7 +14,7 @@ from typing import Any
 from dichvucong.config import LOCAL_TZ, Settings
 from dichvucong.landing import lake
 from dichvucong.landing.extract import days_in, land
-from dichvucong.landing.layout import SNAPSHOT_SOURCES
+from dichvucong.landing.layout import SPARSE_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,9 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     """Run the raw table's suite on the landed interval, and the volume check; a critical failure raises.
 
     A snapshot source (agency list, catalog) is delivered only when it changes: an interval
-    without a snapshot has nothing to validate, and the previous snapshot stays in force.
+    without a snapshot has nothing to validate, and the previous snapshot stays in force. The
+    portal's figures are sparse alike (`layout.SPARSE_SOURCES`): only days with a file are validated,
+    and no volume is expected of them.
     """
     from dichvucong.quality import validate
     from dichvucong.quality.frames import files_frame, raw_frame, raw_table, volume_frame
@@ -104,7 +106,7 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     days = days_in(start, end)
     interval = f"{start}_{end}"
     expectations = settings.expectations_dir
-    if source in SNAPSHOT_SOURCES:
+    if source in SPARSE_SOURCES:
         # Each snapshot is a full list. The suite's checks are per row or per snapshot
         # (unique per MaTTHC and batch day) except "at least one row": the snapshots with rows
         # are validated together in one run, and an empty snapshot on its own, where that check

@@ -268,12 +268,17 @@ def landed_as_of(settings: Settings) -> dt.datetime:
 
 
 def check_inputs(settings: Settings) -> None:
+    """Raises TransformError when a required source has no partition; makes the optional ones and the
+    validation history readable when empty."""
+    from dichvucong.landing import lake
     from dichvucong.quality.history import ensure_table
 
     for table in ("raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_payments"):
         if not any((settings.lake_dir / table).glob("batch_date=*/data.parquet")):
             raise TransformError(f"nothing landed for {table}: run its ingestion DAG first")
     ensure_table(settings.lake_dir)
+    for table in lake.OPTIONAL_TABLES:
+        lake.ensure_readable(settings.lake_dir, table)
 
 
 def province_vars(settings: Settings) -> dict[str, str]:

@@ -300,10 +300,11 @@ PAGE_SECTIONS: dict[str, tuple[Section, ...]] = {
              Section("reconciliation_states"), Section("payment_anomalies")),
     "quality": (Section("quality_gates"), Section("quality_failures"), Section("load_totals"),
                 Section("quarantine_reasons")),
+    "portal": (Section("portal_province"), Section("portal_units", limit=200), Section("portal_unmatched")),
 }
 
 PAGE_NOTES = {"province": "score_note", "services": "services_note", "overdue": "overdue_note",
-              "quality": "quality_note"}
+              "quality": "quality_note", "portal": "portal_note"}
 # Notes under one table (table name -> labels.UI key).
 TABLE_NOTES = {**{f"{unit}_ranks": "ranks_note" for unit in RANKED_UNITS},
                "fees_reconciliation": "fees_reconciliation_note",
@@ -330,7 +331,8 @@ ExtraColumn = tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]
 
 # Changes, shown with their sign (+1,56 / −0,51; a rate's change in percentage points).
 SIGNED = frozenset({"rate_change", "points_change", "points_total_change", "points_effect", "numerator_effect",
-                    "denominator_effect", "rate_effect", "unit_rate_change", "unit_points_change", "late_change"})
+                    "denominator_effect", "rate_effect", "unit_rate_change", "unit_points_change", "late_change",
+                    "points_difference", "total_difference", "largest_group_difference"})
 
 
 def _scope_key(table: Table, ctx: Context) -> str:
@@ -386,6 +388,9 @@ def _table_view(table: Table, result: Result, ctx: Context, *, limit: int | None
             href = None
             if name in links and value is not None:
                 href = f"/{links[name]}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
+            elif name == "unit_code" and value is not None and record.get("unit_type") in RANKED_UNITS:
+                # A table of several unit types (the portal's units) links each row to its unit's page.
+                href = f"/{record['unit_type']}/{urllib.parse.quote(str(value), safe='')}?{ctx.query()}"
             text = _signed(value, kind, lang) if name in SIGNED else render.fmt(value, kind, lang)
             if name == "is_slow":
                 text = labels.ui("slow", lang) if value else ""
@@ -987,7 +992,7 @@ def create_app(published_path: Path | None = None, auth: Auth | None = None,
             ctx.show_all = show_all
             return dash.why_page(ctx)
 
-    for page in ("services", "overdue", "fees", "quality"):
+    for page in ("services", "overdue", "fees", "quality", "portal"):
         def simple(lang: PageLang = "vi", p: PageP = None, period_type: PageType = None,
                    period_start: PageStart = None, agency: PageAgency = None, basis: PageBasis = "as_was",
                    show_all: PageAll = False, page: str = page) -> HTMLResponse:

@@ -16,6 +16,21 @@ UI: dict[str, tuple[str, str]] = {
     "nav_overdue": ("Hồ sơ quá hạn", "Overdue now"),
     "nav_fees": ("Phí, lệ phí", "Fees"),
     "nav_quality": ("Chất lượng dữ liệu", "Data quality"),
+    "nav_portal": ("So với Cổng", "Portal vs ours"),
+    "portal_province": ("Điểm của tỉnh: Cổng công bố và hệ thống này tính",
+                        "The province's points: the portal's and ours"),
+    "portal_units": ("Các đơn vị: tổng điểm của Cổng và của hệ thống này", "Units: the portal's total and ours"),
+    "portal_unmatched": ("Số liệu của Cổng chưa đối chiếu được", "The portal's figures not matched"),
+    "portal_note": ("Số liệu của Cổng Dịch vụ công quốc gia lấy từ các tệp cán bộ lưu từ trang đánh giá của Cổng "
+                    "(thư mục portal/), đặt cạnh số liệu hệ thống này tính cho cùng đơn vị và kỳ (đơn vị theo địa giới "
+                    "tại thời điểm đó). Chênh lệch = của hệ thống này − của Cổng. Cột \"điểm không đo được\" là phần "
+                    "điểm không nguồn nào ở đây đo được (bản sao điện tử, mức độ hài lòng): phần chênh lệch đó không "
+                    "do cách tính.",
+                    "The National Public Service Portal's figures come from the files officials save of its "
+                    "evaluation pages (folder portal/), set beside ours for the same unit and period (units as they "
+                    "were then). Difference = ours − the portal's. \"Points not measured here\" are the points no "
+                    "source here measures (electronic certified copies, satisfaction): that part of a gap is not a "
+                    "difference of computation."),
     "nav_api": ("API", "API"),
     "as_of": ("Số liệu tính đến", "Data as of"),
     "published_at": ("công bố lúc", "published"),
@@ -237,6 +252,16 @@ UI: dict[str, tuple[str, str]] = {
 # What "in this period" means for each table, one sentence under its title ({period}: e.g. "tháng 02/2024").
 # Keys: the table's name, or unit_<rest> for the tables every unit page has (agency_points: unit_points).
 SCOPES: dict[str, tuple[str, str]] = {
+    "portal_province": ("Điểm {period} Cổng công bố cho tỉnh, bản lưu mới nhất, và điểm hệ thống này tính cho "
+                        "cùng kỳ.",
+                        "The points of {period} the portal published for the province, latest save, and ours for "
+                        "the same period."),
+    "portal_units": ("Mọi đơn vị Cổng chấm điểm {period} đã đối chiếu được với danh sách cơ quan; chênh lệch lớn "
+                     "nhất ở trên.",
+                     "Every unit the portal scored for {period} that matched the agency list; largest difference "
+                     "first."),
+    "portal_unmatched": ("Số liệu {period} của Cổng không có số liệu tương ứng ở đây, và lý do.",
+                         "The portal's figures of {period} with no figure of ours beside them, and why."),
     "unit_points": ("Điểm {period}: mỗi chỉ tiêu tính trên hồ sơ của đơn vị trong kỳ (tiếp nhận, giải quyết hoặc "
                     "đồng bộ trong kỳ, tùy chỉ tiêu).",
                     "Points of {period}: each indicator counts the unit's dossiers of the period (received, ended or "
@@ -301,6 +326,34 @@ SCOPES: dict[str, tuple[str, str]] = {
 }
 
 COLUMNS: dict[str, tuple[str, str]] = {
+    "item_code": ("Mã", "Code"),
+    "item_name": ("Nhóm, chỉ tiêu", "Group, indicator"),
+    "portal_points": ("Điểm Cổng công bố", "Portal's points"),
+    "our_points": ("Điểm hệ thống tính", "Our points"),
+    "points_difference": ("Chênh lệch điểm", "Points difference"),
+    "unmeasured_max_points": ("Điểm không đo được ở đây", "Points not measured here"),
+    "portal_rate": ("Tỷ lệ của Cổng", "Portal's rate"),
+    "our_rate": ("Tỷ lệ hệ thống tính", "Our rate"),
+    "portal_numerator": ("Tử số của Cổng", "Portal's numerator"),
+    "our_numerator": ("Tử số hệ thống tính", "Our numerator"),
+    "portal_denominator": ("Mẫu số của Cổng", "Portal's denominator"),
+    "our_denominator": ("Mẫu số hệ thống tính", "Our denominator"),
+    "saved_at": ("Lưu lúc (UTC)", "Saved at (UTC)"),
+    "unit_type": ("Loại đơn vị", "Unit type"),
+    "portal_unit_name": ("Tên trên Cổng", "Name on the portal"),
+    "portal_rank": ("Thứ hạng trên Cổng", "Rank on the portal"),
+    "portal_total": ("Tổng điểm Cổng", "Portal's total"),
+    "our_total": ("Tổng điểm hệ thống tính", "Our total"),
+    "total_difference": ("Chênh lệch tổng điểm", "Total difference"),
+    "largest_gap_group": ("Nhóm chênh lệch nhiều nhất", "Group that differs most"),
+    "largest_group_difference": ("Chênh lệch của nhóm đó", "That group's difference"),
+    "match_method": ("Đối chiếu theo", "Matched by"),
+    "match_status": ("Lý do", "Why"),
+    "portal_unit_id": ("Mã đơn vị trên Cổng", "Portal's unit id"),
+    "portal_unit_code": ("Mã định danh Cổng gửi", "Code the portal sent"),
+    "figures": ("Số liệu", "Figures"),
+    "portal_items": ("Mục của Cổng", "Portal's items"),
+    "source_file": ("Tệp", "File"),
     "section": ("Mục", "Section"),
     "indicator": ("Chỉ tiêu", "Indicator"),
     "rate": ("Tỷ lệ", "Rate"),
@@ -453,6 +506,23 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 # Values of text columns that the dashboard translates (kind "label").
 VALUES: dict[str, tuple[str, str]] = {
+    # agg_766_portal_comparison: how a unit was matched, and why a figure was not.
+    "item_unknown": ("Không rõ mục của Cổng (thêm vào portal_766_items)",
+                     "Portal's item unknown (add it to portal_766_items)"),
+    "period_not_scored": ("Kỳ chưa được tính ở đây", "Period not scored here"),
+    "unit_not_found": ("Không tìm thấy đơn vị (thêm vào portal_unit_ids)",
+                       "Unit not found (add it to portal_unit_ids)"),
+    "unit_ambiguous": ("Nhiều đơn vị cùng tên (thêm vào portal_unit_ids)",
+                       "Several units share the name (add it to portal_unit_ids)"),
+    "by_code": ("Mã định danh", "Code"),
+    "by_province_id": ("Mã tỉnh trên Cổng", "Portal's province id"),
+    "by_portal_unit_ids": ("Bảng mã đơn vị Cổng", "Portal unit id list"),
+    "by_name": ("Tên đơn vị", "Unit name"),
+    "province": ("Tỉnh", "Province"),
+    "department": ("Sở, ngành", "Department"),
+    "district": ("Huyện", "District"),
+    "commune": ("Xã, phường", "Commune"),
+    "agency": ("Cơ quan", "Agency"),
     # The indicators of marts.dim_766_indicators (by indicator_name) and its groups (by group_column);
     # a name the points table adds later shows as it is.
     "procedures_published_on_time_rate": ("Công bố thủ tục đúng hạn (1.1)", "Procedures published on time (1.1)"),
@@ -505,6 +575,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "dossiers": ("Hồ sơ", "Dossiers"),
     "processing": ("Quá trình xử lý", "Processing log"),
     "payments": ("Thanh toán", "Payments"),
+    "portal": ("Điểm 766 của Cổng", "Portal's 766 figures"),
     "unknown": ("Không rõ", "Unknown"),
     "critical": ("nghiêm trọng", "critical"),
     "warning": ("cảnh báo", "warning"),

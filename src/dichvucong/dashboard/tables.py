@@ -841,6 +841,101 @@ WHY_LATE_OFFICES = Table(
 
 WHY_TABLES = (WHY_TOTAL, WHY_INDICATORS, WHY_AGENCIES, WHY_LATE_OFFICES)
 
+# --- the portal's own figures beside ours (marts.agg_766_portal_comparison) -----------------------
+
+_PORTAL_ITEM_NAMES = """
+    item_names as (
+        select distinct group_code as item_code, group_name as item_name from marts.dim_766_indicators
+        union all
+        select indicator_code, indicator_name from marts.dim_766_indicators where indicator_name is not null
+        union all
+        select 'total', 'points_total'
+    )"""
+
+PORTAL_PROVINCE = Table(
+    name="portal_province",
+    page="portal",
+    title="portal_province",
+    description="The province's 766 figures as the portal published them (files officials saved of its "
+                "evaluation pages) beside ours for the same period, group by group and, where the portal gave "
+                "them, indicator by indicator with numerators and denominators; the points no source here "
+                "measures say how much of a gap is not ours to explain (marts.agg_766_portal_comparison).",
+    sql=f"""
+    with c as (
+        select * from marts.agg_766_portal_comparison
+        where match_status = 'matched' and unit_type = 'province' and period_type = $period_type
+            and period_start = $period_start
+    ),{_PORTAL_ITEM_NAMES}
+    select c.item_code, coalesce(n.item_name, c.item_code) as item_name, c.portal_points, c.our_points,
+        c.points_difference, c.unmeasured_max_points, c.portal_rate, c.our_rate,
+        c.portal_numerator::bigint as portal_numerator, c.our_numerator::bigint as our_numerator,
+        c.portal_denominator::bigint as portal_denominator, c.our_denominator::bigint as our_denominator,
+        c.saved_at
+    from c left join item_names as n using (item_code)
+    order by c.item_kind = 'total', c.item_kind, c.item_code""",
+    columns=(("item_code", "text"), ("item_name", "label"), ("portal_points", "points"), ("our_points", "points"),
+             ("points_difference", "points"), ("unmeasured_max_points", "points"), ("portal_rate", "rate"),
+             ("our_rate", "rate"), ("portal_numerator", "int"), ("our_numerator", "int"),
+             ("portal_denominator", "int"), ("our_denominator", "int"), ("saved_at", "timestamp")),
+)
+
+PORTAL_UNITS = Table(
+    name="portal_units",
+    page="portal",
+    title="portal_units",
+    description="Every department, district and commune the portal scored in a period, matched to ours: the "
+                "portal's total and rank, our total, the difference, and the group where ours and the portal's "
+                "differ most (marts.agg_766_portal_comparison).",
+    sql=f"""
+    with c as (
+        select * from marts.agg_766_portal_comparison
+        where match_status = 'matched' and unit_type <> 'province' and period_type = $period_type
+            and period_start = $period_start
+    ),{_PORTAL_ITEM_NAMES},
+    units as (
+        select unit_type, unit_code, any_value(unit_name) as unit_name, any_value(portal_unit_name) as portal_unit_name,
+            min(portal_rank) as portal_rank,
+            max(portal_points) filter (where item_code = 'total') as portal_total,
+            max(our_points) filter (where item_code = 'total') as our_total,
+            arg_max(item_code, abs(points_difference)) filter (where item_kind = 'group') as largest_gap_item,
+            arg_max(points_difference, abs(points_difference)) filter (where item_kind = 'group')
+                as largest_group_difference,
+            any_value(match_method) as match_method
+        from c
+        group by unit_type, unit_code
+    )
+    select u.unit_type, u.unit_code, u.unit_name, u.portal_unit_name, u.portal_rank, u.portal_total, u.our_total,
+        u.our_total - u.portal_total as total_difference, n.item_name as largest_gap_group, u.largest_group_difference,
+        u.match_method
+    from units as u left join item_names as n on n.item_code = u.largest_gap_item
+    order by abs(u.our_total - u.portal_total) desc nulls last, u.unit_type, u.unit_code""",
+    columns=(("unit_type", "label"), ("unit_code", "text"), ("unit_name", "text"), ("portal_unit_name", "text"),
+             ("portal_rank", "int"), ("portal_total", "points"), ("our_total", "points"),
+             ("total_difference", "points"), ("largest_gap_group", "label"), ("largest_group_difference", "points"),
+             ("match_method", "label")),
+)
+
+PORTAL_UNMATCHED = Table(
+    name="portal_unmatched",
+    page="portal",
+    title="portal_unmatched",
+    description="The portal's figures of a period that have no value of ours beside them, and why: a unit the "
+                "agency list does not know or names twice (the seed portal_unit_ids maps it), a figure the "
+                "project cannot name (the seed portal_766_items maps it) (marts.agg_766_portal_comparison).",
+    sql="""
+    select match_status, portal_unit_name, portal_unit_id, portal_unit_code, count(*) as figures,
+        string_agg(distinct portal_item_code, ', ' order by portal_item_code) as portal_items,
+        max(source_file) as source_file
+    from marts.agg_766_portal_comparison
+    where match_status <> 'matched' and period_type = $period_type and period_start = $period_start
+    group by all
+    order by match_status, portal_unit_name""",
+    columns=(("match_status", "label"), ("portal_unit_name", "text"), ("portal_unit_id", "text"),
+             ("portal_unit_code", "text"), ("figures", "int"), ("portal_items", "text"), ("source_file", "text")),
+)
+
+PORTAL_TABLES = (PORTAL_PROVINCE, PORTAL_UNITS, PORTAL_UNMATCHED)
+
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
@@ -851,7 +946,7 @@ TABLES: dict[str, Table] = {
         OVERDUE_BY_AGENCY, OVERDUE_DOSSIERS,
         FEES_RECONCILIATION, FEES_GAP, FEES_BY_INTERMEDIARY, RECONCILIATION_STATES, PAYMENT_ANOMALIES,
         QUALITY_GATES, QUALITY_FAILURES, LOAD_TOTALS, QUARANTINE_REASONS,
-        *WHY_TABLES,
+        *WHY_TABLES, *PORTAL_TABLES,
     )
 }
 

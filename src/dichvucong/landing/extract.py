@@ -1,4 +1,5 @@
-"""Land one source's batch days into the lake, idempotently (sources.md v2: five sources).
+"""Land one source's batch days into the lake, idempotently (sources.md v2: five sources, and the
+portal's own 766 figures an official saves).
 
 For each day of the interval, every file the source delivered for that day is
 parsed; typed rows go to the day's raw partition, lines that cannot be typed
@@ -36,6 +37,7 @@ from dichvucong.landing.parsers import (
     parse_payment_file,
     parse_sync_call_file,
 )
+from dichvucong.landing.portal_files import parse_portal_file
 from dichvucong.processes import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -181,6 +183,8 @@ def _parse(source: str, name: str, data: bytes, key: bytes, dialects: dict[str, 
         return parse_payment_file(data, key, dialects.get(intermediary, DEFAULT_DIALECT))
     if source == "agencies":
         return parse_agency_file(data, key)
+    if source == "portal":
+        return parse_portal_file(data, key)
     return parse_catalog_file(data, key)
 
 
@@ -232,9 +236,10 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
             "unknown_columns": parsed.unknown_columns, "missing_columns": parsed.missing_columns,
             **(parsed.envelope or {}),
         })
-    if source in layout.SNAPSHOT_SOURCES and not audit:
-        # No snapshot that day: the previous snapshot stays in force. A snapshot landed for
-        # this day before (and since withdrawn or corrected away) is removed with its audit.
+    if source in layout.SPARSE_SOURCES and not audit:
+        # No snapshot that day: the previous snapshot stays in force (no portal file: nothing was
+        # saved that day). A file landed for this day before (and since withdrawn or corrected
+        # away) is removed with its audit.
         for name, kind in ((table, None), ("quarantine", source), ("load_audit", source)):
             lake.partition_path(lake_dir, name, day, kind).unlink(missing_ok=True)
         return {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
@@ -266,8 +271,10 @@ def _write_unplaced(source: str, entries: list[tuple[str, RejectedFile]], lake_d
         lake.write_partition(path, "load_audit", rows)
 
 
-def reader_for(settings: Settings) -> SourceReader:
-    if settings.source_mode == "file":
+def reader_for(settings: Settings, source: str | None = None) -> SourceReader:
+    """The source's reader: the landing directory, or the one-stop system's HTTP API in HTTP mode
+    (the portal's figures are always a file drop, `layout.FILE_DROP_ONLY`)."""
+    if settings.source_mode == "file" or source in layout.FILE_DROP_ONLY:
         return FileDropReader(settings.landing_dir)
     from dichvucong.landing.http_source import HttpSourceReader
 
@@ -297,7 +304,7 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
     """Land every batch day in [start, end) of one source."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    reader = reader or reader_for(settings)
+    reader = reader or reader_for(settings, source)
     key = settings.pseudonym_key()
     dialects = settings.payment_dialects() if source == "payments" else {}
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}

@@ -195,8 +195,34 @@ _ONESTOP_SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 SCHEMAS.update(_ONESTOP_SCHEMAS)
+# The portal's own 766 figures (landing/portal_files.py): one row per value read. `item_code` is the
+# portal's name for it (a group key such as CKMB, an indicator CODE); units by the portal's id, or by
+# code where the answer gives one; names are agency and commune names (no personal data).
+SCHEMAS["raw_portal_scores"] = pa.schema([
+    # report_tinh_766_service | report_xuhuongdiem_chiso_service | reporting/evaluation
+    pa.field("service", pa.string()),
+    pa.field("period_type", pa.string()),  # month | quarter | half_year | year
+    pa.field("period_year", pa.int32()),
+    pa.field("period_number", pa.int32()),  # month 1-12, quarter 1-4, half 1-2; null for a year
+    pa.field("saved_at", TS),  # when the page made the call (HAR startedDateTime, UTC); null for a saved answer
+    pa.field("portal_province_id", pa.string()),  # p_tinh_id of the request
+    pa.field("portal_unit_id", pa.string()),
+    pa.field("unit_code", pa.string()),  # MaDinhDanh or MaDVHC where the answer carries one
+    pa.field("unit_name", pa.string()),
+    pa.field("portal_unit_level", pa.string()),  # CAPDONVIID, else the request's p_loaidonvi
+    pa.field("parent_unit_code", pa.string()),
+    pa.field("rank", pa.int32()),  # ROW_STT
+    pa.field("item_code", pa.string()),
+    pa.field("item_name", pa.string()),
+    pa.field("points", pa.float64()),
+    pa.field("max_points", pa.float64()),
+    pa.field("average_points", pa.float64()),  # TB_SCORE: the national average the portal shows beside it
+    pa.field("numerator", pa.float64()),
+    pa.field("denominator", pa.float64()),
+    *_LINEAGE,
+])
 SOURCE_TABLES = {"agencies": "raw_agencies", "catalog": "raw_catalog", "dossiers": "raw_dossier_syncs",
-                 "processing": "raw_processing_steps", "payments": "raw_payments"}
+                 "processing": "raw_processing_steps", "payments": "raw_payments", "portal": "raw_portal_scores"}
 
 
 def parsed_schema(table: str) -> pa.Schema:
@@ -238,6 +264,19 @@ def read_partitions(lake: Path, table: str, days: list[dt.date], source: str | N
     if not paths:
         return SCHEMAS[table].empty_table()
     return pa.concat_tables([pq.read_table(p, schema=SCHEMAS[table]) for p in paths])
+
+
+OPTIONAL_TABLES = ("raw_portal_scores",)
+"""Lake tables a build reads that may have no partition at all (a sparse, optional source)."""
+
+
+def ensure_readable(lake: Path, table: str) -> None:
+    """An empty, typed file `<table>/_empty/data.parquet` when the table has no partition, so that the
+    build's `read_parquet('<table>/*/data.parquet')` reads no rows instead of failing. Batch-day
+    partitions are `batch_date=*`: the refresh plan and the accounts do not see this file."""
+    folder = lake / table
+    if not any(folder.glob("*/data.parquet")):
+        write_partition(folder / "_empty" / "data.parquet", table, [])
 
 
 def latest_day_with_rows(lake: Path, table: str) -> dt.date | None:

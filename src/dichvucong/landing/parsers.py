@@ -208,6 +208,7 @@ HEADER_LACKS_COLUMN = "header lacks a contract column"
 MISSING = "missing"
 NOT_TEXT = "not a text"
 NOT_INTEGER = "not an integer"
+NOT_A_NUMBER = "not a number"
 NOT_IN_CODE_SET = "not in the contract's code set"
 OUT_OF_RANGE = "out of range"
 NEGATIVE = "negative"
@@ -227,7 +228,7 @@ MAX_FIELD_CHARS = 4096
 LINE_RULES = frozenset({*NOT_DECODED.values(), INVALID_JSON, *(rule for _, rule in _JSON_RULES), JSON_TOO_DEEP,
                         JSON_NUMBER_TOO_LONG, NOT_A_JSON_OBJECT, RECORD_TOO_LARGE, NOT_A_CSV_RECORD, FIELD_COUNT,
                         HEADER_LACKS_COLUMN, RECORD_TOO_DEEP})
-FIELD_RULES = frozenset({MISSING, NOT_TEXT, NOT_INTEGER, NOT_IN_CODE_SET, OUT_OF_RANGE, NEGATIVE,
+FIELD_RULES = frozenset({MISSING, NOT_TEXT, NOT_INTEGER, NOT_A_NUMBER, NOT_IN_CODE_SET, OUT_OF_RANGE, NEGATIVE,
                          NOT_COMPACT_TIMESTAMP, IMPOSSIBLE_DATE, NOT_TIMESTAMP, NOT_DATE, NOT_ARRAY, ENTRY_NOT_OBJECT,
                          FIELD_TOO_LARGE})
 REASON_RULES = LINE_RULES | FIELD_RULES
@@ -264,7 +265,10 @@ _V2_ENTRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 REASON_FIELDS = frozenset({*_SHAPES, *PERSONAL_FIELDS, "DanhSachLePhi.MaPhiLePhi", "DanhSachLePhi.TenPhiLePhi",
                            "DanhSachLePhi.LoaiPhiLePhi", "DanhSachLePhi.Gia", "DanhSachBoSung.NgayYeuCau",
                            "DanhSachBoSung.NgayBoSung",
-                           *(f"{name}.{key}" for name, (typed, _) in _V2_ENTRIES.items() for key in typed)})
+                           *(f"{name}.{key}" for name, (typed, _) in _V2_ENTRIES.items() for key in typed),
+                           # the portal's evaluation answers (landing/portal_files.py)
+                           "ID", "CODE", "maDinhDanh", "chiSo", "period", "points", "max_points", "average_points",
+                           "numerator", "denominator"})
 
 
 @dataclass(frozen=True, slots=True)

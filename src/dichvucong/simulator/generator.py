@@ -80,6 +80,7 @@ from dichvucong.simulator.outbox import (
     timestamp,
 )
 from dichvucong.simulator.people import CITIZEN, ENTERPRISE, ORGANISATION, STATE_AGENCY, Applicant, new_applicant, staff
+from dichvucong.simulator.portal import write_portal_pages
 from dichvucong.simulator.reference import (
     ATTACHMENT_NAMES,
     BRANCH_OFFICE,
@@ -154,6 +155,7 @@ class GenerationStats:
       counts once).
     - payment_files, payment_rows: reconciliation files and their transaction rows (duplicates
       included, total lines not).
+    - portal_pages: saves of the portal's evaluation page (portal/, simulator/portal.py), one a month.
     - dirt: what was injected, by kind: records (no_dossier_id, bad_status, bad_date, bad_fee_amount,
       record_not_object; step_bad_date, step_text_nfd_or_spaces, step_sent_twice), files (broken_json,
       broken_processing_json, repeated_/utf16_ call_file and processing_file), dossiers (the kept values:
@@ -176,6 +178,7 @@ class GenerationStats:
     rejected_processing_calls: int = 0
     payment_rows: int = 0
     payment_files: int = 0
+    portal_pages: int = 0
     dirt: Counter[str] = field(default_factory=Counter)
 
 
@@ -1408,7 +1411,7 @@ class _Dossier:
 def _clear_range(out: Path, start: dt.date, end: dt.date) -> None:
     day = start
     while day < end:
-        for folder in ("dossiers", "processing", "payments"):
+        for folder in ("dossiers", "processing", "payments", "portal"):
             shutil.rmtree(out / folder / f"{day:%Y-%m-%d}", ignore_errors=True)
         (out / "catalog" / f"services_{day:%Y%m%d}.csv").unlink(missing_ok=True)
         (out / "agencies" / f"coquan_{day:%Y%m%d}.csv").unlink(missing_ok=True)
@@ -1418,7 +1421,8 @@ def _clear_range(out: Path, start: dt.date, end: dt.date) -> None:
 def generate(out: Path, start: dt.date, end: dt.date, *, seed: int = 2022, scale: float = 1.0,
              dirt_rate: float = 0.002, scenario: str = DEFAULT_SCENARIO) -> GenerationStats:
     """Write the agency list, catalog snapshots, dossier and processing sync calls and
-    reconciliation files for the days in [start, end) under `out`, replacing what that range held.
+    reconciliation files for the days in [start, end) under `out`, replacing what that range held,
+    and a save of the portal's evaluation page for each month that ends in the range (`portal.py`).
 
     `scenario` (one of SCENARIOS): `vinh-phuc`, Vĩnh Phúc alone with its units of June 2025 and no
     change to its agency list, `scale` 1 ≈ 36,700 dossiers a month; `phu-tho-2025` (`merged.py`),
@@ -1443,5 +1447,8 @@ def generate(out: Path, start: dt.date, end: dt.date, *, seed: int = 2022, scale
             day += dt.timedelta(days=1)
         sim.spool = None
     sim.write_payments(out)
+    world = sim.world
+    sim.stats.portal_pages = write_portal_pages(out, start, end, seed,
+                                                world.snapshot if world else agency_list.agencies_at)
     log.info("generated %s", sim.stats)
     return sim.stats

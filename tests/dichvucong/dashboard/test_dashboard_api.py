@@ -237,7 +237,7 @@ def test_quality_tables_show_gates_and_quarantine(served: Served, client: httpx.
     assert {"raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_processing_steps", "raw_payments",
             "fct_dossiers", "kpi_766"} <= suites
     loads = {r["source_name"]: r for r in client.get("/api/v1/load_totals").json()["rows"]}
-    assert set(loads) == {"agencies", "catalog", "dossiers", "processing", "payments"}
+    assert set(loads) == {"agencies", "catalog", "dossiers", "processing", "payments", "portal"}
     for row in loads.values():
         assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"], "every row read is counted"
     reasons = client.get("/api/v1/quarantine_reasons").json()["rows"]

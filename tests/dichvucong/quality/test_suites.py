@@ -18,6 +18,7 @@ TABLES = sorted(p.stem for p in EXPECTATIONS.glob("*.yml"))
 
 def test_there_is_a_suite_for_every_load_and_every_mart() -> None:
     assert set(TABLES) == {"raw_agencies", "raw_catalog", "raw_dossier_syncs", "raw_processing_steps", "raw_payments",
+                           "raw_portal_scores",
                            "fct_dossiers", "fct_payments", "kpi_766", "raw_volume", "raw_files", "landing_freshness",
                            "kpi_766_invariants"}
 

@@ -101,7 +101,10 @@ def clean_calls(clean: tuple[Path, GenerationStats]) -> tuple[list[CallFile], li
 def test_layout_follows_sources_md(small_landing: Path) -> None:
     days = {(SMALL_START + dt.timedelta(days=i)).isoformat() for i in range((SMALL_END - SMALL_START).days)}
     assert {p.name for p in small_landing.iterdir() if not p.name.startswith(".")} == {
-        "agencies", "catalog", "dossiers", "processing", "payments"}
+        "agencies", "catalog", "dossiers", "processing", "payments", "portal"}
+    # One save of the portal's evaluation page for the one month that ends in the range, on its last day.
+    assert [str(p.relative_to(small_landing / "portal")) for p in (small_landing / "portal").rglob("*.*")] == [
+        "2024-02-29/danhgia_766_202402.har"]
     assert [p.name for p in (small_landing / "agencies").iterdir()] == [f"coquan_{SMALL_START:%Y%m%d}.csv"]
     assert (small_landing / "catalog" / f"services_{SMALL_START:%Y%m%d}.csv").exists()
     assert {p.name for p in (small_landing / "payments").iterdir()} == days
