@@ -90,7 +90,8 @@ def _run(home: Path, landing: Path, env: dict[str, str]) -> subprocess.Completed
     full |= {"DVC_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"), "DVC_PSEUDONYM_KEY": "alerts-key",
              "DVC_RETRY_DELAY_SECONDS": "1"} | env
     return subprocess.run(["dichvucong", "run", "--landing", str(landing), "--start", START.isoformat(),
-                           "--end", END.isoformat()], env=full, capture_output=True, text=True, timeout=900)
+                           "--end", END.isoformat(), "--no-docs"], env=full, capture_output=True, text=True,
+                          timeout=900)
 
 
 def _digest(path: Path) -> str:

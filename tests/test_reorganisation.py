@@ -30,7 +30,8 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subpro
     env = main_job_env(home, DVC_PROVINCE_CODE="25", DVC_PROVINCE_NAME="Tỉnh Phú Thọ")
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     result = subprocess.run(["dichvucong", "run", "--landing", str(landing), "--start", START.isoformat(),
-                             "--end", END.isoformat()], env=env, capture_output=True, text=True, timeout=900)
+                             "--end", END.isoformat(), "--no-docs"], env=env, capture_output=True, text=True,
+                            timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return landing, home, result
 

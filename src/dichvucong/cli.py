@@ -449,12 +449,13 @@ def _run_locked(args: argparse.Namespace, settings: Any, repo_root: Path, began:
     from dichvucong.transform import generate_docs
 
     step = time.monotonic()
-    log.info("writing the dbt docs and the summary")
-    docs = generate_docs(settings)
+    log.info("writing the summary%s", "" if args.no_docs else " and the dbt docs")
+    docs = None if args.no_docs else generate_docs(settings)
     text, path = write_summary(settings)
-    log.info("docs and summary written in %.1f s", time.monotonic() - step)
+    log.info("summary%s written in %.1f s", "" if args.no_docs else " and docs", time.monotonic() - step)
     print("\n" + text)
-    print(f"dbt docs (models, columns, lineage): {docs}")
+    if docs is not None:
+        print(f"dbt docs (models, columns, lineage): {docs}")
     print(f"\nSummary written to {path}; main job took {time.monotonic() - began:.0f} s")
     return 0
 
@@ -573,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--wait", action="store_true",
                      help=f"when another main job runs on the same DVC home (it holds <DVC_HOME>/{LOCK_NAME}), "
                           f"wait for it to finish instead of exiting at once with status {EXIT_LOCKED}")
+    run.add_argument("--no-docs", action="store_true",
+                     help="skip generating the dbt docs at the end (a few seconds; the marts are the same)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve-source", help="serve a landing directory as the source system's HTTP API")
