@@ -262,6 +262,26 @@ def personal_values(landing: Path) -> set[str]:
     return {v for v in values if len(v) >= 8}
 
 
+# Tests that run the pipeline (the main job, dbt builds over generated sources) beyond the shared
+# fixtures below: marked `pipeline`, as every test using the shared main job is. With `scheduler` (a
+# real Airflow scheduler) and `browser` (headless Chromium) they are what a developer leaves out of a
+# quick run: `python -m pytest -m "not scheduler and not pipeline and not browser"`. CI runs them all.
+PIPELINE_MODULES = frozenset({"test_incremental_refresh", "test_kill_anywhere", "test_reorganisation",
+                              "test_bench_smoke", "test_quality_gates_and_alerts", "test_late_and_repeated_data",
+                              "test_poisoned_dates", "test_run_lock", "test_end_to_end"})
+PIPELINE_FIXTURES = frozenset({"main_job_runs", "main_job_run", "served"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in PIPELINE_MODULES \
+                or fixtures & PIPELINE_FIXTURES:
+            item.add_marker(pytest.mark.pipeline)
+        if "browser" in fixtures or "page" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("DO_NOT_TRACK", "1")

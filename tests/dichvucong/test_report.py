@@ -117,9 +117,8 @@ def test_the_report_prints_the_movers_the_overdue_backlog_and_the_fees_of_the_ma
             "and unit_code = ? and period_type = 'month' and period_start = ? and change_rank = 1",
             [PROVINCE, march]).fetchall()
         overdue, longest = con.execute(
-            "select count(*), max(floor((epoch(p.as_of) - epoch(f.due_at)) / 86400 "
-            "- coalesce(f.applicant_wait_hours, 0) / 24))::bigint "
-            "from marts.fct_dossiers as f, meta.publication as p where f.is_overdue_at_as_of and f.province_code = ?",
+            "select count(*), max(days_overdue_at_as_of) "
+            "from marts.fct_dossiers as f where f.is_overdue_at_as_of and f.province_code = ?",
             [PROVINCE]).fetchall()[0]
         collected, refunded = con.execute(
             "select coalesce(sum(collected_vnd), 0), coalesce(sum(refunded_vnd), 0) from marts.agg_fees_daily "

@@ -76,6 +76,7 @@ final as (
         round(applicant_wait_seconds / 3600.0, 3) as applicant_wait_hours,
         ended_net_at,
         is_overdue_at_as_of,
+        days_overdue_at_as_of,
         has_date_order_issue,
         has_due_before_received,
         is_missing_received_at,

@@ -453,10 +453,8 @@ SERVICE_TREND = Table(
 _OVERDUE = f"""
     with {_NAMES.strip()},
     overdue as (
-        select f.*,
-            floor((epoch(p.as_of) - epoch(f.due_at)) / 86400 - coalesce(f.applicant_wait_hours, 0) / 24)::bigint
-                as days_overdue
-        from marts.fct_dossiers as f, meta.publication as p
+        select f.*, f.days_overdue_at_as_of as days_overdue
+        from marts.fct_dossiers as f
         where f.is_overdue_at_as_of
             and ($period_start::date is null or (f.received_at >= $period_start and f.received_at < $period_end))
     )"""

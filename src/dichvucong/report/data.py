@@ -221,14 +221,13 @@ def _unit_moves(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]) -> list[dic
 
 def _overdue(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The unit's whole backlog overdue at the data's as-of time (not only what was received in the
-    month), in whole days past the due date net of the applicant's waits, as the dashboard counts it."""
+    month), in whole days past the due date net of the applicant's waits (fct_dossiers.days_overdue_at_as_of,
+    as the dashboard shows it)."""
     column = DOSSIER_UNIT_COLUMNS[(kpi["unit_type"], kpi["geography_basis"])]
     overdue = f"""
         with overdue as (
-            select f.agency_code, f.agency_name,
-                floor((epoch(p.as_of) - epoch(f.due_at)) / 86400 - coalesce(f.applicant_wait_hours, 0) / 24)::bigint
-                    as days_overdue
-            from marts.fct_dossiers as f, meta.publication as p
+            select f.agency_code, f.agency_name, f.days_overdue_at_as_of as days_overdue
+            from marts.fct_dossiers as f
             where f.is_overdue_at_as_of and f.{column} = $code
         )"""
     params = {"code": kpi["unit_code"]}

@@ -65,11 +65,12 @@ def write_published(path: Path) -> Path:
                         [(text, TEXTS[n - 1 - i], dt.date(2024, 1, 1)) for i, text in enumerate(TEXTS)])
         con.execute("""create table marts.fct_dossiers (dossier_id varchar, service_code varchar,
             agency_code varchar, district_code varchar, received_at timestamp, due_at timestamp,
-            supplement_rounds integer, applicant_wait_hours double, is_overdue_at_as_of boolean)""")
-        con.executemany("insert into marts.fct_dossiers values (?, ?, ?, ?, ?, ?, ?, ?, true)", [
+            supplement_rounds integer, applicant_wait_hours double, is_overdue_at_as_of boolean,
+            days_overdue_at_as_of bigint)""")
+        con.executemany("insert into marts.fct_dossiers values (?, ?, ?, ?, ?, ?, ?, ?, true, ?)", [
             (text, TEXTS[(i + 1) % n], TEXTS[(i + 2) % n], TEXTS[(i + 5) % n],
              dt.datetime(2024, 1, 2, 8) + dt.timedelta(hours=i), dt.datetime(2024, 2, 1, 17) - dt.timedelta(days=i),
-             i % 3, 0.0) for i, text in enumerate(TEXTS)])
+             i % 3, 0.0, 28 + i) for i, text in enumerate(TEXTS)])
         con.execute("create table meta.publication as select ?::timestamp as as_of, ?::timestamptz as published_at, "
                     "'hostile'::varchar as run_id", [AS_OF, dt.datetime(2024, 3, 1, 1, tzinfo=dt.UTC)])
     return path

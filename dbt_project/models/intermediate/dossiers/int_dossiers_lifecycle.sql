@@ -315,6 +315,13 @@ final as (
             when is_received and not is_ended and deadline_at is not null
                 then as_of_at - to_microseconds(round(applicant_wait_at_as_of_seconds * 1e6)::bigint) > deadline_at
         end as is_overdue_at_as_of,
+        -- How long overdue: whole days from due_at (or legal_deadline_at) to T - applicant_wait(T), the
+        -- same clock as is_overdue_at_as_of (null unless overdue). The dashboard and the report show it.
+        case
+            when is_received and not is_ended and deadline_at is not null
+                and as_of_at - to_microseconds(round(applicant_wait_at_as_of_seconds * 1e6)::bigint) > deadline_at
+                then floor((epoch(as_of_at) - applicant_wait_at_as_of_seconds - epoch(deadline_at)) / 86400)::bigint
+        end as days_overdue_at_as_of,
         supplement_rounds_count as supplement_rounds,
         supplement_rounds as supplement_round_list,
         applicant_wait_seconds,
