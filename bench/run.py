@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # name: (start, end, scale). The year run lands its last day as the incremental one.
 SCALES: dict[str, tuple[dt.date, dt.date, float]] = {
+    # The merged Phú Thọ (scenario phu-tho-2025, sources v2): its first full month after 1 July 2025, and
+    # the year across the reorganisation; scale 1 is about three times Vĩnh Phúc's volume.
+    "merged-province-month": (dt.date(2025, 8, 1), dt.date(2025, 9, 1), 1.0),
+    "merged-province-year": (dt.date(2024, 9, 1), dt.date(2025, 9, 1), 1.0),
     "province-month": (dt.date(2022, 9, 1), dt.date(2022, 10, 1), 1.0),
     "province-year": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 1.0),
     "province-year-2x": (dt.date(2022, 1, 1), dt.date(2023, 1, 1), 2.0),
@@ -232,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.day_runs < 1:
         parser.error("--day-runs must be at least 1")
     start, end, scale = SCALES[args.scale]
+    scenario = "phu-tho-2025" if args.scale.startswith("merged-") else "vinh-phuc"
+    if scenario == "phu-tho-2025":  # the merged province is the one scored (as the main job's default)
+        os.environ.setdefault("DVC_PROVINCE_CODE", "25")
+        os.environ.setdefault("DVC_PROVINCE_NAME", "Tỉnh Phú Thọ")
     home = args.out / args.scale
     shutil.rmtree(home, ignore_errors=True)
     os.environ.update({"DVC_HOME": str(home), "DVC_LANDING_DIR": str(home / "landing"),
@@ -241,14 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     from dichvucong.simulator import generate
 
     stages: list[Stage] = []
-    print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, home {home}", flush=True)
+    print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, scenario {scenario}, home {home}",
+          flush=True)
     with stage(stages, "generate sources (not work)") as record:
         if args.landing:
             home.mkdir(parents=True)
             (home / "landing").symlink_to(args.landing.resolve())
             record.extra = {"linked": str(args.landing)}
         else:
-            stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale)
+            stats = generate(home / "landing", start, end + dt.timedelta(days=1), seed=args.seed, scale=scale,
+                             scenario=scenario)
             record.rows = stats.sync_records
             record.extra = {"dossiers": stats.dossiers, "sync_records": stats.sync_records,
                             "sync_calls": stats.dossier_files, "processing_records": stats.processing_records,
@@ -272,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("BENCH_AIRFLOW", "1") == "1":
         airflow_fixed_cost(stages)
     summary = {
-        "scale": args.scale, "start": str(start), "end": str(end), "factor": scale,
+        "scale": args.scale, "scenario": scenario, "start": str(start), "end": str(end), "factor": scale,
         "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
         "generated": stages[0].extra,
         "full_work_seconds": round(sum(s.seconds for s in full), 1),
