@@ -180,7 +180,8 @@ def floor(stages: list[Stage], home: Path, as_of: dt.date) -> dict[str, Any]:
     import duckdb
 
     sql = (ROOT / "bench" / "floor.sql").read_text()
-    for name, value in {"landing": str(home / "landing"), "as_of": f"{as_of} 00:00:00", "province": "26"}.items():
+    province = os.environ.get("DVC_PROVINCE_CODE", "26")  # the scored province (the merged scales: 25)
+    for name, value in {"landing": str(home / "landing"), "as_of": f"{as_of} 00:00:00", "province": province}.items():
         sql = sql.replace("{" + name + "}", value)
     with stage(stages, "floor: one DuckDB query") as record:
         con = duckdb.connect()
