@@ -166,7 +166,7 @@ class _Dbt:
 
 
 def _calendar_model() -> Any:
-    path = REPO_ROOT / "dbt_project" / "models" / "intermediate" / "int_calendar_days.py"
+    path = REPO_ROOT / "dbt_project" / "models" / "intermediate" / "calendar" / "int_calendar_days.py"
     spec = importlib.util.spec_from_file_location("int_calendar_days", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
