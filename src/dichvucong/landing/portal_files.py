@@ -109,10 +109,15 @@ def _number(value: Any) -> float | None:
 _PERIOD_LIMITS = {"month": 12, "quarter": 4, "half_year": 2}
 
 
+def _lowered(params: dict[str, Any]) -> dict[str, Any]:
+    """A request's params by lower-case name (the portal writes `p_nam`; a script may write `P_NAM`)."""
+    return {str(k).lower(): v for k, v in params.items()}
+
+
 def _period(params: dict[str, Any]) -> tuple[str, int, int | None] | None:
     """(period_type, year, number) from the portal's params, or None without a year. ValueError for a
     year outside 2000-2100 or a number outside its period's range (a month 13)."""
-    lowered = {str(k).lower(): v for k, v in params.items()}
+    lowered = _lowered(params)
     try:
         year = int(str(_first(lowered, ("p_nam", "nam", "year")) or "").strip())
     except ValueError:
@@ -181,7 +186,7 @@ class _Reader:
 
     def indicator_answer(self, answer: Any, period: tuple[str, int, int | None], params: dict[str, Any],
                          saved_at: dt.datetime | None) -> None:
-        lowered = {str(k).lower(): v for k, v in params.items()}
+        lowered = _lowered(params)
         base = self.base(INDICATOR_SERVICE, period, saved_at, params) | {
             "portal_unit_id": _text(lowered.get("p_donvi_id")) or _text(lowered.get("p_tinh_id")),
             "portal_unit_level": _text(lowered.get("p_loaidonvi")),
@@ -236,7 +241,7 @@ class _Reader:
     @staticmethod
     def base(service: str, period: tuple[str, int, int | None], saved_at: dt.datetime | None,
              params: dict[str, Any]) -> dict[str, Any]:
-        lowered = {str(k).lower(): v for k, v in params.items()}
+        lowered = _lowered(params)
         return {"service": service, "period_type": period[0], "period_year": period[1],
                 "period_number": period[2], "saved_at": saved_at,
                 "portal_province_id": _text(lowered.get("p_tinh_id")),
