@@ -39,11 +39,13 @@ Periods: `p_thang` → month, `p_quy` → quarter, `p_6thang` → half_year, els
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import math
 import re
 import urllib.parse
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,6 +162,7 @@ class _Reader:
 
     def group_answer(self, answer: Any, period: tuple[str, int, int | None], params: dict[str, Any],
                      saved_at: dt.datetime | None) -> None:
+        common = self.base(GROUP_SERVICE, period, saved_at, params)
         for entry in answer if isinstance(answer, list) else [answer]:
             self.entry += 1
             if not isinstance(entry, dict):
@@ -170,7 +173,7 @@ class _Reader:
                 self.bad_entry(entry, Reason("ID", MISSING))
                 continue
             rank = _text(entry.get("ROW_STT"))
-            base = self.base(GROUP_SERVICE, period, saved_at, params) | {
+            base = common | {
                 "portal_unit_id": unit_id, "unit_name": name,
                 "unit_code": _text(_first(entry, ("MA_DINH_DANH", "MADINHDANH", "MA"))),
                 "portal_unit_level": _text(entry.get("CAPDONVIID")) or _text(params.get("p_loaidonvi")),
@@ -208,10 +211,11 @@ class _Reader:
                     saved_at: dt.datetime | None) -> None:
         if isinstance(answer, dict) and not any(k in answer for k in _TREE_CODE + _TREE_NAME):
             answer = _first(answer, ("data", "items", "result"))
-        stack: list[tuple[Any, str | None, int]] = [(node, None, 0) for node in
-                                                     (answer if isinstance(answer, list) else [answer])]
-        while stack:
-            node, parent, depth = stack.pop(0)
+        common = self.base(EVALUATION_API, period, saved_at, params)
+        queue: deque[tuple[Any, str | None, int]] = deque(
+            (node, None, 0) for node in (answer if isinstance(answer, list) else [answer]))
+        while queue:
+            node, parent, depth = queue.popleft()
             self.entry += 1
             if not isinstance(node, dict):
                 self.bad_entry(node, Reason(None, NOT_A_JSON_OBJECT))
@@ -220,15 +224,15 @@ class _Reader:
             if code is None and name is None:
                 self.bad_entry(node, Reason("maDinhDanh", MISSING))
                 continue
-            base = self.base(EVALUATION_API, period, saved_at, params) | {
-                "unit_code": code, "unit_name": name, "parent_unit_code": parent,
-            }
+            base = common | {"unit_code": code, "unit_name": name, "parent_unit_code": parent}
             for indicator in _first(node, _TREE_INDICATORS) or []:
-                if not isinstance(indicator, dict) or _text(_first(indicator, ("ma", "code", "maChiSo"))) is None:
+                indicator_code = _text(_first(indicator, ("ma", "code", "maChiSo"))) \
+                    if isinstance(indicator, dict) else None
+                if indicator_code is None:
                     self.bad_entry(indicator, Reason("chiSo", MISSING if isinstance(indicator, dict)
                                                      else ENTRY_NOT_OBJECT))
                     continue
-                self.row(base, str(_text(_first(indicator, ("ma", "code", "maChiSo")))),
+                self.row(base, indicator_code,
                          _text(_first(indicator, ("ten", "name"))),
                          {"points": _first(indicator, ("diem", "score")),
                           "max_points": _first(indicator, ("diemToiDa", "maxScore")),
@@ -236,7 +240,7 @@ class _Reader:
                           "denominator": _first(indicator, ("mauSo", "denominator"))}, indicator)
             if depth < _MAX_TREE_DEPTH:
                 children = _first(node, _TREE_CHILDREN)
-                stack.extend((child, code, depth + 1) for child in (children if isinstance(children, list) else []))
+                queue.extend((child, code, depth + 1) for child in (children if isinstance(children, list) else []))
 
     @staticmethod
     def base(service: str, period: tuple[str, int, int | None], saved_at: dt.datetime | None,
@@ -319,18 +323,10 @@ def _har_calls(document: dict[str, Any]) -> Iterator[tuple[str | None, dict[str,
         except ValueError:
             continue
         started = None
-        with _suppress():
+        with contextlib.suppress(ValueError, TypeError):
             started = dt.datetime.fromisoformat(str(entry.get("startedDateTime")).replace("Z", "+00:00"))
             started = started.astimezone(dt.UTC).replace(tzinfo=None) if started.tzinfo else started
         yield _service_of(url, params), params, answer, started
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is not None and issubclass(exc[0], (ValueError, TypeError))
 
 
 def parse_portal_file(data: bytes, key: bytes | None = None) -> ParsedFile:
