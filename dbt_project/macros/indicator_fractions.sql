@@ -16,3 +16,18 @@
         'population_db_dossiers_rate': ('dossiers_received_using_population_data', 'dossiers_received'),
     }) }}
 {%- endmacro %}
+
+{#- The scored indicators that are one fraction of procedure counts (metrics.md v2: 1.1-1.3, 3.5a, 3.5b,
+    4.5a), as {rate column: (numerator, denominator)} over the count columns of
+    int_unit_period_indicators. They do not add up over agencies (a procedure counts once per unit),
+    so they are apart from indicator_fractions(). -#}
+{% macro procedure_indicator_fractions() -%}
+    {{ return({
+        'procedures_published_on_time_rate': ('procedures_published_on_time', 'procedures_published'),
+        'procedures_public_on_time_rate': ('procedures_public_on_time', 'procedures_published'),
+        'procedures_complete_rate': ('procedures_public_complete', 'procedures_public'),
+        'procedures_with_fee_data_rate': ('procedures_with_fee_data', 'procedures_with_fee'),
+        'procedures_with_online_payment_rate': ('procedures_with_online_payment', 'procedures_with_fee'),
+        'population_db_procedures_rate': ('procedures_for_citizens_connected', 'procedures_for_citizens'),
+    }) }}
+{%- endmacro %}

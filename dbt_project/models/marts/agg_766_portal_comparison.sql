@@ -21,14 +21,7 @@
 {%- set indicators = indicators_766() %}
 {%- set scored = scored_indicators_766() %}
 {%- set fractions = indicator_fractions() %}
-{%- do fractions.update({
-    'procedures_published_on_time_rate': ('procedures_published_on_time', 'procedures_published'),
-    'procedures_public_on_time_rate': ('procedures_public_on_time', 'procedures_published'),
-    'procedures_complete_rate': ('procedures_public_complete', 'procedures_public'),
-    'procedures_with_fee_data_rate': ('procedures_with_fee_data', 'procedures_with_fee'),
-    'procedures_with_online_payment_rate': ('procedures_with_online_payment', 'procedures_with_fee'),
-    'population_db_procedures_rate': ('procedures_for_citizens_connected', 'procedures_for_citizens'),
-}) %}
+{%- do fractions.update(procedure_indicator_fractions()) %}
 {%- set groups = {} %}
 {%- for indicator in indicators %}
     {%- do groups.setdefault(indicator.group, {'column': indicator.group_column, 'scored': [], 'unmeasured': 0}) %}

@@ -128,15 +128,16 @@ counts as (
         and fe.period_type = g.period_type and fe.period_start = g.period_start
 ),
 
+{%- set procedures = procedure_indicator_fractions() %}
 rates as (
     select
         *,
         {% for name, fraction in indicator_fractions().items() %}
         {{ safe_divide(fraction[0], fraction[1]) }} as {{ name }},
         {% endfor %}
-        {{ safe_divide('procedures_published_on_time', 'procedures_published') }} as procedures_published_on_time_rate,
-        {{ safe_divide('procedures_public_on_time', 'procedures_published') }} as procedures_public_on_time_rate,
-        {{ safe_divide('procedures_public_complete', 'procedures_public') }} as procedures_complete_rate,
+        {{ safe_divide(*procedures['procedures_published_on_time_rate']) }} as procedures_published_on_time_rate,
+        {{ safe_divide(*procedures['procedures_public_on_time_rate']) }} as procedures_public_on_time_rate,
+        {{ safe_divide(*procedures['procedures_complete_rate']) }} as procedures_complete_rate,
         {{ safe_divide('services_online', 'procedures') }} as procedures_online_rate,
         {{ safe_divide('procedures_fully_online', 'procedures_eligible_fully_online') }}
             as procedures_fully_online_rate,
@@ -144,13 +145,11 @@ rates as (
         {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as online_rate,
         {{ safe_divide('dossiers_received_online_meeting_result', 'dossiers_received') }}
             * {{ safe_divide('dossiers_received_synced', 'dossiers_received') }} as online_rate_766,
-        {{ safe_divide('procedures_with_fee_data', 'procedures_with_fee') }} as procedures_with_fee_data_rate,
-        {{ safe_divide('procedures_with_online_payment', 'procedures_with_fee') }}
-            as procedures_with_online_payment_rate,
+        {{ safe_divide(*procedures['procedures_with_fee_data_rate']) }} as procedures_with_fee_data_rate,
+        {{ safe_divide(*procedures['procedures_with_online_payment_rate']) }} as procedures_with_online_payment_rate,
         {{ safe_divide('fee_bearing_dossiers_paid_on_platform', 'fee_bearing_dossiers') }}
             as online_payment_rate_platform,
-        {{ safe_divide('procedures_for_citizens_connected', 'procedures_for_citizens') }}
-            as population_db_procedures_rate,
+        {{ safe_divide(*procedures['population_db_procedures_rate']) }} as population_db_procedures_rate,
         {{ safe_divide('dossiers_completed', 'dossiers_ended') }} as completion_rate,
         {{ safe_divide('dossiers_received_online', 'dossiers_received') }} as digital_take_up
     from counts
