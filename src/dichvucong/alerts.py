@@ -85,8 +85,7 @@ TABLE_WORDS = {
     "fct_dossiers": ("mart hồ sơ", "dossiers mart", "dòng", "rows"),
     "fct_payments": ("mart thanh toán", "payments mart", "dòng", "rows"),
     "kpi_766": ("bộ chỉ số 766", "766 index", "dòng", "rows"),
-    "kpi_766_invariants": ("bất biến của bộ chỉ số 766", "766 index invariants", "nhóm (cơ sở đơn vị, cấp, kỳ)",
-                           "(geography basis, level, period) groups"),
+    "dbt_tests": ("kiểm tra dbt của các mô hình và mart", "dbt tests of the models and marts", "dòng", "rows"),
 }
 # Checks whose column says more than the generic words of their type: (table, column) -> words;
 # {min}/{max} are the suite's bounds.
@@ -117,19 +116,26 @@ CHECK_WORDS = {
     ("landing_freshness", "latest_batch_date"): ("Mọi lô đã nạp của nguồn đều rỗng: nguồn chưa gửi dòng nào",
                                                  "Every landed batch of the source is empty: it has sent no row yet"),
     ("landing_freshness", "latest_landed_day"): ("Nguồn chưa có lô nào được nạp", "A source has no landed batch"),
-    ("kpi_766_invariants", "ranks_are_dense"): (
+}
+# dbt tests (dbt_project/tests) in words: test name -> (Vietnamese, English). A test of severity error
+# stops the build (the task fails and says so); one of severity warn is alerted by from_dbt_warnings.
+DBT_TEST_WORDS = {
+    "assert_kpi_766_ranks_are_dense": (
         "Thứ hạng trong cấp không liên tục (1, 2, 3… có đồng hạng) theo cùng cơ sở đơn vị và kỳ",
         "Ranks within a level, basis and period are not dense (1, 2, 3 … with ties)"),
-    ("kpi_766_invariants", "points_within_measurable"): (
+    "assert_kpi_766_points_within_measurable": (
         "Tổng điểm âm hoặc vượt điểm tối đa đo được của đơn vị",
         "A points total below 0 or above the unit's measurable maximum"),
-    ("kpi_766_invariants", "points_within_maxima"): (
+    "assert_kpi_766_points_within_maxima": (
         "Điểm của một chỉ tiêu hoặc nhóm vượt điểm tối đa trong bảng điểm (dim_766_indicators)",
         "An indicator's or group's points above its maximum in the points table (dim_766_indicators)"),
-    ("kpi_766_invariants", "agencies_cover_province"): (
+    "assert_kpi_766_agencies_cover_province": (
         "Số hồ sơ của các cơ quan ít hơn của tỉnh (mỗi hồ sơ của tỉnh thuộc đúng một cơ quan)",
         "The agencies hold fewer dossiers than the province (each dossier of the province has exactly one "
         "agency)"),
+    "assert_fees_reconciliation_adds_up": (
+        "Dòng đối soát phí của tháng không cộng khớp (thu − hoàn ≠ khớp + mồ côi + lệch thời điểm + chênh lệch)",
+        "A month's fee reconciliation does not add up (collected − refunded ≠ matched + orphan + timing + gap)"),
 }
 MAX_PLACES = 20
 
@@ -399,6 +405,13 @@ def _what_to_do(alert: Alert) -> tuple[str, str]:
                 "The source named has delivered nothing new: check that it still delivers (the landing "
                 "folder or the source API) and that the ingest DAGs run. The numbers go only up to its "
                 "latest landed batch. " + later[1])
+    if table == "dbt_tests":
+        return ("Các mart đã được dựng; kiểm tra dbt nêu trên có dòng không đạt ở mức cảnh báo. Chạy lại kiểm tra "
+                "đó (dbt test --select <tên> --store-failures) để xem các dòng, tìm nguyên nhân ở dữ liệu nguồn "
+                f"hoặc ở mô hình dbt. {later[0]}",
+                "The marts are built; the dbt test named has failing rows at warning level. Rerun it (dbt test "
+                "--select <name> --store-failures) to see the rows, and look for the cause in the sources or "
+                f"in a dbt model. {later[1]}")
     return (f"{later[0]} Xem Data Docs và trang Chất lượng dữ liệu; nếu nguyên nhân ở nguồn, báo đơn vị gửi.",
             f"{later[1]} Look at Data Docs and the data quality page; if the cause is in a source, tell "
             "its sender.")
@@ -734,6 +747,20 @@ def from_summary(summary: Any, docs_url: str | None) -> Alert | None:
     return Alert(kind, summary.table, summary.interval, findings, rows=summary.rows, docs_url=docs_url)
 
 
+def from_dbt_warnings(warned: list[tuple[str, int]] | tuple[tuple[str, int], ...], as_of: str) -> Alert | None:
+    """The warning alert for dbt tests of severity warn that failed in a build (`BuildReport.warned_tests`:
+    (test name, failing rows)); none when there are none. A test of severity error is not here: it fails
+    the build, and the failed task alerts (`on_task_failure`)."""
+    if not warned:
+        return None
+    findings = []
+    for name, failures in warned:
+        vi, en = DBT_TEST_WORDS.get(name, (f"Kiểm tra dbt {name} có dòng không đạt",
+                                           f"dbt test {name} has failing rows"))
+        findings.append(Finding("dbt_test", name, failures, None, f"dbt_project: test {name}", vi, en))
+    return Alert("warning", "dbt_tests", as_of[:10], findings)
+
+
 def docs_link(docs_url: str | None, settings: Settings) -> tuple[str | None, str | None]:
     """(link, path) of a Data Docs page given as GX's file:// URL: the link is the dashboard's
     (`DVC_DASHBOARD_URL` + DATA_DOCS_ROUTE + the page's path in the site) when that variable is set
@@ -768,8 +795,8 @@ def _complete(alert: Alert, settings: Settings) -> None:
     alert.lake_dir = alert.lake_dir or str(settings.lake_dir)
     if alert.docs_path is None:
         alert.docs_url, alert.docs_path = docs_link(alert.docs_url, settings)
-    if alert.kind == "task_failed" or not alert.findings:
-        return
+    if alert.kind == "task_failed" or not alert.findings or alert.table == "dbt_tests":
+        return  # dbt tests carry their words (DBT_TEST_WORDS) and have no suite nor landed file
     items = _suite_items(alert.table, settings)
     for finding in alert.findings:
         item = items.get((finding.check, finding.column))

@@ -56,6 +56,9 @@ class BuildReport:
     mode: str = "full"
     reason: str = ""
     changed_batches: int = 0
+    # dbt tests with severity warn that failed: (test name, failing rows). The build goes on; the
+    # build task alerts operators (alerts.from_dbt_warnings).
+    warned_tests: tuple[tuple[str, int], ...] = ()
 
 
 # Lake tables whose partitions feed the marts, and the name of their batches in the build plan.
@@ -362,7 +365,8 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     batches = plan.batches or {}
     report = BuildReport(as_of.isoformat(), len(nodes), len(failures), len(warnings),
                          (dt.datetime.now() - started).total_seconds(), plan.mode, plan.reason,
-                         sum(len(days) for days in batches.values()))
+                         sum(len(days) for days in batches.values()),
+                         tuple((n["unique_id"].split(".")[2], int(n.get("failures") or 0)) for n in warnings))
     log.info("dbt build %s", report)
     if failures or results["returncode"] != 0:
         names = ", ".join(f"{n['unique_id']} ({n['status']}: {(n.get('message') or '')[:200]})"

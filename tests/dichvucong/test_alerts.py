@@ -345,23 +345,23 @@ def test_the_dashboard_serves_data_docs_behind_its_login_and_nothing_outside_the
         assert b"not for the dashboard" not in content and b"config_version" not in content, path
 
 
-def test_a_broken_kpi_invariant_is_named_in_words(dvc_home: Path) -> None:
-    """Each kpi_766 invariant the gate checks has its own words, and an alert for a broken one says
-    which, per (basis, level, period) group, never by its column or expectation type."""
-    from dichvucong.alerts import CHECK_WORDS, _complete
-    from dichvucong.quality.suites import load_suite_spec
+def test_a_warned_dbt_test_is_alerted_in_words(
+        receivers: tuple[Inbox, dict[str, str]], clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dbt test of severity warn that failed in a build (the kpi_766 invariant that dirty dates can
+    break) reaches the operators in words, with its failing rows counted; the test's name stays for
+    machines (the webhook) and is not the description."""
+    from dichvucong.alerts import DBT_TEST_WORDS, from_dbt_warnings
 
-    columns = [item["kwargs"]["column"] for item in
-               load_suite_spec(REPO_ROOT / "expectations", "kpi_766_invariants")["expectations"]]
-    assert columns and all(("kpi_766_invariants", c) in CHECK_WORDS for c in columns)
-    frame = pd.DataFrame({"geography_basis": ["as_was", "current"], "unit_type": ["province"] * 2,
-                          "period_type": ["month"] * 2, "period_start": pd.to_datetime(["2025-06-01"] * 2)}
-                         | {c: [True, c != "points_within_maxima"] for c in columns})
-    summary = validate(frame, "kpi_766_invariants", "2025-07-15", REPO_ROOT / "expectations")
-    alert = from_summary(summary, None)
-    assert alert is not None and alert.kind == "critical"
-    _complete(alert, Settings.from_env())
-    text = alert.text()
-    vi, en = CHECK_WORDS[("kpi_766_invariants", "points_within_maxima")]
-    assert vi in text and en in text
-    assert "points_within_maxima" not in text and "expect_column" not in text
+    inbox, env = receivers
+    inbox.clear()
+    _configure(monkeypatch, env)
+    assert from_dbt_warnings((), "2025-07-15T00:00:00") is None
+    alert = from_dbt_warnings((("assert_kpi_766_agencies_cover_province", 2),), "2025-07-15T00:00:00")
+    assert alert is not None and alert.kind == "warning"
+    assert notify(alert, Settings.from_env())["sent"] == ["email", "webhook"]
+    text = body(inbox.mails[-1])
+    vi, en = DBT_TEST_WORDS["assert_kpi_766_agencies_cover_province"]
+    assert f"- {vi}: 2 dòng không đạt." in text and f"- {en}: 2 rows fail." in text
+    assert "dbt test --select" in text and "15/07/2025" in text
+    hook = inbox.hooks[-1]
+    assert hook["kind"] == "warning" and hook["findings"][0]["column"] == "assert_kpi_766_agencies_cover_province"

@@ -1,6 +1,6 @@
 """The rows each suite validates: only the interval just landed for raw tables
 (never all history), and the marts. Large tables are validated in DuckDB where
-they are (`DuckDBTable`); small derived frames (volume, freshness, invariants,
+they are (`DuckDBTable`); small derived frames (volume, freshness,
 catalog snapshots) as pandas DataFrames."""
 
 from __future__ import annotations
@@ -205,61 +205,3 @@ def freshness_frame(lake_dir: Path, as_of: dt.datetime) -> Any:
         rows.append({"source": source, "latest_landed_day": dt.date.fromisoformat(days[-1]) if days else None,
                      "latest_batch_date": latest, "lag_days": (as_of.date() - latest).days if latest else None})
     return pd.DataFrame(rows)
-
-
-def kpi_invariants_frame(marts_file: Path) -> Any:
-    """Invariants of kpi_766, one row per (geography_basis, unit_type, period_type, period_start):
-
-    - `ranks_are_dense`: rank_in_level is a dense rank of points_total within the group;
-    - `points_within_measurable`: no row scores below 0 or above its own points_measurable;
-    - `points_within_maxima`: no points_<indicator> nor group column above what the points table in
-      force allows (marts.dim_766_indicators: the one copy of the maxima, read here, never restated);
-    - `agencies_cover_province` (per basis and period, repeated on each of its rows): the agency units'
-      dossiers submitted, received and ended are at least the province units'. Every dossier of a
-      known province is counted for exactly one agency unit, on either basis, while a dossier whose
-      agency is not in the agency list has an agency unit and no province. (Districts no longer
-      partition the province: departments and province-level agencies sit under no district.)
-    """
-    with duckdb.connect(str(marts_file), read_only=True) as con:
-        columns = {name for (name,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'kpi_766'"
-        ).fetchall()}
-        maxima = con.execute(
-            """
-            select 'points_' || indicator_name, max_points from marts.dim_766_indicators where is_scored
-            union all
-            select group_column, sum(max_points) from marts.dim_766_indicators where is_scored group by 1
-            """
-        ).fetchall()
-        # Names come from the points table and are checked against the mart's columns before use.
-        bounds = [f'coalesce("{name}", 0) between 0 and {float(top)!r} + 1e-9'
-                  for name, top in maxima if name in columns and top is not None]
-        within_maxima = "bool_and(" + " and ".join(bounds) + ")" if bounds else "true"
-        return con.execute(
-            f"""
-            with k as (select * from marts.kpi_766),
-            cover as (
-                select geography_basis, period_type, period_start,
-                    coalesce(sum(dossiers_submitted) filter (where unit_type = 'agency'), 0)
-                        >= coalesce(sum(dossiers_submitted) filter (where unit_type = 'province'), 0)
-                    and coalesce(sum(dossiers_received) filter (where unit_type = 'agency'), 0)
-                        >= coalesce(sum(dossiers_received) filter (where unit_type = 'province'), 0)
-                    and coalesce(sum(dossiers_ended) filter (where unit_type = 'agency'), 0)
-                        >= coalesce(sum(dossiers_ended) filter (where unit_type = 'province'), 0)
-                        as agencies_cover_province
-                from k group by all
-            ),
-            groups as (
-                select geography_basis, unit_type, period_type, period_start,
-                    coalesce(max(rank_in_level) = count(distinct points_total), true)
-                        and count(rank_in_level) = count(points_total) as ranks_are_dense,
-                    bool_and(points_total >= 0 and points_total <= points_measurable + 1e-9)
-                        as points_within_measurable,
-                    {within_maxima} as points_within_maxima
-                from k group by all
-            )
-            select g.*, c.agencies_cover_province
-            from groups as g join cover as c using (geography_basis, period_type, period_start)
-            order by all
-            """
-        ).df()
