@@ -157,9 +157,20 @@ def test_a_unit_below_the_province_and_the_current_basis(home: Path) -> None:
         current = con.execute(
             "select unit_code from marts.kpi_766 where geography_basis = 'current' and unit_type = 'province' "
             "and period_type = 'month' and period_start = ?", [MONTH]).fetchall()
+        # The agency's fees, counted here from the payments of its dossiers (agg_fees_unit_monthly is dbt's).
+        collected, refunded = con.execute(
+            "select coalesce(sum(p.amount_vnd) filter (where p.amount_vnd >= 0), 0), "
+            "coalesce(-sum(p.amount_vnd) filter (where p.amount_vnd < 0), 0) "
+            "from marts.fct_payments as p join marts.fct_dossiers as d using (dossier_id) "
+            "where p.status = 'succeeded' and d.agency_code = ? and p.settlement_date >= ? "
+            "and p.settlement_date < ?", [agency, MONTH, dt.date(2024, 3, 1)]).fetchall()[0]
     written = write_report(Settings.from_env(), MONTH, unit=agency, unit_type="agency", out=home / "out")
     html = written.html.read_text(encoding="utf-8")
     kpi = _kpi(home, "agency", agency)
+    assert collected > 0
+    assert re.search(rf'id="fees-collected">{re.escape(vn.vnd(collected))}<', html)
+    assert re.search(rf'id="fees-net">{re.escape(vn.vnd(collected - refunded))}<', html)
+    assert 'id="fees-matched"' not in html, "the reconciliation line is the whole province's"
     assert written.pdf.name == f"report-2024-02-{agency}.pdf"
     assert _cell(html, "group-total", "points") == vn.points(kpi["points_total"])
     assert _cell(html, "group-points_progress", "points") == vn.points(kpi["points_progress"])

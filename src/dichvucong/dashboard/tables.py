@@ -523,24 +523,17 @@ FEES_RECONCILIATION = Table(
     page="fees",
     title="fees_reconciliation",
     description="One reconciliation line per month of a period, on the settlement day of the reconciliation files: "
-                "collected - refunds - matched - orphans - timing = gap (marts.agg_fees_reconciliation_monthly, "
+                "collected - refunds - matched - orphans - timing = gap (marts.agg_fees_reconciliation_lines, "
                 "whose components partition the month's succeeded payments). Matched: payments of dossiers "
                 "received in the same month whose reconciliation state is matched; orphans: payments whose dossier "
                 "the dossier source does not know; timing: payments of known dossiers not received in that month "
                 "(before, after, or not yet); gap: payments of dossiers received that month whose state is not "
                 "matched (underpaid, overpaid, refunded beyond paid).",
     sql="""
-    select month_start,
-        coalesce(sum(amount_vnd) filter (where component = 'collected'), 0)::bigint as collected_vnd,
-        coalesce(sum(amount_vnd) filter (where component = 'refunded'), 0)::bigint as refunded_vnd,
-        coalesce(sum(amount_vnd) filter (where component = 'matched'), 0)::bigint as matched_vnd,
-        coalesce(sum(amount_vnd) filter (where component = 'orphan'), 0)::bigint as orphan_vnd,
-        coalesce(sum(amount_vnd) filter (where component = 'timing'), 0)::bigint as timing_vnd,
-        coalesce(sum(amount_vnd) filter (where component = 'gap'), 0)::bigint as gap_vnd
-    from marts.agg_fees_reconciliation_monthly
+    select month_start, collected_vnd, refunded_vnd, matched_vnd, orphan_vnd, timing_vnd, gap_vnd
+    from marts.agg_fees_reconciliation_lines
     where month_start >= date_trunc('month', $period_start::date) and month_start < $period_end
-    group by 1
-    order by 1""",
+    order by month_start""",
     columns=(("month_start", "month"), ("collected_vnd", "vnd"), ("refunded_vnd", "vnd"), ("matched_vnd", "vnd"),
              ("orphan_vnd", "vnd"), ("timing_vnd", "vnd"), ("gap_vnd", "vnd")),
 )

@@ -245,87 +245,49 @@ def _overdue(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]) -> tuple[dict[
 
 def _fees(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]
           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The month's fees on their settlement day (agg_fees_daily for the province; for a unit below it,
-    the payments of its dossiers in fct_payments, orphans having no unit), the province's
-    reconciliation line net = matched + timing + orphans + gap (marts.agg_fees_reconciliation_monthly,
-    the dashboard's line too; none for a unit below the province), and the states of the dossiers
-    received in the month (fct_dossiers)."""
-    month, end = kpi["period_start"], kpi["period_end"]
+    """The unit's fees settled in the month (marts.agg_fees_unit_monthly: the payments of its dossiers; the
+    province of a month scored with one province has every payment, orphans included), the province's
+    reconciliation line net = matched + timing + orphans + gap (marts.agg_fees_reconciliation_lines, the
+    dashboard's line too; none for a unit below the province, nor for one of several provinces), and the
+    states of the dossiers received in the month (fct_dossiers). Selection only: dbt computes the numbers."""
+    month = kpi["period_start"]
     column = DOSSIER_UNIT_COLUMNS[(kpi["unit_type"], kpi["geography_basis"])]
-    params = {"month": month, "end": end, "code": kpi["unit_code"]}
-    # The fee mart is the province's when the month has one province on this basis (orphans are credited
-    # to it); before a merger the as-was month has several, and each gets the payments of its dossiers.
+    params = {"month": month, "end": kpi["period_end"], "code": kpi["unit_code"], "basis": kpi["geography_basis"],
+              "type": kpi["unit_type"]}
+    # The reconciliation line is the province's when the month has one province on this basis (orphans are
+    # credited to it); before a merger the as-was month has several, and each has only its dossiers' payments.
     whole = kpi["unit_type"] == "province" and con.execute(
         "select count(*) from marts.kpi_766 where geography_basis = $basis and unit_type = 'province' "
         "and period_type = 'month' and period_start = $month",
         {"basis": kpi["geography_basis"], "month": month}).fetchall()[0][0] == 1
-    if whole:
-        # Every settled payment is the province's (orphans are credited to it): the fee mart as it is.
-        totals_sql = """
-            select coalesce(sum(payments_succeeded), 0)::bigint as payments, coalesce(sum(collected_vnd), 0)::bigint
-                    as collected_vnd, coalesce(sum(refunds), 0)::bigint as refunds,
-                coalesce(sum(refunded_vnd), 0)::bigint as refunded_vnd,
-                coalesce(sum(payments_pending), 0)::bigint as pending, coalesce(sum(pending_vnd), 0)::bigint
-                    as pending_vnd, coalesce(sum(payments_failed), 0)::bigint as failed,
-                coalesce(sum(orphan_payments), 0)::bigint as orphans, coalesce(sum(orphan_vnd), 0)::bigint
-                    as orphan_vnd, coalesce(sum(duplicate_rows), 0)::bigint as duplicate_rows
-            from marts.agg_fees_daily where settlement_date >= $month and settlement_date < $end"""
-        by_intermediary_sql = """
-            select f.intermediary_code, any_value(i.intermediary_name) as intermediary_name, f.payment_channel,
-                sum(f.payments_succeeded)::bigint as payments, sum(f.collected_vnd)::bigint as collected_vnd,
-                sum(f.refunds)::bigint as refunds, sum(f.refunded_vnd)::bigint as refunded_vnd,
-                (sum(f.collected_vnd) - sum(f.refunded_vnd))::bigint as net_vnd,
-                sum(f.payments_pending)::bigint as pending, sum(f.payments_failed)::bigint as failed
-            from marts.agg_fees_daily as f
-            left join reference.intermediaries as i using (intermediary_code)
-            where f.settlement_date >= $month and f.settlement_date < $end
-            group by f.intermediary_code, f.payment_channel
-            order by collected_vnd desc, f.intermediary_code, f.payment_channel"""
-        scope = "true"
-    else:
-        scope = f"p.dossier_id in (select dossier_id from marts.fct_dossiers where {column} = $code)"
-        totals_sql = f"""
-            select count(*) filter (where status = 'succeeded' and amount_vnd >= 0) as payments,
-                coalesce(sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd >= 0), 0)::bigint
-                    as collected_vnd,
-                count(*) filter (where status = 'succeeded' and amount_vnd < 0) as refunds,
-                coalesce(-sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd < 0), 0)::bigint
-                    as refunded_vnd,
-                count(*) filter (where status = 'pending') as pending,
-                coalesce(sum(amount_vnd) filter (where status = 'pending'), 0)::bigint as pending_vnd,
-                count(*) filter (where status = 'failed') as failed, 0::bigint as orphans, 0::bigint as orphan_vnd,
-                coalesce(sum(duplicate_rows), 0)::bigint as duplicate_rows
-            from marts.fct_payments as p
-            where p.settlement_date >= $month and p.settlement_date < $end and {scope}"""
-        by_intermediary_sql = f"""
-            select p.intermediary_code, any_value(i.intermediary_name) as intermediary_name, p.payment_channel,
-                count(*) filter (where status = 'succeeded' and amount_vnd >= 0) as payments,
-                coalesce(sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd >= 0), 0)::bigint
-                    as collected_vnd,
-                count(*) filter (where status = 'succeeded' and amount_vnd < 0) as refunds,
-                coalesce(-sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd < 0), 0)::bigint
-                    as refunded_vnd,
-                coalesce(sum(amount_vnd) filter (where status = 'succeeded'), 0)::bigint as net_vnd,
-                count(*) filter (where status = 'pending') as pending,
-                count(*) filter (where status = 'failed') as failed
-            from marts.fct_payments as p
-            left join reference.intermediaries as i using (intermediary_code)
-            where p.settlement_date >= $month and p.settlement_date < $end and {scope}
-            group by p.intermediary_code, p.payment_channel
-            order by collected_vnd desc, p.intermediary_code, p.payment_channel"""
-    totals = _one(con, totals_sql, params)
-    # The reconciliation line is the province's (orphans have no unit below it), from the mart that
-    # partitions the month's succeeded payments: net = matched + orphan + timing + gap.
+    unit = ("f.geography_basis = $basis and f.unit_type = $type and f.unit_code = $code "
+            "and f.month_start = $month")
+    totals = _one(con, f"""
+        select coalesce(sum(payments_succeeded), 0)::bigint as payments, coalesce(sum(collected_vnd), 0)::bigint
+                as collected_vnd, coalesce(sum(refunds), 0)::bigint as refunds,
+            coalesce(sum(refunded_vnd), 0)::bigint as refunded_vnd, coalesce(sum(net_vnd), 0)::bigint as net_vnd,
+            coalesce(sum(payments_pending), 0)::bigint as pending, coalesce(sum(pending_vnd), 0)::bigint
+                as pending_vnd, coalesce(sum(payments_failed), 0)::bigint as failed,
+            coalesce(sum(orphan_payments), 0)::bigint as orphans, coalesce(sum(orphan_vnd), 0)::bigint
+                as orphan_vnd, coalesce(sum(duplicate_rows), 0)::bigint as duplicate_rows
+        from marts.agg_fees_unit_monthly as f
+        where {unit}""", params)
+    by_intermediary = _rows(con, f"""
+        select f.intermediary_code, i.intermediary_name, f.payment_channel, f.payments_succeeded as payments,
+            f.collected_vnd, f.refunds, f.refunded_vnd, f.net_vnd, f.payments_pending as pending,
+            f.payments_failed as failed
+        from marts.agg_fees_unit_monthly as f
+        left join reference.intermediaries as i using (intermediary_code)
+        where {unit}
+        order by f.collected_vnd desc, f.intermediary_code, f.payment_channel""", params)
+    # A month with no succeeded payment has no line: zeros, as the line of nothing.
     line = _one(con, """
-        select
-            coalesce(sum(amount_vnd) filter (where component = 'matched'), 0)::bigint as matched_vnd,
-            coalesce(sum(amount_vnd) filter (where component = 'timing'), 0)::bigint as timing_vnd,
-            coalesce(sum(amount_vnd) filter (where component = 'orphan'), 0)::bigint as line_orphan_vnd,
-            coalesce(sum(amount_vnd) filter (where component = 'gap'), 0)::bigint as gap_vnd,
-            coalesce(sum(payments) filter (where component = 'gap'), 0)::bigint as gap_payments
-        from marts.agg_fees_reconciliation_monthly where month_start = $month""", params) if whole else {}
+        select coalesce(l.matched_vnd, 0) as matched_vnd, coalesce(l.timing_vnd, 0) as timing_vnd,
+            coalesce(l.orphan_vnd, 0) as line_orphan_vnd, coalesce(l.gap_vnd, 0) as gap_vnd,
+            coalesce(l.gap_payments, 0) as gap_payments
+        from (select $month::date as month_start) as m
+        left join marts.agg_fees_reconciliation_lines as l using (month_start)""", params) if whole else {}
     fees = totals | line
-    fees["net_vnd"] = fees["collected_vnd"] - fees["refunded_vnd"]
     fees["whole_province"] = whole
     states = _rows(con, f"""
         select reconciliation_state, count(*) as dossiers, coalesce(sum(fee_expected_vnd), 0)::bigint
@@ -334,7 +296,7 @@ def _fees(con: duckdb.DuckDBPyConnection, kpi: dict[str, Any]
         where is_received and received_at >= $month and received_at < $end and {column} = $code
             and reconciliation_state <> 'not_applicable'
         group by 1 order by dossiers desc, reconciliation_state""", params)
-    return fees, _rows(con, by_intermediary_sql, params), states
+    return fees, by_intermediary, states
 
 
 def build_report(con: duckdb.DuckDBPyConnection, month: dt.date, basis: str = "as_was", unit: str | None = None,
