@@ -30,26 +30,58 @@ periods as (
     {{ refresh_scope('period') }}
 ),
 
-flow as (
-    select * from {{ ref('int_unit_period_flow_metrics') }}
+-- The four period models have one row per (basis, unit, period) each: merged by an aggregate (which
+-- spills to disk past DuckDB's memory limit) rather than by four hash joins held in memory at once.
+-- Each row carries its own model's columns and nulls for the others' (union by name); any_value
+-- keeps the non-null one.
+{% set flow_columns = ['dossiers_submitted', 'dossiers_received', 'dossiers_received_online',
+                       'dossiers_received_synced', 'dossiers_received_online_meeting_result', 'dossiers_ended',
+                       'ended_on_time', 'ended_early', 'ended_late', 'dossiers_without_due_at',
+                       'fee_bearing_dossiers', 'fee_bearing_dossiers_paid_online',
+                       'fee_bearing_dossiers_paid_on_platform', 'dossiers_completed',
+                       'dossiers_completed_needing_e_result', 'dossiers_completed_with_e_result',
+                       'dossiers_received_digitised', 'dossiers_received_reusing_data',
+                       'dossiers_received_from_data_store', 'dossiers_received_using_population_data',
+                       'fees_expected_vnd'] %}
+{% set flow_statistics = ['avg_processing_working_days', 'p50_processing_working_days',
+                          'p90_processing_working_days', 'deadline_use'] %}
+{% set backlog_columns = ['in_progress_at_end', 'in_progress_with_due_at_end', 'in_progress_overdue_at_end'] %}
+{% set procedure_columns = ['procedures', 'services_online', 'procedures_fully_online',
+                            'procedures_eligible_fully_online', 'services_with_online_dossiers_count',
+                            'procedures_with_fee', 'procedures_with_fee_data', 'procedures_with_online_payment',
+                            'procedures_for_citizens', 'procedures_for_citizens_connected'] %}
+{% set province_procedure_columns = ['procedures_published', 'procedures_published_on_time',
+                                     'procedures_public_on_time', 'procedures_public', 'procedures_public_complete'] %}
+{% set keys = 'geography_basis, unit_type, unit_code, period_type, period_start' %}
+merged as (
+    select
+        {{ keys }},
+        {% for column in flow_columns + flow_statistics + backlog_columns + procedure_columns
+                         + province_procedure_columns + ['fees_collected_online_vnd'] %}
+        any_value({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from (
+        select {{ keys }}, {{ (flow_columns + flow_statistics) | join(', ') }}
+        from {{ ref('int_unit_period_flow_metrics') }}
+        union all by name
+        select {{ keys }}, {{ backlog_columns | join(', ') }}
+        from {{ ref('int_unit_period_backlog_metrics') }}
+        union all by name
+        select {{ keys }}, {{ (procedure_columns + province_procedure_columns) | join(', ') }}
+        from {{ ref('int_unit_period_procedure_metrics') }}
+        union all by name
+        select {{ keys }}, fees_collected_online_vnd
+        from {{ ref('int_unit_period_fee_metrics') }}
+    )
+    {{ refresh_scope('period') }}
+    group by all
 ),
 
-backlog as (
-    select * from {{ ref('int_unit_period_backlog_metrics') }}
-),
-
-procedures as (
-    select * from {{ ref('int_unit_period_procedure_metrics') }}
-),
-
-fees as (
-    select * from {{ ref('int_unit_period_fee_metrics') }}
-),
-
+-- Days and weeks have rows for units with activity or backlog in them (keys only: a second narrow scan).
 active as (
-    select geography_basis, unit_type, unit_code, period_type, period_start from flow
-    union select geography_basis, unit_type, unit_code, period_type, period_start from backlog
-    union select geography_basis, unit_type, unit_code, period_type, period_start from fees
+    select {{ keys }} from {{ ref('int_unit_period_flow_metrics') }}
+    union select {{ keys }} from {{ ref('int_unit_period_backlog_metrics') }}
+    union select {{ keys }} from {{ ref('int_unit_period_fee_metrics') }}
 ),
 
 -- A unit is scored in a period when it is valid at the period's end (an undated unit always is);
@@ -83,49 +115,24 @@ keyed as (
 counts as (
     select
         g.* exclude (counts_basis),
-        {% for column in ['dossiers_submitted', 'dossiers_received', 'dossiers_received_online',
-                          'dossiers_received_synced', 'dossiers_received_online_meeting_result', 'dossiers_ended',
-                          'ended_on_time', 'ended_early', 'ended_late', 'dossiers_without_due_at',
-                          'fee_bearing_dossiers', 'fee_bearing_dossiers_paid_online',
-                          'fee_bearing_dossiers_paid_on_platform', 'dossiers_completed',
-                          'dossiers_completed_needing_e_result', 'dossiers_completed_with_e_result',
-                          'dossiers_received_digitised', 'dossiers_received_reusing_data',
-                          'dossiers_received_from_data_store', 'dossiers_received_using_population_data',
-                          'fees_expected_vnd'] %}
-        coalesce(f.{{ column }}, 0) as {{ column }},
+        {% for column in flow_columns + backlog_columns %}
+        coalesce(m.{{ column }}, 0) as {{ column }},
         {% endfor %}
-        coalesce(b.in_progress_at_end, 0) as in_progress_at_end,
-        coalesce(b.in_progress_with_due_at_end, 0) as in_progress_with_due_at_end,
-        coalesce(b.in_progress_overdue_at_end, 0) as in_progress_overdue_at_end,
-        f.avg_processing_working_days,
-        f.p50_processing_working_days,
-        f.p90_processing_working_days,
-        f.deadline_use,
-        {% for column in ['procedures', 'services_online', 'procedures_fully_online',
-                          'procedures_eligible_fully_online', 'services_with_online_dossiers_count',
-                          'procedures_with_fee', 'procedures_with_fee_data', 'procedures_with_online_payment',
-                          'procedures_for_citizens', 'procedures_for_citizens_connected'] %}
-        coalesce(pr.{{ column }}, 0) as {{ column }},
+        {% for column in flow_statistics %}
+        m.{{ column }},
         {% endfor %}
-        {% for column in ['procedures_published', 'procedures_published_on_time', 'procedures_public_on_time',
-                          'procedures_public', 'procedures_public_complete'] %}
+        {% for column in procedure_columns %}
+        coalesce(m.{{ column }}, 0) as {{ column }},
+        {% endfor %}
+        {% for column in province_procedure_columns %}
         -- 1.1-1.3 score the province only: null counts elsewhere.
-        case when g.unit_type = 'province' then coalesce(pr.{{ column }}, 0) end as {{ column }},
+        case when g.unit_type = 'province' then coalesce(m.{{ column }}, 0) end as {{ column }},
         {% endfor %}
-        coalesce(fe.fees_collected_online_vnd, 0) as fees_collected_online_vnd
+        coalesce(m.fees_collected_online_vnd, 0) as fees_collected_online_vnd
     from keyed as g
-    left join flow as f
-        on f.geography_basis = g.counts_basis and f.unit_type = g.unit_type and f.unit_code = g.unit_code
-        and f.period_type = g.period_type and f.period_start = g.period_start
-    left join backlog as b
-        on b.geography_basis = g.counts_basis and b.unit_type = g.unit_type and b.unit_code = g.unit_code
-        and b.period_type = g.period_type and b.period_start = g.period_start
-    left join procedures as pr
-        on pr.geography_basis = g.counts_basis and pr.unit_type = g.unit_type and pr.unit_code = g.unit_code
-        and pr.period_type = g.period_type and pr.period_start = g.period_start
-    left join fees as fe
-        on fe.geography_basis = g.counts_basis and fe.unit_type = g.unit_type and fe.unit_code = g.unit_code
-        and fe.period_type = g.period_type and fe.period_start = g.period_start
+    left join merged as m
+        on m.geography_basis = g.counts_basis and m.unit_type = g.unit_type and m.unit_code = g.unit_code
+        and m.period_type = g.period_type and m.period_start = g.period_start
 ),
 
 {%- set procedures = procedure_indicator_fractions() %}
