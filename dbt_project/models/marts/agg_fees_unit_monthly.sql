@@ -60,18 +60,8 @@ final as (
         month_start,
         intermediary_code,
         payment_channel,
-        count(*) filter (where status = 'succeeded' and amount_vnd >= 0) as payments_succeeded,
-        coalesce(sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd >= 0), 0)::bigint
-            as collected_vnd,
-        count(*) filter (where status = 'succeeded' and amount_vnd < 0) as refunds,
-        coalesce(-sum(amount_vnd) filter (where status = 'succeeded' and amount_vnd < 0), 0)::bigint
-            as refunded_vnd,
+        {{ payment_measures() }},
         coalesce(sum(amount_vnd) filter (where status = 'succeeded'), 0)::bigint as net_vnd,
-        count(*) filter (where status = 'pending') as payments_pending,
-        coalesce(sum(amount_vnd) filter (where status = 'pending'), 0)::bigint as pending_vnd,
-        count(*) filter (where status = 'failed') as payments_failed,
-        count(*) filter (where is_orphan) as orphan_payments,
-        coalesce(sum(amount_vnd) filter (where is_orphan), 0)::bigint as orphan_vnd,
         coalesce(sum(duplicate_rows), 0)::bigint as duplicate_rows
     from credited
     group by all
