@@ -34,7 +34,6 @@ provinces on the 766 points from every province's published marts.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import pendulum
@@ -42,10 +41,11 @@ from airflow.sdk import Param, dag, task
 
 from dichvucong.alerts import on_task_failure
 from dichvucong.assets import NATIONAL_RANKING, province_assets
+from dichvucong.config import Settings
 from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
-RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
+RETRY_DELAY = Settings.from_env().retry_delay
 OWNER = "dichvucong-data"
 
 # A local date, or a local date-time without offset (the warehouse's timestamps are naive local

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from typing import Any
 
 import pendulum
@@ -43,11 +42,12 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from dichvucong.alerts import on_task_failure
 from dichvucong.assets import province_assets
+from dichvucong.config import Settings
 from dichvucong.landing.layout import SOURCES
 from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
-RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
+RETRY_DELAY = Settings.from_env().retry_delay
 OWNER = "dichvucong-data"
 DESCRIPTIONS = {
     "agencies": "Land the agency list snapshots (mã định danh) into the Parquet lake and validate them",

@@ -26,7 +26,6 @@ reading its own published marts.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import pendulum
@@ -34,10 +33,11 @@ from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dichvucong.alerts import on_task_failure
+from dichvucong.config import Settings
 from dichvucong.provinces import Province, activated, load_provinces, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
-RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("DVC_RETRY_DELAY_SECONDS", "120")))
+RETRY_DELAY = Settings.from_env().retry_delay
 OWNER = "dichvucong-data"
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 

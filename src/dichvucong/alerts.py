@@ -771,7 +771,7 @@ def docs_link(docs_url: str | None, settings: Settings) -> tuple[str | None, str
     if parsed.scheme != "file":
         return docs_url, None
     path = Path(urllib.parse.unquote(parsed.path))
-    base = os.environ.get("DVC_DASHBOARD_URL", "").strip().rstrip("/")
+    base = settings.dashboard_url
     if base:
         try:
             inside = path.resolve().relative_to(data_docs_site(settings.reports_dir).resolve())
@@ -791,7 +791,7 @@ def _complete(alert: Alert, settings: Settings) -> None:
     alert.dag_id = alert.dag_id or os.environ.get("AIRFLOW_CTX_DAG_ID") or None
     alert.task_id = alert.task_id or os.environ.get("AIRFLOW_CTX_TASK_ID") or None
     alert.run_id = alert.run_id or os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") or None
-    alert.dashboard_url = os.environ.get("DVC_DASHBOARD_URL", "").strip().rstrip("/") or None
+    alert.dashboard_url = settings.dashboard_url or None
     alert.lake_dir = alert.lake_dir or str(settings.lake_dir)
     if alert.docs_path is None:
         alert.docs_url, alert.docs_path = docs_link(alert.docs_url, settings)
@@ -832,16 +832,20 @@ class _Smtp:
     recipients: list[str]
 
 
-def smtp_config(recipients_variable: str = "DVC_ALERT_TO") -> tuple[_Smtp | None, str | None]:
+def smtp_config(settings: Settings, for_report: bool = False) -> tuple[_Smtp | None, str | None]:
     """The SMTP channel when configured (a host and recipients), else None and, for a half
     configuration, what is missing. The server is the alerts' (DVC_ALERT_SMTP_* or the connection
-    dvc_alert_smtp); the recipients are listed in `recipients_variable` (the monthly report has its own)."""
-    host = os.environ.get("DVC_ALERT_SMTP_HOST")
-    port = int(os.environ.get("DVC_ALERT_SMTP_PORT") or "25")
-    user, password = os.environ.get("DVC_ALERT_SMTP_USER"), os.environ.get("DVC_ALERT_SMTP_PASSWORD")
+    dvc_alert_smtp); the recipients are the alerts' (DVC_ALERT_TO), or the monthly report's
+    (DVC_REPORT_TO) `for_report`."""
+    host: str | None = settings.alert_smtp_host
+    port = settings.alert_smtp_port
+    user: str | None = settings.alert_smtp_user
+    password: str | None = settings.alert_smtp_password
     if not host and (conn := airflow_connection("dvc_alert_smtp")) is not None:
         host, port, user, password = conn.host, conn.port or 25, conn.login, conn.password
-    recipients = [r.strip() for r in os.environ.get(recipients_variable, "").split(",") if r.strip()]
+    recipients_variable = "DVC_REPORT_TO" if for_report else "DVC_ALERT_TO"
+    listed = settings.report_to if for_report else settings.alert_to
+    recipients = [r.strip() for r in listed.split(",") if r.strip()]
     if host and not recipients:
         return None, f"DVC_ALERT_SMTP_HOST is set but {recipients_variable} (the recipients) is empty"
     if recipients and not host:
@@ -849,37 +853,36 @@ def smtp_config(recipients_variable: str = "DVC_ALERT_TO") -> tuple[_Smtp | None
     return (_Smtp(host, port, user, password, recipients) if host else None), None
 
 
-def _webhook_config() -> str | None:
-    url = os.environ.get("DVC_ALERT_WEBHOOK_URL")
+def _webhook_config(settings: Settings) -> str | None:
+    url: str | None = settings.alert_webhook_url
     if not url and (conn := airflow_connection("dvc_alert_webhook")) is not None:
         url = conn.host
     return url or None
 
 
-def _send_email(alert: Alert, smtp: _Smtp) -> None:
+def _send_email(alert: Alert, smtp: _Smtp, settings: Settings) -> None:
     message = EmailMessage()
     message["Subject"] = alert.subject
     message["Content-Language"] = "vi, en"
     message.set_content(alert.text())
-    send_smtp(message, smtp)
+    send_smtp(message, smtp, settings)
 
 
-def send_smtp(message: EmailMessage, smtp: _Smtp) -> None:
+def send_smtp(message: EmailMessage, smtp: _Smtp, settings: Settings) -> None:
     """Send a message to the channel's recipients, from DVC_ALERT_FROM (STARTTLS and login as configured)."""
-    message["From"] = os.environ.get("DVC_ALERT_FROM", "dichvucong@localhost")
+    message["From"] = settings.alert_from
     message["To"] = ", ".join(smtp.recipients)
     with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as client:
-        if os.environ.get("DVC_ALERT_SMTP_STARTTLS", "false").lower() == "true":
+        if settings.alert_smtp_starttls:
             client.starttls()
         if smtp.user and smtp.password:
             client.login(smtp.user, smtp.password)
         client.send_message(message)
 
 
-def _send_webhook(alert: Alert, url: str) -> None:
+def _send_webhook(alert: Alert, url: str, settings: Settings) -> None:
     # Google Chat refuses a message with fields it does not know: `text` alone is its message.
-    body = {"text": alert.summary()} if os.environ.get("DVC_ALERT_WEBHOOK_FORMAT", "json") == "text" \
-        else alert.payload()
+    body = {"text": alert.summary()} if settings.alert_webhook_format == "text" else alert.payload()
     response = requests.post(url, json=body, timeout=20)
     response.raise_for_status()
 
@@ -911,7 +914,7 @@ def notify(alert: Alert, settings: Settings | None = None) -> dict[str, Any]:
     same check at once send it once (each send has a 20 s timeout).
     """
     settings = settings or Settings.from_env()
-    window = dt.timedelta(minutes=int(os.environ.get("DVC_ALERT_GROUP_MINUTES", "360")))
+    window = dt.timedelta(minutes=settings.alert_group_minutes)
     folder = settings.reports_dir / "alerts"
     key = alert.group_key()  # before the run context is added: the same check groups across runs
     with _locked_state(folder / "state.json") as state:
@@ -923,13 +926,13 @@ def notify(alert: Alert, settings: Settings | None = None) -> dict[str, Any]:
             return {"sent": [], "held_back": True}
         _complete(alert, settings)
         alert.held_back = entry["held_back"] if entry else 0
-        smtp, problem = smtp_config()
-        url = _webhook_config()
+        smtp, problem = smtp_config(settings)
+        url = _webhook_config(settings)
         channels: list[tuple[str, Any]] = []
         if smtp is not None:
-            channels.append(("email", lambda: _send_email(alert, smtp)))
+            channels.append(("email", lambda: _send_email(alert, smtp, settings)))
         if url:
-            channels.append(("webhook", lambda: _send_webhook(alert, url)))
+            channels.append(("webhook", lambda: _send_webhook(alert, url, settings)))
         if problem:
             log.warning("alert e-mail channel not usable: %s", problem)
         if not channels:

@@ -504,10 +504,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from dichvucong.config import Settings
     from dichvucong.dashboard.app import serve
 
-    print(f"Dashboard of the published marts: http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
-    serve(args.host, args.port, args.published)
+    settings = Settings.from_env()
+    host, port = args.host or settings.dashboard_host, args.port or settings.dashboard_port
+    print(f"Dashboard of the published marts: http://{host}:{port}/  (Ctrl+C stops it)", flush=True)
+    serve(host, port, args.published)
     return 0
 
 
@@ -603,8 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(func=cmd_report)
 
     dashboard = sub.add_parser("dashboard", help="serve the officials' dashboard and API over the published marts")
-    dashboard.add_argument("--host", default=os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1"))
-    dashboard.add_argument("--port", type=int, default=int(os.environ.get("DVC_DASHBOARD_PORT", "8050")))
+    dashboard.add_argument("--host", help="default: DVC_DASHBOARD_HOST (127.0.0.1)")
+    dashboard.add_argument("--port", type=int, help="default: DVC_DASHBOARD_PORT (8050)")
     dashboard.add_argument("--published", type=Path, help="published marts file (default: DVC_PUBLISHED_PATH)")
     dashboard.set_defaults(func=cmd_dashboard)
 

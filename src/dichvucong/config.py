@@ -1,4 +1,4 @@
-"""Settings of the pipeline, parsed once from environment variables.
+"""Settings of the pipeline: one typed object (pydantic-settings) for every `DVC_*` variable.
 
 Every variable has a documented default (see `.env.example`); paths default to
 folders under the repository's `data/` directory so that a fresh clone runs
@@ -7,19 +7,17 @@ without any configuration.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
-
-
-def _path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
 
 
 def marts_path_for(warehouse: Path) -> Path:
@@ -27,53 +25,102 @@ def marts_path_for(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.marts.duckdb")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Where the pipeline reads and writes, and how it reaches its sources."""
+# Paths that default to a folder or file under `home` (DVC_HOME), by field.
+_UNDER_HOME = {
+    "landing_dir": ("landing",),
+    "lake_dir": ("lake",),
+    "warehouse_path": ("warehouse", "warehouse.duckdb"),
+    "published_path": ("published", "dichvucong.duckdb"),
+    "reports_dir": ("reports",),
+    "pseudonym_key_file": (".secrets", "pseudonym.key"),
+}
 
-    home: Path
-    landing_dir: Path
-    lake_dir: Path
-    warehouse_path: Path
-    published_path: Path
-    reports_dir: Path
-    dbt_project_dir: Path
-    expectations_dir: Path
-    source_mode: str
-    pseudonym_key_file: Path
-    source_url: str = ""
-    source_token: str = ""
-    http_page_size: int = 1000
-    http_lookback_days: int = 3
+
+class Settings(BaseSettings):
+    """Every setting of the pipeline, typed, from the `DVC_*` environment variables (`.env.example`
+    documents each; an empty variable means its default). Built once per task or command
+    (`Settings.from_env()`) and passed on; nothing else reads a `DVC_*` variable. Secrets (tokens,
+    passwords, the pseudonym key) are kept out of `repr`. Raises pydantic's ValidationError naming
+    the setting (its variable is DVC_ and its name in capitals) when a value does not parse (a port that
+    is not a number, an unknown source mode)."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC_", env_ignore_empty=True, extra="ignore", frozen=True,
+                                      populate_by_name=True)
+
+    # Where the pipeline reads and writes.
+    home: Path = REPO_ROOT / "data"
+    landing_dir: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    lake_dir: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    warehouse_path: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    published_path: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    reports_dir: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    pseudonym_key_file: Path = Field(default=None, validate_default=False)  # type: ignore[assignment]
+    dbt_project_dir: Path = REPO_ROOT / "dbt_project"
+    expectations_dir: Path = REPO_ROOT / "expectations"
+    payment_dialects_file: Path | None = None
+    # The province served.
     province_code: str = "26"
     province_name: str = "Tỉnh Vĩnh Phúc"
-    payment_dialects_file: Path | None = None
+    # How the sources are reached (sources.md: a file drop, or the source system's HTTP API).
+    source_mode: Literal["file", "http"] = "file"
+    source_url: str = ""
+    source_token: str = Field(default="", repr=False)
+    http_page_size: int = 1000
+    http_lookback_days: int = 3
+    # The HMAC key of applicant pseudonyms; without it, the key file (created on first use).
+    pseudonym_key_value: str = Field(default="", repr=False, validation_alias="DVC_PSEUDONYM_KEY")
+    # Work and memory.
+    land_workers: int = Field(default=1, ge=1)
+    duckdb_memory_limit: str = "1GB"
+    dbt_threads: int = Field(default=1, ge=1)
+    retry_delay_seconds: int = Field(default=120, ge=0)
+    # Operators' alerts (docs/runbook.md) and the monthly report's mail.
+    alert_smtp_host: str = ""
+    alert_smtp_port: int = 25
+    alert_smtp_user: str = ""
+    alert_smtp_password: str = Field(default="", repr=False)
+    alert_smtp_starttls: bool = False
+    alert_from: str = "dichvucong@localhost"
+    alert_to: str = ""
+    report_to: str = ""
+    alert_webhook_url: str = Field(default="", repr=False)
+    alert_webhook_format: Literal["json", "text"] = "json"
+    alert_group_minutes: int = Field(default=360, ge=0)
+    # The officials' dashboard.
+    dashboard_url: str = ""
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8050
+    dashboard_user: str = ""
+    dashboard_password: str = Field(default="", repr=False)
+    dashboard_token: str = Field(default="", repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paths_under_home(cls, data: Any) -> Any:
+        """Paths not set default to their place under `home`; every path is made absolute."""
+        values = dict(data)
+        home = Path(values.get("home") or REPO_ROOT / "data").expanduser().resolve()
+        values["home"] = home
+        for name, parts in _UNDER_HOME.items():
+            values[name] = Path(values.get(name) or home.joinpath(*parts)).expanduser().resolve()
+        for name in ("dbt_project_dir", "expectations_dir"):
+            if values.get(name):
+                values[name] = Path(values[name]).expanduser().resolve()
+        return values
+
+    @field_validator("source_url", "dashboard_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = _path("DVC_HOME", REPO_ROOT / "data")
-        source_mode = os.environ.get("DVC_SOURCE_MODE", "file")
-        if source_mode not in {"file", "http"}:
-            raise ValueError(f"DVC_SOURCE_MODE must be 'file' or 'http', not {source_mode!r}")
-        return cls(
-            home=home,
-            landing_dir=_path("DVC_LANDING_DIR", home / "landing"),
-            lake_dir=_path("DVC_LAKE_DIR", home / "lake"),
-            warehouse_path=_path("DVC_WAREHOUSE_PATH", home / "warehouse" / "warehouse.duckdb"),
-            published_path=_path("DVC_PUBLISHED_PATH", home / "published" / "dichvucong.duckdb"),
-            reports_dir=_path("DVC_REPORTS_DIR", home / "reports"),
-            dbt_project_dir=_path("DVC_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
-            expectations_dir=_path("DVC_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
-            source_mode=source_mode,
-            pseudonym_key_file=_path("DVC_PSEUDONYM_KEY_FILE", home / ".secrets" / "pseudonym.key"),
-            source_url=os.environ.get("DVC_SOURCE_URL", "").rstrip("/"),
-            source_token=os.environ.get("DVC_SOURCE_TOKEN", ""),
-            http_page_size=int(os.environ.get("DVC_HTTP_PAGE_SIZE", "1000")),
-            http_lookback_days=int(os.environ.get("DVC_HTTP_LOOKBACK_DAYS", "3")),
-            province_code=os.environ.get("DVC_PROVINCE_CODE", "26"),
-            province_name=os.environ.get("DVC_PROVINCE_NAME", "Tỉnh Vĩnh Phúc"),
-            payment_dialects_file=Path(value) if (value := os.environ.get("DVC_PAYMENT_DIALECTS_FILE")) else None,
-        )
+        """The settings the environment gives now."""
+        return cls()
+
+    @property
+    def retry_delay(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.retry_delay_seconds)
 
     @property
     def marts_path(self) -> Path:
@@ -101,9 +148,8 @@ class Settings:
         tracked files is read, and created with a random key on first use so that
         a fresh clone runs. The key never comes from the repository.
         """
-        value = os.environ.get("DVC_PSEUDONYM_KEY")
-        if value:
-            return value.encode("utf-8")
+        if self.pseudonym_key_value:
+            return self.pseudonym_key_value.encode("utf-8")
         path = self.pseudonym_key_file
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ side: the province as it was, and its history recast onto today's province.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -177,8 +176,7 @@ def build_summary(settings: Settings) -> str:
     lines.append(f"Warehouse:      {settings.warehouse_path}  (marts built into {settings.marts_path.name})")
     lines.append(f"Published marts: {settings.published_path}  (schema marts)")
     lines.append(f"Reports:        {settings.reports_dir}  (exports/, quality/, summary.txt)")
-    host = os.environ.get("DVC_DASHBOARD_HOST", "127.0.0.1")
-    port = os.environ.get("DVC_DASHBOARD_PORT", "8050")
+    host, port = settings.dashboard_host, settings.dashboard_port
     lines.append(f"Dashboard:      http://{host}:{port}/  (start: source scripts/env.sh && dichvucong dashboard)")
     return "\n".join(lines)
 

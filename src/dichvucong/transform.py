@@ -294,6 +294,9 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "DVC_LAKE_DIR": str(settings.lake_dir),
         "DVC_WAREHOUSE_PATH": str(settings.warehouse_path),
         "DVC_MARTS_PATH": str(settings.marts_path),
+        # profiles.yml reads these two; passed from the settings, not inherited.
+        "DVC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "DVC_DBT_THREADS": str(settings.dbt_threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
     }
@@ -373,7 +376,7 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
                           for n in failures[:10])
         message = f"dbt build failed: {names or 'see the dbt log above'}"
         if any(_out_of_memory(n.get("message")) for n in failures) or _out_of_memory(results.get("stderr")):
-            message += memory_hint()
+            message += memory_hint(settings)
         raise TransformError(message)
     if select is None:
         record_refresh(settings, plan, as_of, report)
@@ -400,9 +403,9 @@ def _out_of_memory(text: str | None) -> bool:
     return "out of memory" in lowered or "outofmemory" in lowered
 
 
-def memory_hint() -> str:
+def memory_hint(settings: Settings | None = None) -> str:
     """What to change when DuckDB ran out of memory: the setting, its value now, and the other causes."""
-    limit = os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1GB")
+    limit = (settings or Settings.from_env()).duckdb_memory_limit
     return (f". DuckDB ran out of memory under its limit DVC_DUCKDB_MEMORY_LIMIT={limit} (profiles.yml): raise it "
             "(e.g. 4GB, below the machine's free memory) or check that the as-of time is the one intended (a build "
             "as of years after the last landed day computes every period in between)")

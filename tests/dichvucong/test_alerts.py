@@ -112,7 +112,7 @@ def test_an_alert_sent_by_no_channel_does_not_hold_back_the_next(
     records = Records()
     logging.getLogger("dichvucong.alerts").addHandler(records)
     try:
-        outcome = notify(from_summary(summary, summary.docs_url), settings)
+        outcome = notify(from_summary(summary, summary.docs_url), Settings.from_env())
     finally:
         logging.getLogger("dichvucong.alerts").removeHandler(records)
     assert outcome == {"sent": [], "held_back": False}
@@ -121,9 +121,10 @@ def test_an_alert_sent_by_no_channel_does_not_hold_back_the_next(
     state = settings.reports_dir / "alerts" / "state.json"
     assert json.loads(state.read_text()) == {}, "an alert sent nowhere must not enter the grouping state"
 
-    # The operators configure e-mail and the webhook: the next warning of the same check reaches both.
+    # The operators configure e-mail and the webhook: the next warning of the same check reaches both (a
+    # task builds its settings when it runs: the next one has the channels).
     _configure(monkeypatch, env)
-    assert notify(from_summary(summary, summary.docs_url), settings) == {"sent": ["email", "webhook"],
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env()) == {"sent": ["email", "webhook"],
                                                                         "held_back": False}
     assert len(inbox.mails) == 1 and len(inbox.hooks) == 1
     # Without DVC_DASHBOARD_URL the Data Docs page is named by its path on the pipeline's machine.
@@ -131,7 +132,7 @@ def test_an_alert_sent_by_no_channel_does_not_hold_back_the_next(
     assert path in body(inbox.mails[0]) and inbox.hooks[0]["docs_path"] == path
 
     # Now that it went out, the same check is grouped within the window.
-    assert notify(from_summary(summary, summary.docs_url), settings)["held_back"]
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env())["held_back"]
     assert len(inbox.mails) == 1 and len(inbox.hooks) == 1
 
 
@@ -148,22 +149,22 @@ def test_a_channel_that_fails_does_not_hold_back_the_next_alert(
     # The mail server is down (nothing listens on its port) and the chat server answers 500.
     monkeypatch.setenv("DVC_ALERT_SMTP_PORT", str(_free_port()))
     inbox.status = 500
-    assert notify(from_summary(summary, summary.docs_url), settings) == {"sent": [], "held_back": False}
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env()) == {"sent": [], "held_back": False}
     assert not inbox.mails and not inbox.hooks
 
     # Both come back: the next failure of the same check is sent at once, not held back.
     monkeypatch.setenv("DVC_ALERT_SMTP_PORT", env["DVC_ALERT_SMTP_PORT"])
     inbox.status = 204
-    assert notify(from_summary(summary, summary.docs_url), settings)["sent"] == ["email", "webhook"]
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env())["sent"] == ["email", "webhook"]
     assert len(inbox.mails) == 1 and len(inbox.hooks) == 1
 
     # The rule the other way round: sent on one channel (the webhook failing) counts as sent.
     monkeypatch.setenv("DVC_ALERT_GROUP_MINUTES", "0")
     inbox.status = 500
-    assert notify(from_summary(summary, summary.docs_url), settings)["sent"] == ["email"]
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env())["sent"] == ["email"]
     monkeypatch.setenv("DVC_ALERT_GROUP_MINUTES", "360")
     inbox.status = 204
-    assert notify(from_summary(summary, summary.docs_url), settings)["held_back"]
+    assert notify(from_summary(summary, summary.docs_url), Settings.from_env())["held_back"]
 
 
 # ------------------------------------------------------------------ the dashboard, for (b) and (d)

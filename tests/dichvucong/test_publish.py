@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -31,7 +30,7 @@ def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def _from_scratch(settings: Settings, folder: Path) -> dict[str, list[tuple[object, ...]]]:
     """The same tables built from every lake file, by a publication with no earlier file."""
-    return _tables(publish_quality(dataclasses.replace(settings, published_path=folder / "dichvucong.duckdb")))
+    return _tables(publish_quality(settings.model_copy(update={"published_path": folder / "dichvucong.duckdb"})))
 
 
 def test_quality_tables_follow_relanded_new_and_withdrawn_days(

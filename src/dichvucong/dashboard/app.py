@@ -15,7 +15,6 @@ import datetime as dt
 import inspect
 import logging
 import math
-import os
 import secrets
 import time
 import urllib.parse
@@ -31,6 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from dichvucong.config import Settings
 from dichvucong.dashboard import labels, render
 from dichvucong.dashboard.reader import (
     NotPublished,
@@ -111,8 +111,8 @@ class Auth:
 
     @classmethod
     def from_env(cls) -> Auth:
-        return cls(os.environ.get("DVC_DASHBOARD_USER", ""), os.environ.get("DVC_DASHBOARD_PASSWORD", ""),
-                   os.environ.get("DVC_DASHBOARD_TOKEN", ""))
+        settings = Settings.from_env()
+        return cls(settings.dashboard_user, settings.dashboard_password, settings.dashboard_token)
 
     @property
     def enabled(self) -> bool:

@@ -309,7 +309,7 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
     dialects = settings.payment_dialects() if source == "payments" else {}
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     days = days_in(start, end)
-    workers = min(len(days), int(os.environ.get("DVC_LAND_WORKERS", "1")))
+    workers = min(len(days), settings.land_workers)
     if isinstance(reader, FileDropReader) and workers > 1:
         # A wide interval of dropped files (a backfill): slices of consecutive days in parallel
         # processes; days are independent and each writes its own partitions. Over HTTP, days stay

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from dichvucong.config import REPO_ROOT
+from dichvucong.config import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def validate(frame: Any, table: str, interval: str, expectations_dir: Path,
                 context.data_sources.add_or_update_sql(
                     f"{table}_duckdb", connection_string=f"duckdb:///{frame.database}",
                     kwargs={"connect_args": {"read_only": frame.read_only, "config": {
-                        "memory_limit": os.environ.get("DVC_DUCKDB_MEMORY_LIMIT", "1GB")}}})
+                        "memory_limit": Settings.from_env().duckdb_memory_limit}}})
                 # A query asset: GX's column reflection ignores a table asset's schema.
                 .add_query_asset(table, query=f'select * from "{frame.schema}"."{frame.table}"')
                 .add_batch_definition_whole_table(f"{table}_batch")

@@ -29,7 +29,7 @@ from dichvucong.report.render import render_html, render_pdf
 __all__ = ["BASES", "UNIT_TYPES", "Report", "ReportError", "Written", "build_report", "mail_channel", "mail_pdf",
            "mail_report", "mail_subject", "mail_text", "previous_month", "render_html", "render_pdf", "write_report"]
 
-REPORT_RECIPIENTS = "DVC_REPORT_TO"
+REPORT_RECIPIENTS = "DVC_REPORT_TO"  # Settings.report_to
 
 log = logging.getLogger("dichvucong.report")
 
@@ -72,13 +72,13 @@ def write_report(settings: Settings, month: dt.date, unit: str | None = None, ba
     return Written(report, paths[0], paths[1])
 
 
-def mail_channel() -> Any:
+def mail_channel(settings: Settings | None = None) -> Any:
     """The alerts' SMTP server with the report's recipients (DVC_REPORT_TO). Raises ReportError, saying
     what to set, when either is missing: checked before the report is built, so a run that cannot mail
     fails at once."""
     from dichvucong.alerts import smtp_config
 
-    smtp, problem = smtp_config(REPORT_RECIPIENTS)
+    smtp, problem = smtp_config(settings or Settings.from_env(), for_report=True)
     if smtp is None:
         raise ReportError(f"cannot mail the report: {problem or 'no SMTP server is configured'} "
                           f"(set DVC_ALERT_SMTP_HOST and {REPORT_RECIPIENTS}, see .env.example)")
@@ -96,13 +96,14 @@ def mail_pdf(pdf: Path, subject: str, text: str) -> list[str]:
     """Mail a written report (its PDF attached) to the report's recipients; returns them."""
     from dichvucong.alerts import send_smtp
 
-    smtp = mail_channel()
+    settings = Settings.from_env()
+    smtp = mail_channel(settings)
     message = EmailMessage()
     message["Subject"] = subject
     message["Content-Language"] = "vi"
     message.set_content(text)
     message.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
-    send_smtp(message, smtp)
+    send_smtp(message, smtp, settings)
     log.info("monthly report %s mailed to %d recipient(s)", pdf.name, len(smtp.recipients))
     return list(smtp.recipients)
 
