@@ -143,7 +143,6 @@ def test_a_channel_that_fails_does_not_hold_back_the_next_alert(
     inbox, env = receivers
     inbox.clear()
     summary = _unknown_intermediary()
-    settings = Settings.from_env()
     _configure(monkeypatch, env)
 
     # The mail server is down (nothing listens on its port) and the chat server answers 500.
