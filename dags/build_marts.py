@@ -42,7 +42,7 @@ from airflow.sdk import Param, dag, task
 from dichvucong.alerts import on_task_failure
 from dichvucong.assets import NATIONAL_RANKING, province_assets
 from dichvucong.config import Settings
-from dichvucong.provinces import Province, activated, load_provinces, suffix
+from dichvucong.provinces import Province, load_provinces, settings_for, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = Settings.from_env().retry_delay
@@ -104,37 +104,32 @@ def make_build_dag(province: Province | None = None) -> Any:
             from dichvucong.tasks import check_landing_accounts
 
             as_of_of(context)  # first: a bad as_of fails the run before any work
-            with activated(province):
-                return check_landing_accounts()
+            return check_landing_accounts(settings=settings_for(province))
 
         @task(retries=0)
         def check_freshness(_: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import check_freshness as freshness
 
-            with activated(province):
-                return freshness(as_of_of(context))
+            return freshness(as_of_of(context), settings=settings_for(province))
 
         @task(pool=pool)
         def dbt_build(_: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import build_marts as build
 
-            with activated(province):
-                return build(as_of_of(context))
+            return build(as_of_of(context), settings=settings_for(province))
 
         # A failed quality gate is not transient: no retry.
         @task(pool=pool, retries=0)
         def validate_marts(built: dict[str, Any]) -> dict[str, Any]:
             from dichvucong.tasks import validate_marts as validate
 
-            with activated(province):
-                return validate(built["as_of"][:10])
+            return validate(built["as_of"][:10], settings=settings_for(province))
 
         @task(pool=pool, outlets=[assets.published])
         def publish(built: dict[str, Any], _: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import publish_marts
 
-            with activated(province):
-                return publish_marts(built["as_of"], context["run_id"])
+            return publish_marts(built["as_of"], context["run_id"], settings=settings_for(province))
 
         built = dbt_build(check_freshness(check_landing()))
         publish(built, validate_marts(built))

@@ -44,7 +44,7 @@ from dichvucong.alerts import on_task_failure
 from dichvucong.assets import province_assets
 from dichvucong.config import Settings
 from dichvucong.landing.layout import SOURCES
-from dichvucong.provinces import Province, activated, load_provinces, suffix
+from dichvucong.provinces import Province, load_provinces, settings_for, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = Settings.from_env().retry_delay
@@ -103,7 +103,6 @@ def make_ingest_dag(source: str, province: Province | None = None) -> Any:
             from airflow.sdk.exceptions import AirflowFailException
 
             from dichvucong.cli import check_source_folder
-            from dichvucong.config import Settings
             from dichvucong.tasks import resolve_interval
 
             conf = context["dag_run"].conf or {}
@@ -115,10 +114,9 @@ def make_ingest_dag(source: str, province: Province | None = None) -> Any:
                                      f"[start, end)) or neither (the run's data interval)")
                 start, end = resolve_interval(
                     conf, context.get("data_interval_start"), context.get("data_interval_end"))
-                with activated(province):
-                    settings = Settings.from_env()
-                    if settings.source_mode == "file":
-                        check_source_folder(settings.landing_dir, source)
+                settings = settings_for(province)
+                if settings.source_mode == "file":
+                    check_source_folder(settings.landing_dir, source)
             except ValueError as exc:  # LandingLayoutError is one
                 raise AirflowFailException(str(exc)) from exc
             log.info("%s: batch days %s to %s, source %s", source, start, end - dt.timedelta(days=1),
@@ -133,18 +131,16 @@ def make_ingest_dag(source: str, province: Province | None = None) -> Any:
 
             # The landing logs its report at INFO, and Airflow logs the returned counts: both in
             # the task's log (at logging_level INFO; scripts/env.sh sets WARNING, see the README).
-            with activated(province):
-                return ingest_source(source, dt.date.fromisoformat(interval["start"]),
-                                     dt.date.fromisoformat(interval["end"]))
+            return ingest_source(source, dt.date.fromisoformat(interval["start"]),
+                                 dt.date.fromisoformat(interval["end"]), settings=settings_for(province))
 
         # A failed quality gate is not transient: no retry.
         @task(task_id="validate", outlets=[asset], retries=0)
         def validate(report: dict[str, Any]) -> dict[str, Any]:
             from dichvucong.tasks import validate_landed
 
-            with activated(province):
-                return validate_landed(source, dt.date.fromisoformat(report["start"]),
-                                       dt.date.fromisoformat(report["end"]))
+            return validate_landed(source, dt.date.fromisoformat(report["start"]),
+                                   dt.date.fromisoformat(report["end"]), settings=settings_for(province))
 
         validate(land(check_layout()))
 

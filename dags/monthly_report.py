@@ -34,7 +34,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from dichvucong.alerts import on_task_failure
 from dichvucong.config import Settings
-from dichvucong.provinces import Province, activated, load_provinces, suffix
+from dichvucong.provinces import Province, load_provinces, settings_for, suffix
 
 # Seconds between a failed task's tries (DVC_RETRY_DELAY_SECONDS, default 120).
 RETRY_DELAY = Settings.from_env().retry_delay
@@ -93,17 +93,15 @@ def make_report_dag(province: Province | None = None) -> Any:
             """Paths of the written HTML and PDF, and the mail's subject and text (XCom)."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from dichvucong.config import Settings
             from dichvucong.report import ReportError, mail_subject, mail_text, write_report
 
             conf = context["dag_run"].conf or {}
             month = report_month(context)
-            with activated(province):
-                try:
-                    written = write_report(Settings.from_env(), month, unit=conf.get("unit"),
-                                           basis=conf.get("basis") or "as_was")
-                except ReportError as exc:  # the marts do not hold it: the same on every try
-                    raise AirflowFailException(str(exc)) from exc
+            try:
+                written = write_report(settings_for(province), month, unit=conf.get("unit"),
+                                       basis=conf.get("basis") or "as_was")
+            except ReportError as exc:  # the marts do not hold it: the same on every try
+                raise AirflowFailException(str(exc)) from exc
             return {"month": f"{month:%Y-%m}", "html": str(written.html), "pdf": str(written.pdf),
                     "subject": mail_subject(written.report), "text": mail_text(written.report)}
 
@@ -117,11 +115,11 @@ def make_report_dag(province: Province | None = None) -> Any:
 
             if (context["dag_run"].conf or {}).get("mail") is False:
                 raise AirflowSkipException("conf mail is false: the report is written, not mailed")
-            with activated(province):
-                try:
-                    recipients = mail_pdf(Path(written["pdf"]), written["subject"], written["text"])
-                except ReportError as exc:  # no server or no recipients configured
-                    raise AirflowFailException(str(exc)) from exc
+            try:
+                recipients = mail_pdf(Path(written["pdf"]), written["subject"], written["text"],
+                                      settings_for(province))
+            except ReportError as exc:  # no server or no recipients configured
+                raise AirflowFailException(str(exc)) from exc
             return {"pdf": written["pdf"], "recipients": len(recipients)}
 
         mail_report(build_report())

@@ -959,17 +959,16 @@ def notify(alert: Alert, settings: Settings | None = None) -> dict[str, Any]:
 
 def _settings_for(dag_id: str | None) -> Settings:
     """The settings of the province a DAG serves (`<dag>__<slug>` with a provinces file): a failure
-    callback runs outside the task's `activated(province)`, and would otherwise name the default
-    province and keep its grouping state in the default reports folder."""
-    from dichvucong.provinces import activated, load_provinces
+    callback is not given the task's settings, and would otherwise name the default province and keep
+    its grouping state in the default reports folder."""
+    from dichvucong.provinces import load_provinces, settings_for
 
     slug = dag_id.rpartition("__")[2] if dag_id and "__" in dag_id else None
     if slug:
         try:
             for province in load_provinces():
                 if province.slug == slug:
-                    with activated(province):
-                        return Settings.from_env()
+                    return settings_for(province)
         except Exception as exc:  # a bad provinces file is its DAGs' error, not the alert's
             log.warning("alert: cannot read the provinces file: %s", exc)
     return Settings.from_env()

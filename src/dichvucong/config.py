@@ -26,7 +26,7 @@ def marts_path_for(warehouse: Path) -> Path:
 
 
 # Paths that default to a folder or file under `home` (DVC_HOME), by field.
-_UNDER_HOME = {
+UNDER_HOME = {
     "landing_dir": ("landing",),
     "lake_dir": ("lake",),
     "warehouse_path": ("warehouse", "warehouse.duckdb"),
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         values = dict(data)
         home = Path(values.get("home") or REPO_ROOT / "data").expanduser().resolve()
         values["home"] = home
-        for name, parts in _UNDER_HOME.items():
+        for name, parts in UNDER_HOME.items():
             values[name] = Path(values.get(name) or home.joinpath(*parts)).expanduser().resolve()
         for name in ("dbt_project_dir", "expectations_dir"):
             if values.get(name):

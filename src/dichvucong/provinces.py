@@ -19,27 +19,23 @@ area, lake, warehouse, published marts, Assets and warehouse pool, and a
         source_token_env: VP_TOKEN     # optional: the variable holding the token (never the token)
         simulate: {scale: 1.0, seed: 2022}   # optional: what `dichvucong simulate --provinces` makes
 
-A task runs its province's code inside `activated(province)`, which sets the
-`DVC_*` variables that `Settings.from_env()` reads for the task's duration.
+A task runs its province's code with `settings_for(province)`: settings built for
+that province and passed explicitly; no task rewrites the environment.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dichvucong.config import REPO_ROOT
+from dichvucong.config import REPO_ROOT, UNDER_HOME, Settings
 
 SLUG = re.compile(r"^[a-z0-9_]{1,40}$")
-# Settings a province derives from its home; cleared so that a global value cannot leak into a province.
-DERIVED = ("DVC_LAKE_DIR", "DVC_WAREHOUSE_PATH", "DVC_PUBLISHED_PATH", "DVC_REPORTS_DIR", "DVC_PSEUDONYM_KEY_FILE")
 
 
 class ProvinceConfigError(ValueError):
@@ -62,19 +58,6 @@ class Province:
     def published_path(self) -> Path:
         return self.home / "published" / "dichvucong.duckdb"
 
-    def environment(self) -> dict[str, str]:
-        env = {
-            "DVC_HOME": str(self.home),
-            "DVC_LANDING_DIR": str(self.landing),
-            "DVC_PROVINCE_CODE": self.code,
-            "DVC_PROVINCE_NAME": self.name,
-            "DVC_SOURCE_MODE": self.source_mode,
-        }
-        if self.source_url:
-            env["DVC_SOURCE_URL"] = self.source_url
-        if self.source_token_env:
-            env["DVC_SOURCE_TOKEN"] = os.environ.get(self.source_token_env, "")
-        return env
 
 
 def provinces_file() -> Path | None:
@@ -130,25 +113,25 @@ def national_path() -> Path:
     return Path(value).expanduser().resolve() if value else base_home() / "national" / "national_ranking.duckdb"
 
 
-@contextmanager
-def activated(province: Province | None) -> Iterator[None]:
-    """Run the enclosed code for one province (no change for the single-province default)."""
+def settings_for(province: Province | None) -> Settings:
+    """The settings a task of `province` runs with, built explicitly and passed on: the province's home,
+    landing, code, name and source, its paths under its own home (a global DVC_LAKE_DIR, ... cannot leak
+    into a province), and the rest (alerts, limits) from the environment. None: the single province of
+    the plain `DVC_*` settings."""
     if province is None:
-        yield
-        return
-    saved = {name: os.environ.get(name) for name in (*DERIVED, *province.environment(), "DVC_SOURCE_URL",
-                                                       "DVC_SOURCE_TOKEN")}
-    try:
-        for name in (*DERIVED, "DVC_SOURCE_URL", "DVC_SOURCE_TOKEN"):
-            os.environ.pop(name, None)
-        os.environ.update(province.environment())
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        return Settings.from_env()
+    home = province.home.expanduser().resolve()
+    return Settings(
+        home=home, landing_dir=province.landing, province_code=province.code, province_name=province.name,
+        source_mode=province.source_mode,  # type: ignore[arg-type]  # checked by load_provinces
+        source_url=province.source_url,
+        source_token=os.environ.get(province.source_token_env, "") if province.source_token_env else "",
+        lake_dir=home.joinpath(*UNDER_HOME["lake_dir"]),
+        warehouse_path=home.joinpath(*UNDER_HOME["warehouse_path"]),
+        published_path=home.joinpath(*UNDER_HOME["published_path"]),
+        reports_dir=home.joinpath(*UNDER_HOME["reports_dir"]),
+        pseudonym_key_file=home.joinpath(*UNDER_HOME["pseudonym_key_file"]),
+    )
 
 
 def suffix(province: Province | None) -> str:

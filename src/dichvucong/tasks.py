@@ -1,4 +1,5 @@
-"""What the DAGs' tasks do. Each function takes plain values, returns a small
+"""What the DAGs' tasks do. Each function takes plain values (and the settings of the province it
+serves, `provinces.settings_for`; the environment's without them), returns a small
 JSON-able dict for XCom (paths and counts, never data), and raises on failure.
 """
 
@@ -43,9 +44,9 @@ def resolve_interval(conf: dict[str, Any] | None, interval_start: Any, interval_
     return start, end
 
 
-def ingest(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+def ingest(source: str, start: dt.date, end: dt.date, settings: Settings | None = None) -> dict[str, Any]:
     """Land one source's batch days [start, end) into the lake."""
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     if settings.source_mode == "http" and source in ("dossiers", "processing"):
         # The API serves sync calls by ThoiGianDongBo: a call that reaches the outbox late lands
         # in the window of its own day, so the last few windows are read again to catch it.
@@ -90,7 +91,7 @@ def finish(summaries: list[Any], settings: Settings) -> list[dict[str, Any]]:
     return [{"table": s.table, "rows": s.rows, "warnings": s.warnings, "docs": s.docs_url} for s in summaries]
 
 
-def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+def validate_landed(source: str, start: dt.date, end: dt.date, settings: Settings | None = None) -> dict[str, Any]:
     """Run the raw table's suite on the landed interval, and the volume check; a critical failure raises.
 
     A snapshot source (agency list, catalog) is delivered only when it changes: an interval
@@ -101,7 +102,7 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     from dichvucong.quality import validate
     from dichvucong.quality.frames import files_frame, raw_frame, raw_table, volume_frame
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     table = lake.SOURCE_TABLES[source]
     days = days_in(start, end)
     interval = f"{start}_{end}"
@@ -137,7 +138,7 @@ def validate_landed(source: str, start: dt.date, end: dt.date) -> dict[str, Any]
     return result
 
 
-def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
+def check_landing_accounts(every_day: bool = False, settings: Settings | None = None) -> dict[str, Any]:
     """Every audit row must match its partition: rows loaded = rows in the raw
     partition, rows quarantined = rows in the quarantine partition, and
     rows read = loaded + quarantined.
@@ -150,7 +151,7 @@ def check_landing_accounts(every_day: bool = False) -> dict[str, Any]:
     """
     import duckdb
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     lake_dir = settings.lake_dir
     record_path = lake_dir / "_checks" / "landing_accounts.json"
     known: dict[str, Any] = {} if every_day else _read_json(record_path)
@@ -241,20 +242,20 @@ def _read_json(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def check_freshness(as_of: str | None = None) -> dict[str, Any]:
+def check_freshness(as_of: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """How far each source's latest landed batch lags behind the as-of day (warning past two days)."""
     from dichvucong.quality.frames import freshness_frame
     from dichvucong.transform import landed_as_of
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     when = dt.datetime.fromisoformat(as_of) if as_of else landed_as_of(settings)
     return gate(freshness_frame(settings.lake_dir, when), "landing_freshness", when.date().isoformat(), settings)
 
 
-def build_marts(as_of: str | None = None) -> dict[str, Any]:
+def build_marts(as_of: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     from dichvucong.transform import build
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     try:
         report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None)
     except Exception as exc:  # the dashboard says so in a banner (publish.BUILD_STATE_FILE)
@@ -272,22 +273,22 @@ def build_marts(as_of: str | None = None) -> dict[str, Any]:
             "changed_batches": report.changed_batches}
 
 
-def validate_marts(interval: str) -> dict[str, Any]:
+def validate_marts(interval: str, settings: Settings | None = None) -> dict[str, Any]:
     """Every mart's suite; every one runs before a critical failure raises. (The invariants across
     kpi_766's rows are dbt tests, run by the build: dbt_project/tests/assert_kpi_766_*.sql.)"""
     from dichvucong.quality import validate
     from dichvucong.quality.frames import MART_TABLES, mart_table
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     summaries = [validate(mart_table(settings.marts_path, table), table, interval, settings.expectations_dir)
                  for table in MART_TABLES]
     return {"marts": finish(summaries, settings)}
 
 
-def publish_marts(as_of: str, run_id: str) -> dict[str, Any]:
+def publish_marts(as_of: str, run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     from dichvucong.publish import export_csv, publish
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     path = publish(settings, dt.datetime.fromisoformat(as_of), run_id)
     exports = export_csv(settings)
     return {"published": str(path), "exports": str(exports), "as_of": as_of}

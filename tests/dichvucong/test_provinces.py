@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dichvucong.config import Settings
-from dichvucong.provinces import ProvinceConfigError, activated, load_provinces
+from dichvucong.provinces import ProvinceConfigError, load_provinces, settings_for
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -28,17 +28,19 @@ provinces:
      source_token_env: BN_TOKEN}}
 """)
     vinh_phuc, bac_ninh = load_provinces(path)
-    with activated(bac_ninh):
-        settings = Settings.from_env()
-        assert settings.province_code == "27" and settings.province_name == "Tỉnh Bắc Ninh"
-        assert settings.warehouse_path == tmp_path / "data" / "bac_ninh" / "warehouse" / "warehouse.duckdb"
-        assert settings.landing_dir == tmp_path / "data" / "bac_ninh" / "landing"
-        assert settings.source_mode == "http" and settings.source_token == "secret-from-env"
-    with activated(vinh_phuc):
-        assert Settings.from_env().landing_dir == tmp_path / "drop"
-        assert Settings.from_env().source_token == ""
-    assert os.environ["DVC_WAREHOUSE_PATH"] == "/elsewhere/warehouse.duckdb", "restored after the task"
-    assert "DVC_PROVINCE_CODE" not in os.environ
+    settings = settings_for(bac_ninh)
+    assert settings.province_code == "27" and settings.province_name == "Tỉnh Bắc Ninh"
+    assert settings.warehouse_path == tmp_path / "data" / "bac_ninh" / "warehouse" / "warehouse.duckdb"
+    assert settings.marts_path == tmp_path / "data" / "bac_ninh" / "warehouse" / "warehouse.marts.duckdb"
+    assert settings.landing_dir == tmp_path / "data" / "bac_ninh" / "landing"
+    assert settings.source_mode == "http" and settings.source_token == "secret-from-env"
+    assert settings.source_url == "https://x.example/api"
+    assert settings_for(vinh_phuc).landing_dir == tmp_path / "drop"
+    assert settings_for(vinh_phuc).source_token == "" and settings_for(vinh_phuc).source_mode == "file"
+    # Built explicitly: the environment is not rewritten for a province, nor read for its paths.
+    assert os.environ["DVC_WAREHOUSE_PATH"] == "/elsewhere/warehouse.duckdb"
+    assert os.environ.get("DVC_PROVINCE_CODE") != "27"
+    assert settings_for(None).warehouse_path == Path("/elsewhere/warehouse.duckdb")
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -92,11 +92,11 @@ def mail_report(written: Written) -> list[str]:
     return mail_pdf(written.pdf, mail_subject(written.report), mail_text(written.report))
 
 
-def mail_pdf(pdf: Path, subject: str, text: str) -> list[str]:
+def mail_pdf(pdf: Path, subject: str, text: str, settings: Settings | None = None) -> list[str]:
     """Mail a written report (its PDF attached) to the report's recipients; returns them."""
     from dichvucong.alerts import send_smtp
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     smtp = mail_channel(settings)
     message = EmailMessage()
     message["Subject"] = subject
