@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dichvucong.config import Settings
 from dichvucong.provinces import ProvinceConfigError, load_provinces, settings_for
 
 
