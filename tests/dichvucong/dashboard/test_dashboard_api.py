@@ -336,14 +336,14 @@ def test_xlsx_export_keeps_numbers_as_numbers_with_formats(served: Served, clien
         assert sheet.cell(index, month_col).value.date().isoformat() == row["month_start"]
     info = book.worksheets[1]
     assert info["B3"].value == dt.datetime.combine(SMALL_END, dt.time()), "the as-of time travels with the file"
-    assert info["A1"].value == f"{labels.ui('app_title', 'vi')} · {Settings.province_name}"
+    assert info["A1"].value == f"{labels.ui('app_title', 'vi')} · {Settings.model_fields['province_name'].default}"
 
 
 def test_every_page_names_the_province_the_marts_were_published_for(served: Served, client: httpx.Client) -> None:
     """The province comes from the publication (meta.publication), not from the dashboard's code."""
     with duckdb.connect(str(served.published), read_only=True) as con:
         (name,) = con.execute("select province_name from meta.publication").fetchone()
-    assert name == Settings.province_name  # the main job's default province
+    assert name == Settings.model_fields["province_name"].default  # the main job's default province
     for path in ("/", "/services", "/fees", "/why"):
         html = client.get(path).text
         assert f'<span id="province-name">{name}</span>' in html, path
