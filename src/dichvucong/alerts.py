@@ -42,7 +42,7 @@ import re
 import smtplib
 import unicodedata
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
@@ -747,7 +747,7 @@ def from_summary(summary: Any, docs_url: str | None) -> Alert | None:
     return Alert(kind, summary.table, summary.interval, findings, rows=summary.rows, docs_url=docs_url)
 
 
-def from_dbt_warnings(warned: list[tuple[str, int]] | tuple[tuple[str, int], ...], as_of: str) -> Alert | None:
+def from_dbt_warnings(warned: Sequence[tuple[str, int]], as_of: str) -> Alert | None:
     """The warning alert for dbt tests of severity warn that failed in a build (`BuildReport.warned_tests`:
     (test name, failing rows)); none when there are none. A test of severity error is not here: it fails
     the build, and the failed task alerts (`on_task_failure`)."""

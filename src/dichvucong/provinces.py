@@ -121,17 +121,13 @@ def settings_for(province: Province | None) -> Settings:
     if province is None:
         return Settings.from_env()
     home = province.home.expanduser().resolve()
-    return Settings(
-        home=home, landing_dir=province.landing, province_code=province.code, province_name=province.name,
-        source_mode=province.source_mode,  # type: ignore[arg-type]  # checked by load_provinces
-        source_url=province.source_url,
-        source_token=os.environ.get(province.source_token_env, "") if province.source_token_env else "",
-        lake_dir=home.joinpath(*UNDER_HOME["lake_dir"]),
-        warehouse_path=home.joinpath(*UNDER_HOME["warehouse_path"]),
-        published_path=home.joinpath(*UNDER_HOME["published_path"]),
-        reports_dir=home.joinpath(*UNDER_HOME["reports_dir"]),
-        pseudonym_key_file=home.joinpath(*UNDER_HOME["pseudonym_key_file"]),
-    )
+    # Every path under the home is given, so that none is taken from a global variable.
+    paths: dict[str, Any] = {name: home.joinpath(*parts) for name, parts in UNDER_HOME.items()}
+    return Settings(**paths | {
+        "home": home, "landing_dir": province.landing, "province_code": province.code,
+        "province_name": province.name, "source_mode": province.source_mode, "source_url": province.source_url,
+        "source_token": os.environ.get(province.source_token_env, "") if province.source_token_env else "",
+    })
 
 
 def suffix(province: Province | None) -> str:
