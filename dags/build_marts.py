@@ -7,11 +7,14 @@ landed), one run at a time:
 
 1. **check_landing** — the run's `as_of` is valid (else the run fails at once,
    without retries); the lake's audit rows agree with its partitions
-   (rows read = loaded + quarantined, and each count matches the files);
+   (rows read = loaded + quarantined, and each count matches the files); the
+   batch days the triggering Asset events announced;
    **check_freshness** — how far each source lags (a warning past two days).
 2. **dbt_build** — `dbt build` of `dbt_project/`: staging, intermediate and
    the marts `marts.fct_dossiers`, `marts.fct_payments`, `marts.kpi_766`, with
-   dbt tests and unit tests, as of the latest landed day (or conf `as_of`).
+   dbt tests, as of the latest landed day (or conf `as_of`); incremental over the
+   days landed since the last build, read from the ledger of what landed (the
+   load audit), reported beside the days the events announced.
 3. **validate_marts** — Great Expectations suites of the three marts and the
    kpi_766 invariants; a critical failure alerts operators and stops the run
    before publication (officials keep the last good marts).
@@ -101,10 +104,15 @@ def make_build_dag(province: Province | None = None) -> Any:
     def build_marts() -> None:
         @task
         def check_landing(**context: Any) -> dict[str, Any]:
-            from dichvucong.tasks import check_landing_accounts
+            """The landing accounts (tasks.check_landing_accounts), and the batch days the Asset
+            events that triggered this run announced ({"announced": {source: [days]}})."""
+            from dichvucong.tasks import announced_days, check_landing_accounts
 
             as_of_of(context)  # first: a bad as_of fails the run before any work
-            return check_landing_accounts(settings=settings_for(province))
+            accounts = check_landing_accounts(settings=settings_for(province))
+            events = context.get("triggering_asset_events") or {}
+            return accounts | {"announced": announced_days(
+                [event.extra for asset in events for event in events[asset]])}
 
         @task(retries=0)
         def check_freshness(_: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -113,10 +121,10 @@ def make_build_dag(province: Province | None = None) -> Any:
             return freshness(as_of_of(context), settings=settings_for(province))
 
         @task(pool=pool)
-        def dbt_build(_: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def dbt_build(landing: dict[str, Any], _: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import build_marts as build
 
-            return build(as_of_of(context), settings=settings_for(province))
+            return build(as_of_of(context), settings=settings_for(province), announced=landing["announced"])
 
         # A failed quality gate is not transient: no retry.
         @task(pool=pool, retries=0)
@@ -131,7 +139,8 @@ def make_build_dag(province: Province | None = None) -> Any:
 
             return publish_marts(built["as_of"], context["run_id"], settings=settings_for(province))
 
-        built = dbt_build(check_freshness(check_landing()))
+        landing = check_landing()
+        built = dbt_build(landing, check_freshness(landing))
         publish(built, validate_marts(built))
 
     return build_marts()

@@ -13,6 +13,7 @@ each run covering one local day (Asia/Ho_Chi_Minh) of batches:
    read, loaded and quarantined. A rerun replaces the same partitions.
 2. **validate** — the table's Great Expectations suite on the landed day(s);
    a failed critical expectation fails the run, and the Asset is not updated.
+   Its Asset event carries the batch days the run landed (`extra.batch_days`).
 
 0. **check_layout** — the run's range, and (file drop) the landing directory
    and the source's folder exist. A wrong conf or a missing folder is the same
@@ -136,11 +137,15 @@ def make_ingest_dag(source: str, province: Province | None = None) -> Any:
 
         # A failed quality gate is not transient: no retry.
         @task(task_id="validate", outlets=[asset], retries=0)
-        def validate(report: dict[str, Any]) -> dict[str, Any]:
+        def validate(report: dict[str, Any], **context: Any) -> dict[str, Any]:
             from dichvucong.tasks import validate_landed
 
-            return validate_landed(source, dt.date.fromisoformat(report["start"]),
-                                   dt.date.fromisoformat(report["end"]), settings=settings_for(province))
+            result = validate_landed(source, dt.date.fromisoformat(report["start"]),
+                                     dt.date.fromisoformat(report["end"]), settings=settings_for(province))
+            # The Asset event names the batch days this run landed (the ledger's new entries,
+            # landing.ledger): the build it triggers reports them beside its refresh plan.
+            context["outlet_events"][asset].extra = {"source": source, "batch_days": report.get("landed_days", [])}
+            return result
 
         validate(land(check_layout()))
 

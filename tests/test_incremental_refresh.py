@@ -240,6 +240,10 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
     bad = bad.set_column(bad.schema.get_field_index("_batch_date"), "_batch_date", pa.array([bad_day], pa.date32()))
     lake.write_partition(lake.partition_path(settings.lake_dir, "raw_dossier_syncs", bad_day), "raw_dossier_syncs",
                          bad)
+    # ...landed as a landing writes it: with its audit, the ledger's entry the build's plan reads.
+    lake.write_partition(lake.partition_path(settings.lake_dir, "load_audit", bad_day, "dossiers"), "load_audit", [
+        {"source": "dossiers", "batch_date": bad_day, "file_name": "bad.json", "rows_read": 1, "rows_loaded": 1,
+         "rows_quarantined": 0, "landed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
     with pytest.raises(transform.TransformError, match=r"not_null_onestop_raw_dossier_syncs_MaHoSo\.\w+ \(fail"):
         transform.build(settings, dt.datetime.combine(bad_day + dt.timedelta(days=1), dt.time()))
     source_test = next(run.rglob("source_not_null_onestop_raw_dossier_syncs_MaHoSo.sql")).read_text()

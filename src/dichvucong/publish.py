@@ -21,9 +21,9 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from dichvucong.config import Settings
+from dichvucong.landing import lake
 from dichvucong.quality.frames import MART_TABLES
 from dichvucong.quality.history import SCHEMA
 
@@ -102,10 +102,10 @@ def _copy_marts(marts_file: Path, staging: Path) -> None:
             shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
 
 
-# The lake files the quality tables are built from. The load and quarantine tables hold one
-# group of rows per (source, batch day), each from one partition file; validation results are
-# one file per validation, written once.
-_QUALITY_FILES = ("quality_results/*/*.parquet", "load_audit/*/*/data.parquet", "quarantine/*/*/data.parquet")
+# The quality tables are built from the validation results (one file per validation, written once)
+# and from the ledger of what landed (landing.ledger): the load audit and the quarantine hold one
+# group of rows per (source, batch day), replaced by each landing of that day.
+_RESULT_FILES = "quality_results/*/*.parquet"
 _QUALITY_DDL = """
 create schema if not exists quality;
 create table quality.validation_results as select * from validation_schema;
@@ -113,75 +113,62 @@ create table quality.load_audit (source_name varchar, batch_date date, files big
     rows_loaded bigint, rows_quarantined bigint, file_errors bigint);
 create table quality.quarantine_reasons (source_name varchar, batch_date date, reason varchar, rows bigint);
 create schema if not exists meta;
-create table meta.quality_files (path varchar primary key, bytes bigint, mtime_ns bigint, inode bigint);
+create table meta.quality_results_files (path varchar primary key);
+create table meta.quality_ledger (source varchar, batch_date date, digest varchar);
 """
-
-
-def _lake_files(lake_dir: Path) -> dict[str, tuple[int, int, int]]:
-    """Every file the quality tables are built from: path under the lake, size, modification time
-    and inode (the lake replaces a file by renaming a new one over it)."""
-    found = {}
-    for pattern in _QUALITY_FILES:
-        for path in lake_dir.glob(pattern):
-            stat = path.stat()
-            found[path.relative_to(lake_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    return found
 
 
 def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental: bool) -> None:
     """The `quality` schema officials see: every check's history, and load counts and quarantine
     reasons per source and batch day (counts only, never the lines).
 
-    `incremental`: `con` holds the tables as built last time, with the files they were built from
-    (`meta.quality_files`); only the files added, rewritten or removed since are read, so the cost
-    follows what changed, not the lake's history. Otherwise the tables are built from every file.
+    `incremental`: `con` holds the tables as built last time, with the validation files and the
+    ledger they were built from (`meta.quality_results_files`, `meta.quality_ledger`); only the
+    validations added since and the days landed or withdrawn since are read, so the cost follows
+    what changed, not the lake's history. Otherwise the tables are built from every file.
     """
-    files = _lake_files(lake_dir)
+    from dichvucong.landing import ledger
+
+    results = sorted(p.relative_to(lake_dir).as_posix() for p in lake_dir.glob(_RESULT_FILES))
+    entries = ledger.read(lake_dir)
     if incremental:
-        known = {row[0]: (row[1], row[2], row[3]) for row in con.execute(
-            "select path, bytes, mtime_ns, inode from meta.quality_files").fetchall()}
+        known_results = {row[0] for row in con.execute("select path from meta.quality_results_files").fetchall()}
+        known = {(row[0], row[1]): row[2] for row in con.execute(
+            "select source, batch_date, digest from meta.quality_ledger").fetchall()}
     else:
         validation_schema = SCHEMA.empty_table()  # noqa: F841 (read by DuckDB's replacement scan)
         con.execute(_QUALITY_DDL)
-        known = {}
-    new = sorted(path for path, stat in files.items() if known.get(path) != stat)
-    gone = sorted(known.keys() - files.keys())
-    touched = set(new) | set(gone)
-    if not touched:
-        return
-
-    def of(kind: str, paths: list[str]) -> list[str]:
-        return [str(lake_dir / p) for p in paths if p.startswith(kind + "/")]
-
-    results = of("quality_results", new)
-    if any(p.startswith("quality_results/") and p in known for p in touched):
-        # A validation's file rewritten or removed (not done by the pipeline): read them all again.
+        known_results, known = set(), {}
+    added = [p for p in results if p not in known_results]
+    if known_results - set(results):
+        # A validation's file removed (not done by the pipeline): read them all again.
         con.execute("delete from quality.validation_results")
-        results = of("quality_results", list(files))
-    if results:
+        added = results
+    if added:
         con.execute("insert into quality.validation_results by name select * from read_parquet(?) "
-                    "order by validated_at", [results])
+                    "order by validated_at", [[str(lake_dir / p) for p in added]])
+        con.execute("insert or ignore into meta.quality_results_files select unnest(?)", [added])
+    since = ledger.changes_since(entries, known)
+    days = [(source, day) for source, changed in since.changed.items() for day in changed] + since.withdrawn
+    if not days:
+        return
     for kind, table, aggregate, group in (
             ("load_audit", "load_audit",
              "count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), count(file_error)",
              "source, batch_date"),
             ("quarantine", "quarantine_reasons", "count(*)", "source, batch_date, reason")):
-        # A partition's rows are replaced: (source, batch day) from its path, .../<source>/batch_date=<day>/...
-        days = sorted({(parts[1], parts[2].removeprefix("batch_date="))
-                       for p in touched if (parts := p.split("/"))[0] == kind})
-        if not days:
-            continue
-        con.execute(f"delete from quality.{table} where (source_name, batch_date::varchar) in "
-                    f"(select unnest(?::struct(s varchar, d varchar)[], recursive := true))",
+        con.execute(f"delete from quality.{table} where (source_name, batch_date) in "
+                    f"(select unnest(?::struct(s varchar, d date)[], recursive := true))",
                     [[{"s": source, "d": day} for source, day in days]])
-        present = of(kind, new)
+        present = [str(path) for source, changed in since.changed.items() for day in changed
+                   if (path := lake.partition_path(lake_dir, kind, day, source)).exists()]
         if present:
             con.execute(f"insert into quality.{table} select {group}, {aggregate} "
                         f"from read_parquet(?, hive_partitioning = false) group by all order by all", [present])
-    con.execute("delete from meta.quality_files")
-    frame = pa.table({"path": list(files), "bytes": [v[0] for v in files.values()],  # noqa: F841
-                      "mtime_ns": [v[1] for v in files.values()], "inode": [v[2] for v in files.values()]})
-    con.execute("insert into meta.quality_files select * from frame")
+    con.execute("delete from meta.quality_ledger")
+    con.execute("insert into meta.quality_ledger select unnest(?::struct(s varchar, d date, g varchar)[], "
+                "recursive := true)",
+                [[{"s": e.source, "d": e.day, "g": e.digest} for e in entries.values()]])
 
 
 def quality_path(settings: Settings) -> Path:
@@ -199,8 +186,8 @@ def _quality_file_current(path: Path) -> bool:
     except duckdb.Error:
         return False
     tables = {table for table, _ in columns}
-    return ({"meta.quality_files", "quality.load_audit", "quality.quarantine_reasons"} <= tables
-            and ("meta.quality_files", "inode") in columns
+    return ({"meta.quality_results_files", "meta.quality_ledger", "quality.load_audit",
+             "quality.quarantine_reasons"} <= tables
             # the history's schema of this code (a new column: built anew)
             and {c for t, c in columns if t == "quality.validation_results"} == set(SCHEMA.names))
 

@@ -6,14 +6,11 @@ JSON-able dict for XCom (paths and counts, never data), and raises on failure.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import os
-from pathlib import Path
 from typing import Any
 
 from dichvucong.config import LOCAL_TZ, Settings
-from dichvucong.landing import lake
+from dichvucong.landing import lake, ledger
 from dichvucong.landing.extract import days_in, land
 from dichvucong.landing.layout import SPARSE_SOURCES
 
@@ -138,108 +135,32 @@ def validate_landed(source: str, start: dt.date, end: dt.date, settings: Setting
     return result
 
 
-def check_landing_accounts(every_day: bool = False, settings: Settings | None = None) -> dict[str, Any]:
-    """Every audit row must match its partition: rows loaded = rows in the raw
-    partition, rows quarantined = rows in the quarantine partition, and
-    rows read = loaded + quarantined.
+def check_landing_accounts(settings: Settings | None = None) -> dict[str, Any]:
+    """Every day of the ledger must balance with its partitions (`landing.ledger.accounts`): rows
+    read = loaded + quarantined by the audit, rows loaded = rows in the data partition, rows
+    quarantined = rows in the quarantine partition; a partition with rows and no audit, or an audit
+    whose partition is gone, does not. Every landed day is checked, each from its Parquet footers
+    and its audit rows: no state is kept between checks.
 
-    A day is checked when any of its three files (raw, audit, quarantine) was
-    written, or withdrawn, since the last check that passed: each check keeps
-    what it verified (`lake/_checks/landing_accounts.json`: size, mtime, inode
-    of every file), so a day costs once, whatever the lake's history. With no
-    record, or `every_day`, every landed day is checked.
-    """
-    import duckdb
-
+    Returns {"sources": [{source, days, rows_read, rows_loaded, rows_quarantined}]}; raises
+    LandingAccountingError naming the first unbalanced day of a source."""
     settings = settings or Settings.from_env()
-    lake_dir = settings.lake_dir
-    record_path = lake_dir / "_checks" / "landing_accounts.json"
-    known: dict[str, Any] = {} if every_day else _read_json(record_path)
-    verified: dict[str, Any] = {}
     checks = []
-    with duckdb.connect() as con:
-        for source, table in lake.SOURCE_TABLES.items():
-            folders = {"raw": lake_dir / table, "audit": lake_dir / "load_audit" / source,
-                       "quarantine": lake_dir / "quarantine" / source}
-            # The days with any of the three: a partition with no audit is as wrong as an audit
-            # with no partition.
-            days = sorted({p.parent.name.removeprefix("batch_date=")
-                           for kind in folders for p in folders[kind].glob("batch_date=*/data.parquet")})
-            if not days:
-                continue
-            files = {day: {kind: folder / f"batch_date={day}" / "data.parquet" for kind, folder in folders.items()}
-                     for day in days}
-            stamps = {day: {kind: _stamp(path) for kind, path in paths.items()} for day, paths in files.items()}
-            todo = [day for day in days if known.get(f"{source}/{day}") != stamps[day]]
-            present = {kind: [str(files[d][kind]) for d in todo if stamps[d][kind] is not None] for kind in folders}
-            rows = _account(con, **present)
-            bad = [r for r in rows if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]]
-            if bad:
-                raise LandingAccountingError(f"{source}: audit and lake disagree on {len(bad)} day(s), first {bad[0]}")
-            verified |= {f"{source}/{day}": stamps[day] for day in days}
-            checks.append({"source": source, "days": len(rows), "rows_read": sum(r[1] for r in rows),
-                           "rows_loaded": sum(r[2] for r in rows), "rows_quarantined": sum(r[3] for r in rows)})
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    staging = record_path.with_name(f".{record_path.name}.{os.getpid()}")
-    staging.write_text(json.dumps(verified, sort_keys=True), encoding="utf-8")
-    os.replace(staging, record_path)
-    return {"sources": checks, "scope": "every landed day" if not known else "days written since the last check"}
-
-
-def _account(con: Any, raw: list[str], audit: list[str], quarantine: list[str]) -> list[tuple[Any, ...]]:
-    """Per day found in any of the files given: rows read, loaded and quarantined by the audit,
-    and rows in the raw and quarantine partitions. Both ways: a day with rows in the lake and no
-    audit row comes out with zeros from the audit, and a day audited with no partition with zeros
-    from the lake, so that either disagrees."""
-    if not (audit or raw or quarantine):
-        return []
-
-    def source(files: list[str], name: str, columns: str) -> str:
-        return f"read_parquet(${name}, hive_partitioning = false)" if files else f"(select {columns} where false)"
-
-    return con.execute(f"""
-        with audit as (
-            select batch_date, sum(rows_read) as read, sum(rows_loaded) as loaded,
-                   sum(rows_quarantined) as quarantined
-            from {source(audit, "audit", "null::date as batch_date, 0 as rows_read, 0 as rows_loaded, "
-                                           "0 as rows_quarantined")}
-            group by batch_date
-        ),
-        data as (
-            select _batch_date as batch_date, count(*) as n
-            from {source(raw, "raw", "null::date as _batch_date")}
-            group by 1
-        ),
-        held as (
-            select batch_date, count(*) as n
-            from {source(quarantine, "quarantine", "null::date as batch_date")}
-            group by 1
-        )
-        select batch_date, coalesce(a.read, 0), coalesce(a.loaded, 0), coalesce(a.quarantined, 0),
-               coalesce(d.n, 0), coalesce(h.n, 0)
-        from audit a
-        full join data d using (batch_date)
-        full join held h using (batch_date)
-        order by batch_date
-    """, {name: files for name, files in (("audit", audit), ("raw", raw), ("quarantine", quarantine)) if files}
-    ).fetchall()
-
-
-def _stamp(path: Path) -> list[int] | None:
-    """Size, modification time and inode of a file (a rewrite replaces the inode), None when absent."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+    for source in lake.SOURCE_TABLES:
+        accounts = ledger.accounts(settings.lake_dir, source)
+        if not accounts:
+            continue
+        bad = [a for a in accounts if not a.balanced]
+        if bad:
+            first = bad[0]
+            raise LandingAccountingError(
+                f"{source}: audit and lake disagree on {len(bad)} day(s), first {first.day}: audit read "
+                f"{first.rows_read}, loaded {first.rows_loaded}, quarantined {first.rows_quarantined}; "
+                f"partitions hold {first.rows_in_data} and {first.rows_in_quarantine} quarantined")
+        checks.append({"source": source, "days": len(accounts), "rows_read": sum(a.rows_read for a in accounts),
+                       "rows_loaded": sum(a.rows_loaded for a in accounts),
+                       "rows_quarantined": sum(a.rows_quarantined for a in accounts)})
+    return {"sources": checks}
 
 
 def check_freshness(as_of: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
@@ -252,12 +173,26 @@ def check_freshness(as_of: str | None = None, settings: Settings | None = None) 
     return gate(freshness_frame(settings.lake_dir, when), "landing_freshness", when.date().isoformat(), settings)
 
 
-def build_marts(as_of: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+def announced_days(extras: list[Any]) -> dict[str, list[str]]:
+    """{source: sorted ISO days} from Asset events' `extra` (the ingestion DAG's validate task writes
+    {"source", "batch_days"}); an event without them (a manual Asset event) announces nothing."""
+    announced: dict[str, set[str]] = {}
+    for extra in extras:
+        if isinstance(extra, dict) and isinstance(extra.get("source"), str) \
+                and isinstance(extra.get("batch_days"), list):
+            announced.setdefault(extra["source"], set()).update(str(d) for d in extra["batch_days"])
+    return {source: sorted(days) for source, days in sorted(announced.items())}
+
+
+def build_marts(as_of: str | None = None, settings: Settings | None = None,
+                announced: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Build the marts (transform.build) and alert on dbt tests that warned. `announced`: the batch
+    days of the Asset events that triggered the run, reported beside the plan's scope."""
     from dichvucong.transform import build
 
     settings = settings or Settings.from_env()
     try:
-        report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None)
+        report = build(settings, dt.datetime.fromisoformat(as_of) if as_of else None, announced=announced)
     except Exception as exc:  # the dashboard says so in a banner (publish.BUILD_STATE_FILE)
         from dichvucong.publish import record_build_failure
 
@@ -270,7 +205,7 @@ def build_marts(as_of: str | None = None, settings: Settings | None = None) -> d
         notify(alert, settings)
     return {"as_of": report.as_of, "nodes": report.nodes, "warnings": report.warnings,
             "elapsed_seconds": round(report.elapsed_seconds, 1), "mode": report.mode, "reason": report.reason,
-            "changed_batches": report.changed_batches}
+            "changed_batches": report.changed_batches, "announced": report.announced}
 
 
 def validate_marts(interval: str, settings: Settings | None = None) -> dict[str, Any]:

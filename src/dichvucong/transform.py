@@ -1,13 +1,16 @@
 """Runs the dbt project (dbt-duckdb) in a child process: the only writer of the warehouse.
 
-A build is a full refresh or an incremental one. `plan_refresh` compares the
-lake's partitions with those the last successful build read (kept in the
-warehouse, `meta.refresh_partitions`) and chooses:
+A build is a full refresh or an incremental one. `plan_refresh` reads the
+ledger of what landed (`landing.ledger`: the load audit, one digest of the
+files landed per source and batch day), compares it with the ledger the last
+successful build consumed (kept in the warehouse, `meta.refresh_ledger`) and
+chooses:
 
 * full, when there is no earlier build, the dbt project, its reference seeds
-  or the calendar code changed, a catalog snapshot changed (a version's dates
-  move every dossier after it), or the as-of time went backwards;
-* incremental otherwise: dbt gets the changed dossier and payment batch days,
+  or the calendar code changed, a catalog or agency-list snapshot landed (a
+  version's dates move every dossier after it), a landed day was withdrawn, or
+  the as-of time went backwards;
+* incremental otherwise: dbt gets the dossier and payment batch days landed since,
   and its incremental models recompute only the dossiers and periods those
   batches touch (dbt_project/macros/refresh.sql).
 
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from dichvucong.config import Settings
+from dichvucong.landing import ledger
 from dichvucong.processes import run_owned
 
 log = logging.getLogger(__name__)
@@ -59,15 +63,17 @@ class BuildReport:
     # dbt tests with severity warn that failed: (test name, failing rows). The build goes on; the
     # build task alerts operators (alerts.from_dbt_warnings).
     warned_tests: tuple[tuple[str, int], ...] = ()
+    # The triggering Asset events' batch days beside the plan's (`compare_announced`).
+    announced: dict[str, int] | None = None
 
 
-# Lake tables whose partitions feed the marts, and the name of their batches in the build plan.
-REFRESH_TABLES = {"raw_dossier_syncs": "dossier", "raw_payments": "payment", "raw_catalog": "catalog",
-                  "raw_agencies": "agencies", "raw_processing_steps": "processing"}
+# The ledger's sources that feed the marts, and the name of their batches in the build plan.
+REFRESH_SOURCES = {"dossiers": "dossier", "payments": "payment", "catalog": "catalog",
+                   "agencies": "agencies", "processing": "processing"}
 _STATE_SCHEMA = """
 create schema if not exists meta;
-create table if not exists meta.refresh_partitions (
-    table_name varchar, batch_date date, bytes bigint, mtime_ns bigint, sha256 varchar);
+drop table if exists meta.refresh_partitions;
+create table if not exists meta.refresh_ledger (source varchar, batch_date date, digest varchar, landed_at timestamp);
 create table if not exists meta.refresh_runs (
     as_of timestamp, mode varchar, reason varchar, project_hash varchar,
     changed_dossier_batches integer, changed_payment_batches integer,
@@ -75,24 +81,20 @@ create table if not exists meta.refresh_runs (
 create table if not exists meta.build_started (as_of timestamp, mode varchar, pid integer, started_at timestamptz);
 """
 
-
-@dataclass(frozen=True)
-class Partition:
-    table: str
-    day: str
-    bytes: int
-    mtime_ns: int
-    sha256: str | None = None
+Consumed = dict[tuple[str, dt.date], ledger.Landing]
 
 
 @dataclass
 class RefreshPlan:
+    """A build's plan. `consumed` is the ledger as this build reads it ({(source, day): Landing}):
+    recorded after the build succeeded, it is what the next build's plan compares with."""
+
     mode: str
     reason: str
     project_hash: str
     previous_as_of: str | None = None
     batches: dict[str, list[str]] | None = None
-    partitions: list[Partition] | None = None
+    consumed: Consumed | None = None
 
     def for_dbt(self, as_of: dt.datetime) -> dict[str, Any]:
         """The plan as dbt reads it (dbt_project/macros/refresh.sql)."""
@@ -102,14 +104,6 @@ class RefreshPlan:
         batches = self.batches or {}
         return {"mode": "incremental", "as_of": stamp, "previous_as_of": self.previous_as_of,
                 "dossier_batches": batches.get("dossier", []), "payment_batches": batches.get("payment", [])}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def project_hash(settings: Settings) -> str:
@@ -129,16 +123,9 @@ def project_hash(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def lake_partitions(settings: Settings) -> list[Partition]:
-    found = []
-    for table in REFRESH_TABLES:
-        for path in sorted((settings.lake_dir / table).glob("batch_date=*/data.parquet")):
-            stat = path.stat()
-            found.append(Partition(table, path.parent.name.removeprefix("batch_date="), stat.st_size, stat.st_mtime_ns))
-    return found
-
-
-def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[str, str], Partition]]:
+def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[str, dt.date], str]]:
+    """The last recorded build (as-of time, project hash, and a build started and not recorded since)
+    and the ledger it consumed."""
     import duckdb
 
     if not settings.warehouse_path.exists():
@@ -146,34 +133,31 @@ def _read_state(settings: Settings) -> tuple[dict[str, Any] | None, dict[tuple[s
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         tables = {row[0] for row in con.execute(
             "select table_name from information_schema.tables where table_schema = 'meta'").fetchall()}
-        if not {"refresh_runs", "refresh_partitions"} <= tables:
+        if not {"refresh_runs", "refresh_ledger"} <= tables:
             return None, {}
         run = con.execute(
             "select as_of, project_hash from meta.refresh_runs order by finished_at desc limit 1").fetchall()
-        rows = con.execute("select table_name, batch_date::varchar, bytes, mtime_ns, sha256 "
-                           "from meta.refresh_partitions").fetchall()
+        rows = con.execute("select source, batch_date, digest from meta.refresh_ledger").fetchall()
         unfinished = con.execute(
             "select as_of, mode, pid, started_at from meta.build_started order by started_at desc limit 1"
         ).fetchall() if "build_started" in tables else []
     last = {"as_of": run[0][0], "project_hash": run[0][1], "unfinished": unfinished[0] if unfinished else None
             } if run else None
-    return last, {(r[0], r[1]): Partition(*r) for r in rows}
+    return last, {(r[0], r[1]): r[2] for r in rows}
 
 
 def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> RefreshPlan:
-    """Full or incremental, and for an incremental build the batch days that changed since the last build."""
-    from dichvucong.landing import lake
+    """Full or incremental, and for an incremental build the batch days landed since the last build:
+    the ledger (landing.ledger: the load audit's `landed_at` per source and day) against the one the
+    last successful build consumed."""
+    from dichvucong.landing import ledger
 
     current_hash = project_hash(settings)
-    partitions = lake_partitions(settings)
+    consumed = ledger.read(settings.lake_dir, tuple(REFRESH_SOURCES))
     last, known = _read_state(settings)
 
-    def hashed(part: Partition) -> Partition:
-        path = lake.partition_path(settings.lake_dir, part.table, dt.date.fromisoformat(part.day))
-        return Partition(part.table, part.day, part.bytes, part.mtime_ns, _sha256(path))
-
     def full_plan(reason: str) -> RefreshPlan:
-        return RefreshPlan("full", reason, current_hash, partitions=[hashed(p) for p in partitions])
+        return RefreshPlan("full", reason, current_hash, consumed=consumed)
 
     if full:
         return full_plan("requested")
@@ -187,46 +171,38 @@ def plan_refresh(settings: Settings, as_of: dt.datetime, full: bool = False) -> 
         return full_plan("the dbt project, its seeds or the calendar code changed")
     if as_of < last["as_of"]:
         return full_plan(f"as-of time {as_of} is before the last build's {last['as_of']}")
-    withdrawn = known.keys() - {(p.table, p.day) for p in partitions}
-    if withdrawn:  # its rows must leave the marts
-        return full_plan(f"landed partition(s) withdrawn: {', '.join(sorted('/'.join(k) for k in withdrawn))}")
-    changed: dict[str, list[str]] = {name: [] for name in REFRESH_TABLES.values()}
-    checked = []
-    for part in partitions:
-        before = known.get((part.table, part.day))
-        if before and (before.bytes, before.mtime_ns) == (part.bytes, part.mtime_ns):
-            checked.append(before)
-            continue
-        checked.append(current := hashed(part))
-        if before is None or before.sha256 != current.sha256:
-            changed[REFRESH_TABLES[part.table]].append(part.day)
+    since = ledger.changes_since(consumed, known)
+    if since.withdrawn:  # its rows must leave the marts
+        return full_plan("landed day(s) withdrawn: "
+                         + ", ".join(f"{source}/{day}" for source, day in since.withdrawn))
+    changed = {name: [d.isoformat() for d in since.changed.get(source, [])] for source, name in REFRESH_SOURCES.items()}
     for snapshots in ("catalog", "agencies"):  # a dated list: every dossier's facts may change
         if changed[snapshots]:
-            return full_plan(f"{snapshots} snapshot(s) changed: {', '.join(sorted(changed[snapshots]))}")
-    return RefreshPlan("incremental", "changed batches since the last build", current_hash,
+            return full_plan(f"{snapshots} snapshot(s) changed: {', '.join(changed[snapshots])}")
+    return RefreshPlan("incremental", "days landed since the last build", current_hash,
                        previous_as_of=last["as_of"].strftime("%Y-%m-%d %H:%M:%S"),
-                       batches={k: sorted(v) for k, v in changed.items()}, partitions=checked)
+                       batches=changed, consumed=consumed)
 
 
 def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, report: BuildReport) -> None:
-    """After a successful build: the partitions it read and the run, for the next build's plan."""
+    """After a successful build: the ledger it consumed and the run, for the next build's plan."""
     import duckdb
     import pyarrow as pa
 
-    parts = plan.partitions or []
+    consumed = sorted((plan.consumed or {}).values(), key=lambda e: (e.source, e.day))
     frame = pa.table({
-        "table_name": [p.table for p in parts], "batch_date": [dt.date.fromisoformat(p.day) for p in parts],
-        "bytes": [p.bytes for p in parts], "mtime_ns": [p.mtime_ns for p in parts],
-        "sha256": [p.sha256 for p in parts],
+        "source": [e.source for e in consumed], "batch_date": pa.array([e.day for e in consumed], pa.date32()),
+        "digest": [e.digest for e in consumed],
+        "landed_at": pa.array([e.landed_at for e in consumed], pa.timestamp("us")),
     })
     batches = plan.batches or {}
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute(_STATE_SCHEMA)
         con.execute("begin")
-        con.execute("delete from meta.refresh_partitions")
+        con.execute("delete from meta.refresh_ledger")
         con.execute("delete from meta.build_started")
-        con.register("parts", frame)
-        con.execute("insert into meta.refresh_partitions select * from parts")
+        con.register("consumed", frame)
+        con.execute("insert into meta.refresh_ledger select * from consumed")
         con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
             as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
             len(batches.get("payment", [])), report.nodes, report.elapsed_seconds])
@@ -335,8 +311,24 @@ def run_dbt(settings: Settings, args: list[str]) -> dict[str, Any]:
     return results
 
 
+def compare_announced(plan: RefreshPlan, announced: dict[str, list[str]]) -> dict[str, int]:
+    """The batch days the triggering Asset events announced ({source: [ISO days]}) beside the days
+    the plan refreshes, read from the ledger: {"announced", "in_scope", "consumed_before"} (announced
+    days an earlier build already read: events that queued while it ran) and "not_announced" (days
+    in scope that no event named: a landing outside Airflow, or an event lost). A full refresh has
+    every day in scope."""
+    named = {(source, day) for source, days in announced.items() if source in REFRESH_SOURCES for day in days}
+    if plan.mode == "full":
+        scope = {(source, day.isoformat()) for source, day in (plan.consumed or {})}
+    else:
+        batches = plan.batches or {}
+        scope = {(source, day) for source, name in REFRESH_SOURCES.items() for day in batches.get(name, [])}
+    return {"announced": len(named), "in_scope": len(named & scope), "consumed_before": len(named - scope),
+            "not_announced": len(scope - named) if plan.mode != "full" else 0}
+
+
 def build(settings: Settings, as_of: dt.datetime | None = None, select: str | None = None,
-          full_refresh: bool = False) -> BuildReport:
+          full_refresh: bool = False, announced: dict[str, list[str]] | None = None) -> BuildReport:
     """`dbt build` (seeds, models and dbt data tests) as of a local time, full or incremental.
 
     Unit tests are not part of a build: their fixtures are code, not data, so they can fail only when
@@ -346,6 +338,9 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     as_of = as_of or landed_as_of(settings)
     plan = plan_refresh(settings, as_of, full=full_refresh or select is not None)
     log.info("refresh plan: %s (%s); changed batches %s", plan.mode, plan.reason, plan.batches)
+    compared = compare_announced(plan, announced) if announced is not None else None
+    if compared is not None:
+        log.info("batch days announced by the triggering Asset events beside the plan: %s", compared)
     args = ["build", "--vars", json.dumps(province_vars(settings)), "--exclude", "test_type:unit"]
     if plan.mode == "full":
         args.append("--full-refresh")
@@ -369,7 +364,8 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     report = BuildReport(as_of.isoformat(), len(nodes), len(failures), len(warnings),
                          (dt.datetime.now() - started).total_seconds(), plan.mode, plan.reason,
                          sum(len(days) for days in batches.values()),
-                         tuple((n["unique_id"].split(".")[2], int(n.get("failures") or 0)) for n in warnings))
+                         tuple((n["unique_id"].split(".")[2], int(n.get("failures") or 0)) for n in warnings),
+                         compared)
     log.info("dbt build %s", report)
     if failures or results["returncode"] != 0:
         names = ", ".join(f"{n['unique_id']} ({n['status']}: {(n.get('message') or '')[:200]})"

@@ -164,6 +164,9 @@ def test_parallel_ingestion_triggers_builds_with_no_failure_or_retry(stack: Stac
     with stack.db() as con:
         runs = [dict(r) for r in con.execute("select dag_id, run_type, state from dag_run")]
         tis = [dict(r) for r in con.execute("select dag_id, task_id, state, try_number, pool from task_instance")]
+        extras = [json.loads(r[0]) for r in con.execute("select extra from asset_event")]
+        builds = [json.loads(r[0]) for r in con.execute(
+            "select value from xcom where dag_id = 'build_marts' and task_id = 'dbt_build' order by run_id")]
     assert all(r["state"] == "success" for r in runs), runs
     assert {r["run_type"] for r in runs if r["dag_id"] == "build_marts"} == {"asset_triggered"}
     assert all(t["state"] == "success" for t in tis), [t for t in tis if t["state"] != "success"]
@@ -172,6 +175,16 @@ def test_parallel_ingestion_triggers_builds_with_no_failure_or_retry(stack: Stac
     assert writers == {"duckdb_warehouse"}
     logs = "\n".join(p.read_text(errors="replace") for p in (stack.home / "airflow" / "logs").rglob("*.log"))
     assert "Could not set lock" not in logs and "Conflicting lock" not in logs
+
+    # Each ingestion run's Asset event names the batch days it landed (the ledger's new entries)...
+    landed = {p.name for p in (stack.home / "landing" / "dossiers").iterdir()
+              if today - dt.timedelta(days=3) <= dt.date.fromisoformat(p.name) < today}
+    announced = {d for e in extras if e.get("source") == "dossiers" for d in e["batch_days"]}
+    assert announced == landed and len(landed) == 3
+    # ...and each build read the events that triggered it beside its plan, which reads the ledger.
+    assert len(builds) == 2 and builds[0]["mode"] == "full" and builds[1]["mode"] == "incremental"
+    assert all(b["announced"]["announced"] > 0 for b in builds), builds
+    assert builds[1]["announced"]["in_scope"] >= 2 and builds[1]["announced"]["not_announced"] == 0, builds
 
     # The last build published every landed day: the dossiers are exactly those of the source files.
     expected = ref.load_dossiers(stack.home / "landing", dt.datetime.combine(today, dt.time()))

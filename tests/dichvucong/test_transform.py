@@ -1,10 +1,10 @@
 """The refresh plan (`transform.plan_refresh`): full or incremental, and which batch days changed,
-from the lake's partitions and the state the last build recorded; no dbt run needed."""
+from the ledger of what landed (the load audit) and the ledger the last build consumed; no dbt run
+needed."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,13 +16,22 @@ from dichvucong.landing import lake
 
 DAYS = [dt.date(2024, 2, 5), dt.date(2024, 2, 6)]
 AS_OF = dt.datetime(2024, 2, 7)
+SOURCES = {"raw_dossier_syncs": "dossiers", "raw_processing_steps": "processing", "raw_payments": "payments",
+           "raw_agencies": "agencies", "raw_catalog": "catalog"}
 
 
-def _land(settings: Settings, table: str, day: dt.date, rows: int = 0) -> None:
-    """A partition of `rows` rows of nulls (what is in them does not matter to the plan)."""
+def _land(settings: Settings, table: str, day: dt.date, rows: int = 0, files: int = 1) -> None:
+    """A partition of `rows` rows of nulls (what is in them does not matter to the plan), and its
+    audit as a landing writes it: a row per file, stamped with the landing's time."""
     schema = lake.SCHEMAS[table]
     frame = pa.table({f.name: pa.nulls(rows, f.type) for f in schema}, schema=schema)
     lake.write_partition(lake.partition_path(settings.lake_dir, table, day), table, frame)
+    source = SOURCES[table]
+    landed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    audit = [{"source": source, "batch_date": day, "file_name": f"{i}.json", "rows_read": rows if i == 0 else 0,
+              "rows_loaded": rows if i == 0 else 0, "rows_quarantined": 0, "landed_at": landed_at}
+             for i in range(files)]
+    lake.write_partition(lake.partition_path(settings.lake_dir, "load_audit", day, source), "load_audit", audit)
 
 
 def _record(settings: Settings, plan: transform.RefreshPlan, as_of: dt.datetime = AS_OF) -> None:
@@ -43,25 +52,63 @@ def settings(dvc_home: Path) -> Settings:
 NOTHING_CHANGED = {"dossier": [], "payment": [], "catalog": [], "agencies": [], "processing": []}
 
 
-def test_a_first_build_is_full_and_the_next_sees_what_changed(settings: Settings) -> None:
+def test_a_first_build_is_full_and_the_next_sees_what_landed_since(settings: Settings) -> None:
     first = transform.plan_refresh(settings, AS_OF)
     assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
+    assert first.consumed is not None and len(first.consumed) == 8  # 3 sources × 2 days, 2 snapshots
     transform.write_plan(settings, first.for_dbt(AS_OF))
     _record(settings, first)
     assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED
 
-    _land(settings, "raw_dossier_syncs", DAYS[0])  # rewritten, same rows: its hash says unchanged
+    # A day landed again from the same files by the same code is no change (a rerun, HTTP's look-back).
+    _land(settings, "raw_dossier_syncs", DAYS[0])
+    assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED
+    # A data partition rewritten without a landing (no new audit) is the landing check's business
+    # (tasks.check_landing_accounts), not the plan's: the plan reads the ledger.
     _land(settings, "raw_payments", DAYS[1], rows=1)
-    os.utime(lake.partition_path(settings.lake_dir, "raw_payments", DAYS[1]), ns=(1, 1))
+    _land(settings, "raw_processing_steps", DAYS[0], files=2)
     plan = transform.plan_refresh(settings, AS_OF)
-    assert plan.mode == "incremental" and plan.batches == NOTHING_CHANGED | {"payment": ["2024-02-06"]}
+    assert plan.mode == "incremental" and plan.reason == "days landed since the last build"
+    assert plan.batches == NOTHING_CHANGED | {"payment": ["2024-02-06"], "processing": ["2024-02-05"]}
+    assert plan.for_dbt(AS_OF)["payment_batches"] == ["2024-02-06"]
     # A changed agency list is a dated list every dossier is read against: the next build is full.
     _land(settings, "raw_agencies", DAYS[0], rows=1)
     assert transform.plan_refresh(settings, AS_OF).reason == "agencies snapshot(s) changed: 2024-02-05"
 
-    lake.partition_path(settings.lake_dir, "raw_dossier_syncs", DAYS[1]).unlink()
-    assert transform.plan_refresh(settings, AS_OF).reason.startswith("landed partition(s) withdrawn")
+    # A day that leaves the ledger (its audit gone, or landed again with no file) must leave the marts.
+    lake.partition_path(settings.lake_dir, "load_audit", DAYS[1], "dossiers").unlink()
+    assert transform.plan_refresh(settings, AS_OF).reason == "landed day(s) withdrawn: dossiers/2024-02-06"
     assert transform.plan_refresh(settings, AS_OF - dt.timedelta(days=1)).mode == "full"
+
+
+def test_a_build_consumes_the_ledger_it_read_not_what_landed_while_it_ran(settings: Settings) -> None:
+    first = transform.plan_refresh(settings, AS_OF)
+    transform.write_plan(settings, first.for_dbt(AS_OF))
+    _land(settings, "raw_dossier_syncs", DAYS[1], rows=3)  # lands while the build runs
+    _record(settings, first)
+    assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED | {"dossier": ["2024-02-06"]}
+
+
+def test_the_days_the_asset_events_announced_are_compared_with_the_plan(settings: Settings) -> None:
+    from dichvucong.tasks import announced_days
+
+    first = transform.plan_refresh(settings, AS_OF)
+    announced = announced_days([{"source": "dossiers", "batch_days": ["2024-02-05", "2024-02-06"]},
+                                {"source": "payments", "batch_days": ["2024-02-06"]},
+                                {"source": "dossiers", "batch_days": ["2024-02-06"]},
+                                {}, None, {"source": "payments", "batch_days": "2024-02-07"}])
+    assert announced == {"dossiers": ["2024-02-05", "2024-02-06"], "payments": ["2024-02-06"]}
+    assert transform.compare_announced(first, announced) == {
+        "announced": 3, "in_scope": 3, "consumed_before": 0, "not_announced": 0}
+    transform.write_plan(settings, first.for_dbt(AS_OF))
+    _record(settings, first)
+    _land(settings, "raw_payments", DAYS[1], rows=1)
+    _land(settings, "raw_dossier_syncs", DAYS[1], rows=1)  # landed outside Airflow: no event
+    later = transform.plan_refresh(settings, AS_OF)
+    # The dossiers' events queued while the first build ran: it read their days already.
+    assert transform.compare_announced(later, announced) == {
+        "announced": 3, "in_scope": 2, "consumed_before": 1, "not_announced": 0}
+    assert transform.compare_announced(later, {"payments": ["2024-02-06"]})["not_announced"] == 1
 
 
 def test_a_build_that_did_not_record_its_end_makes_the_next_one_full(settings: Settings) -> None:

@@ -20,14 +20,14 @@ import os
 import stat
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from dichvucong.config import Settings, airflow_connection
-from dichvucong.landing import lake, layout
+from dichvucong.landing import lake, layout, ledger
 from dichvucong.landing.parsers import (
     DEFAULT_DIALECT,
     CsvDialect,
@@ -166,6 +166,7 @@ class LandingReport:
     rows_loaded: int
     rows_quarantined: int
     unplaced: int = 0  # entries of the source's folder that belong to no batch day (lake.findings_path)
+    landed_days: list[str] = field(default_factory=list)  # ISO days that landed a file (landing.ledger)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -189,17 +190,21 @@ def _parse(source: str, name: str, data: bytes, key: bytes, dialects: dict[str, 
 
 
 def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: Path,
-              key: bytes, dialects: dict[str, CsvDialect] | None = None) -> dict[str, int]:
-    """Land consecutive batch days; returns the summed counts. Each day's files are parsed one by
-    one and the day's partitions written once, so memory holds one day."""
+              key: bytes, dialects: dict[str, CsvDialect] | None = None) -> tuple[dict[str, int], list[str]]:
+    """Land consecutive batch days; returns the summed counts and the days that landed at least one
+    file (ISO dates: the ledger's new entries). Each day's files are parsed one by one and the day's
+    partitions written once, so memory holds one day."""
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    landed: list[str] = []
     for day in days:
         counts = _write_day(source, day, [(name, data, _parse(source, name, data, key, dialects or {})
                                            if isinstance(data, bytes) else data.parsed(), None)
                                           for name, data in reader.files_for(source, day)], lake_dir)
         for name, value in counts.items():
             totals[name] += value
-    return totals
+        if counts["files"]:
+            landed.append(day.isoformat())
+    return totals, landed
 
 
 def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | RejectedFile, ParsedFile, pa.Table | None]],
@@ -207,6 +212,7 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
     """Replace one day's raw, quarantine and audit partitions from its parsed files (rows either
     in the ParsedFile or, typed in bulk, in a table)."""
     table = lake.SOURCE_TABLES[source]
+    landed_at, landed_by = dt.datetime.now(dt.UTC).replace(tzinfo=None), ledger.landing_code()
     parts: list[pa.Table] = []
     quarantined: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
@@ -234,7 +240,7 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
             "rows_quarantined": len(parsed.quarantined), "has_total_line": parsed.has_total_line,
             "total_line_amount": parsed.total_line_amount, "file_error": parsed.file_error,
             "unknown_columns": parsed.unknown_columns, "missing_columns": parsed.missing_columns,
-            **(parsed.envelope or {}),
+            **(parsed.envelope or {}), "landed_at": landed_at, "landed_by": landed_by,
         })
     if source in layout.SPARSE_SOURCES and not audit:
         # No snapshot that day: the previous snapshot stays in force (no portal file: nothing was
@@ -264,7 +270,8 @@ def _write_unplaced(source: str, entries: list[tuple[str, RejectedFile]], lake_d
     rows: list[dict[str, Any]] = [
         {"source": source, "batch_date": None, "file_name": name, "sha256": None, "bytes": rejected.size,
          "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "has_total_line": False,
-         "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": [], "missing_columns": []}
+         "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": [], "missing_columns": [],
+         "landed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "landed_by": ledger.landing_code()}
         for name, rejected in entries]
     path = lake.findings_path(lake_dir, source)
     if rows or path.exists():
@@ -332,11 +339,14 @@ def land(source: str, start: dt.date, end: dt.date, settings: Settings,
         for day in days:
             results.append(land_days(source, [day], reader, settings.lake_dir, key, dialects))
             reader.done(source, day)  # type: ignore[attr-defined]
-    for counts in results:
+    landed_days: list[str] = []
+    for counts, landed in results:
         for name, value in counts.items():
             totals[name] += value
+        landed_days += landed
     unplaced = reader.unplaced(source) if isinstance(reader, FileDropReader) else []
     _write_unplaced(source, unplaced, settings.lake_dir)
-    report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals, unplaced=len(unplaced))
+    report = LandingReport(source, start.isoformat(), end.isoformat(), len(days), **totals, unplaced=len(unplaced),
+                           landed_days=sorted(landed_days))
     log.info("landed %s", report)
     return report

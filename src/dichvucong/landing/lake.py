@@ -67,6 +67,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("sync_time", TS),
         pa.field("sync_kind", pa.string()),
         pa.field("sync_error_code", pa.string()),
+        # When the landing that wrote this partition started (UTC): the ledger's stamp of the
+        # (source, batch day), the same on every file of it (landing.ledger).
+        pa.field("landed_at", TS),
+        # The landing code that typed the file (`ledger.landing_code()`): the same bytes landed by
+        # other code may give other rows, so the ledger counts them as landed anew.
+        pa.field("landed_by", pa.string()),
     ]),
     "quarantine": pa.schema([
         pa.field("source", pa.string()),

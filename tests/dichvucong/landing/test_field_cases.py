@@ -68,7 +68,7 @@ def _land(landing: Path, **changes: Any) -> tuple[dict[str, dict[str, Any]], lis
     audit = pq.read_table(lake.partition_path(settings.lake_dir, "load_audit", DAY, "payments")).to_pylist()
     rows = pq.read_table(lake.partition_path(settings.lake_dir, "raw_payments", DAY)).to_pylist()
     held = pq.read_table(lake.partition_path(settings.lake_dir, "quarantine", DAY, "payments")).to_pylist()
-    assert check_landing_accounts(every_day=True)["sources"]
+    assert check_landing_accounts()["sources"]
     return {a["file_name"]: a for a in audit}, rows, held
 
 

@@ -186,6 +186,6 @@ def test_landing_accounts_for_every_portal_file_and_leaves_days_without_one_empt
     assert (audit["danhgia.har"]["rows_loaded"], audit["danhgia.har"]["rows_quarantined"]) == (7, 1)
     # No file, no partition: a day without a save is not a day that delivered nothing.
     assert not lake.partition_path(settings.lake_dir, "raw_portal_scores", dt.date(2025, 8, 30)).exists()
-    assert check_landing_accounts(every_day=True)["sources"]
+    assert check_landing_accounts()["sources"]
     result = validate_landed("portal", dt.date(2025, 8, 30), dt.date(2025, 9, 2))
     assert result["rows"] >= 7 and result["snapshots"] == 1

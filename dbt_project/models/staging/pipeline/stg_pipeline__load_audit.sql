@@ -1,4 +1,5 @@
--- One row per landed file: what was read, loaded and quarantined.
+-- One row per landed file: what was read, loaded and quarantined, and when (the ledger of what
+-- landed, src/dichvucong/landing/ledger.py).
 select
     source as source_name,
     batch_date,
@@ -10,5 +11,6 @@ select
     rows_quarantined,
     has_total_line,
     total_line_amount as total_line_amount_vnd,
-    file_error
+    file_error,
+    landed_at as landed_at_utc
 from {{ source('pipeline', 'load_audit') }}

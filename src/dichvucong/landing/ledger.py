@@ -1,0 +1,157 @@
+"""The ledger of what landed: the load audit, read as one entry per (source, batch day).
+
+Every landing of a source's batch day replaces three partitions, data first and the audit last
+(`extract._write_day`): the audit's rows, one per file (name, sha256, bytes, rows read, loaded and
+quarantined), all stamped with the landing's `landed_at` (UTC) and the landing code's fingerprint
+(`landed_by`), are the record of that landing. A day's entry has a digest of its files' names,
+sha256, counts and landing code: a day landed again from the same bytes by the same code (a rerun,
+the HTTP mode's look-back) keeps its digest, and is no change. Every "what changed since last time"
+question reads this record:
+
+* the build's refresh plan (`transform.plan_refresh`) compares each day's digest with the one the
+  last successful build consumed (`meta.refresh_ledger` in the warehouse);
+* the landing check (`tasks.check_landing_accounts`) compares each day's audited counts with the
+  rows its partitions hold (read from the Parquet footers, so every day costs a footer, not a scan);
+* the ingestion run's Asset event names the days it landed (`landed_days`), and the build reports
+  the days of the events it was triggered by beside the plan's.
+
+A day landed with no file keeps an empty audit partition: it has no entry, as if never landed (its
+data partition is empty too). A day that had files and lands again without any therefore leaves
+the ledger: a build that consumed it sees it withdrawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dichvucong.landing import lake
+
+AUDIT_TABLE = "load_audit"
+
+
+@dataclass(frozen=True)
+class Landing:
+    """One (source, batch day) of the ledger: when it last landed, and the counts of its files."""
+
+    source: str
+    day: dt.date
+    landed_at: dt.datetime | None  # UTC, naive; None for an audit written before the ledger had it
+    digest: str  # md5 of the day's files (name, sha256, bytes, counts, error) and landing code
+    files: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What landed since a consumer's last reading of the ledger."""
+
+    changed: dict[str, list[dt.date]]  # source -> days landed (again) since, sorted
+    withdrawn: list[tuple[str, dt.date]]  # (source, day) consumed then and no longer in the ledger
+
+    @property
+    def days(self) -> int:
+        return sum(len(days) for days in self.changed.values())
+
+
+@functools.cache
+def landing_code() -> str:
+    """A fingerprint of the code that types landed files: this package's modules (16 hex digits)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def audit_files(lake_dir: Path, source: str | None = None) -> list[Path]:
+    """The audit partitions (one per landed source and batch day), sorted."""
+    folder = lake_dir / AUDIT_TABLE
+    return sorted((folder / source if source else folder).glob(
+        "batch_date=*/data.parquet" if source else "*/batch_date=*/data.parquet"))
+
+
+def read(lake_dir: Path, sources: tuple[str, ...] | None = None, con: Any = None) -> dict[tuple[str, dt.date], Landing]:
+    """The ledger: {(source, day): Landing} for every day whose audit holds at least one file, of
+    the given sources (all by default). Reads the audit's columns, not the landed data."""
+    import duckdb
+
+    files = [str(p) for s in (sources or lake.SOURCE_TABLES) for p in audit_files(lake_dir, s)]
+    if not files:
+        return {}
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        # union_by_name: an audit written before `landed_at` existed reads it as null.
+        rows = con.execute("""
+            select source, batch_date, max(landed_at),
+                   md5(string_agg(concat_ws('|', file_name, coalesce(sha256, ''), bytes, rows_read, rows_loaded,
+                                            rows_quarantined, coalesce(file_error, ''), coalesce(landed_by, '')),
+                                  chr(10) order by file_name, sha256)),
+                   count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined)
+            from read_parquet($files, union_by_name = true, hive_partitioning = false)
+            where batch_date is not null
+            group by source, batch_date
+        """, {"files": files}).fetchall()
+    finally:
+        if own:
+            con.close()
+    return {(r[0], r[1]): Landing(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7])) for r in rows}
+
+
+def changes_since(current: dict[tuple[str, dt.date], Landing], consumed: dict[tuple[str, dt.date], str]) -> Changes:
+    """The days whose landing differs from the one `consumed` ({(source, day): digest}) recorded,
+    and those it recorded that are no longer in the ledger."""
+    changed: dict[str, list[dt.date]] = {}
+    for key, entry in sorted(current.items()):
+        if consumed.get(key) != entry.digest:
+            changed.setdefault(entry.source, []).append(entry.day)
+    return Changes(changed, sorted(consumed.keys() - current.keys()))
+
+
+@dataclass(frozen=True)
+class Account:
+    """A day's audited counts beside the rows its data and quarantine partitions hold."""
+
+    source: str
+    day: dt.date
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_in_data: int
+    rows_in_quarantine: int
+
+    @property
+    def balanced(self) -> bool:
+        return (self.rows_read == self.rows_loaded + self.rows_quarantined
+                and self.rows_loaded == self.rows_in_data and self.rows_quarantined == self.rows_in_quarantine)
+
+
+def accounts(lake_dir: Path, source: str) -> list[Account]:
+    """Every batch day of a source found in its audit, data or quarantine partitions, with both
+    sides' counts: a day with rows in the lake and no audit row comes out with zeros from the audit,
+    and a day audited with no partition with zeros from the lake, so that either is unbalanced.
+    The partitions' rows are read from their Parquet footers (one partition per batch day)."""
+    import duckdb
+
+    table = lake.SOURCE_TABLES[source]
+    folders = {"data": lake_dir / table, "quarantine": lake_dir / "quarantine" / source}
+    footers = {kind: [str(p) for p in sorted(folder.glob("batch_date=*/data.parquet"))]
+               for kind, folder in folders.items()}
+    landed = read(lake_dir, (source,))
+    counts: dict[dt.date, list[int]] = {day: [e.rows_read, e.rows_loaded, e.rows_quarantined, 0, 0]
+                                        for (_, day), e in landed.items()}
+    with duckdb.connect() as con:
+        for index, kind in ((3, "data"), (4, "quarantine")):
+            if not footers[kind]:
+                continue
+            for name, rows in con.execute("select file_name, num_rows from parquet_file_metadata($files)",
+                                          {"files": footers[kind]}).fetchall():
+                day = dt.date.fromisoformat(Path(name).parent.name.removeprefix("batch_date="))
+                counts.setdefault(day, [0, 0, 0, 0, 0])[index] += int(rows)
+    return [Account(source, day, *values) for day, values in sorted(counts.items())]
