@@ -12,8 +12,9 @@
     --full-refresh. The plan is read when dbt executes, not passed as a var: vars
     that change at every build make dbt re-parse the whole project every time.
     A hand-run build can pass var('refresh') (and var('as_of')) instead.
-    Incremental models recompute a scope and replace it: a pre-hook deletes the
-    scope's rows, the model's select appends them again. The scope is derived
+    Incremental models recompute a scope and replace it (the incremental strategy
+    `replace_scope` below): the scope's rows are deleted and the model's select
+    inserts them again. The scope is derived
     from the changed batches alone (never from what a model wrote last time), so
     a build that failed halfway is repaired by the next one, which sees the same
     batches as changed.
@@ -110,20 +111,29 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of an incremental model: delete the scope that its select recomputes (everything when not
-    scoped). The scope is the model's meta.refresh_scope, [kind] or [kind, column], which its tests use too. -#}
-{% macro refresh_delete_scope() -%}
-    {%- if refresh_model_exists() -%}
-        {%- if refresh_is_scoped() -%}
-            {%- set scope = config.get('meta', {}).get('refresh_scope') -%}
-            {%- if not scope -%}
-                {{ exceptions.raise_compiler_error(this ~ ': an incremental model needs meta.refresh_scope') }}
-            {%- endif -%}
-            delete from {{ this }} where {{ refresh_declared_filter(scope) }}
-        {%- else -%}
-            delete from {{ this }}
+{#-
+    Incremental strategy `replace_scope` (incremental_strategy='replace_scope'; dbt calls
+    get_incremental_<strategy>_sql for a custom strategy): in the materialization's transaction,
+    delete the scope the model's select recomputed, then insert that select's rows. The scope is
+    the model's meta.refresh_scope, [kind] or [kind, column], which its tests read too; everything
+    when the build is not scoped (a hand-run build without a plan).
+    Not delete+insert on a key: a scope can lose every row of a key (a day whose only dossier was
+    corrected to another day), which delete+insert, deleting only the keys the new rows carry,
+    would leave behind.
+-#}
+{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if refresh_is_scoped() -%}
+        {%- set scope = config.get('meta', {}).get('refresh_scope') -%}
+        {%- if not scope -%}
+            {{ exceptions.raise_compiler_error(this ~ ': an incremental model needs meta.refresh_scope') }}
         {%- endif -%}
-    {%- endif -%}
+    delete from {{ target }} where {{ refresh_declared_filter(scope) }};
+    {%- else %}
+    delete from {{ target }};
+    {%- endif %}
+    insert into {{ target }} ({{ columns }}) select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
 {#- The `where`/`and` clause a model's select adds in a scoped refresh (nothing otherwise). -#}

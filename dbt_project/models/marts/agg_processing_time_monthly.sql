@@ -2,9 +2,8 @@
 -- processing working days against the legal deadline, and the late share.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['month', 'month_start']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (

@@ -2,9 +2,8 @@
 -- local day, for usage by channel over time (digital take-up per service).
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['day', 'activity_date']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with dossiers as (

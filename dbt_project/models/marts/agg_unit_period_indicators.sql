@@ -4,9 +4,8 @@
 -- Days and weeks have rows only for units with activity or backlog in them.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 select * from {{ ref('int_unit_period_indicators') }}

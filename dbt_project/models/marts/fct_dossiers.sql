@@ -1,9 +1,8 @@
 -- One row per dossier, its latest state (metrics.md v2, marts.fct_dossiers).
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['dossier']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (

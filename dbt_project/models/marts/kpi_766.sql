@@ -4,9 +4,8 @@
 -- dense rank among units of the same type in the same period.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with indicators as (

@@ -6,9 +6,8 @@
 -- Incremental: a refresh recomputes the dossiers with a record in a changed batch, from all their records.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['synced_dossier']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 
 with syncs as (

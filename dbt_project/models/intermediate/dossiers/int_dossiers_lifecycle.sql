@@ -2,9 +2,8 @@
 -- lifecycle"), judged from its latest state at the build's as-of time.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['dossier']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (

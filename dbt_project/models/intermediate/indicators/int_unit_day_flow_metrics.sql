@@ -5,9 +5,8 @@
 -- is summed from its days' rows instead of from its dossiers again.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['event_day', 'activity_date']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('int_periods') }}

@@ -5,9 +5,8 @@
 -- to its answer or T.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with periods as (

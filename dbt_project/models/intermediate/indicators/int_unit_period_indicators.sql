@@ -8,9 +8,8 @@
 -- `as_was` row holds the recast (`current`) counts, and it is marked spans_reorganisation.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('indicators_766') }}

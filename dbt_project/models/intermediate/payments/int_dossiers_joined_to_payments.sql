@@ -2,9 +2,8 @@
 -- reconciliation state of metrics.md ("Fee reconciliation").
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['dossier']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 -- depends_on: {{ ref('int_refresh_dossiers') }}
 with dossiers as (

@@ -6,9 +6,8 @@
 -- refresh replaces the changed batch days only.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['batch']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 
 with source as (

@@ -4,9 +4,8 @@
 -- partition folder's batch_date, so DuckDB opens only their files).
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='replace_scope',
     meta={'refresh_scope': ['payment_batch']},
-    pre_hook="{{ refresh_delete_scope() }}",
 ) }}
 
 with source as (
