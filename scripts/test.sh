@@ -10,4 +10,6 @@ cd "$REPO_ROOT"
 export DVC_DBT_THREADS="${DVC_DBT_THREADS:-2}"
 ruff check src dags tests
 mypy
-exec python -m pytest "$@"
+# Two processes (pytest-xdist): the slow tests wait on dbt and Airflow child processes about half
+# the time. TEST_WORKERS=0 runs the suite in this process.
+exec python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -272,12 +272,21 @@ PIPELINE_MODULES = frozenset({"test_incremental_refresh", "test_kill_anywhere", 
 PIPELINE_FIXTURES = frozenset({"main_job_runs", "main_job_run", "served"})
 
 
+# The test command runs the suite in two processes (pytest-xdist, `--dist loadgroup`). A session
+# fixture is built once per process that uses it: the tests of the shared main job all go to one
+# process (group "main_job"), so that it runs once, as its lock test needs.
+SHARED_GROUPS = {"main_job": PIPELINE_FIXTURES}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in PIPELINE_MODULES \
                 or fixtures & PIPELINE_FIXTURES:
             item.add_marker(pytest.mark.pipeline)
+        for group, shared in SHARED_GROUPS.items():
+            if fixtures & shared:
+                item.add_marker(pytest.mark.xdist_group(group))
         if "browser" in fixtures or "page" in fixtures:
             item.add_marker(pytest.mark.browser)
 
