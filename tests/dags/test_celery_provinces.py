@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -37,9 +36,9 @@ import yaml
 
 from dichvucong.config import REPO_ROOT
 from dichvucong.landing.layout import FILE_DROP_ONLY, SOURCES
+from dichvucong.local_airflow import Stack, airflow_env, free_port, wait_for
 from dichvucong.provinces import load_provinces
 from dichvucong.simulator import generate
-from tests.dags.test_scheduler import Stack, _free_port, _wait_for
 
 pytestmark = pytest.mark.scheduler
 # Two, not three: a third province added a minute to the suite and no case the two do not cover.
@@ -129,30 +128,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack]:
     broker_db = 1 + uuid.uuid4().int % 15
     _admin(f"create database {database}")
     redis.Redis(host="127.0.0.1", port=6379, db=broker_db).flushdb()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DVC_", "AIRFLOW"))}
-    env |= {
-        "DVC_HOME": str(home / "provinces"), "DVC_PROVINCES_FILE": str(provinces_file),
-        "DVC_PSEUDONYM_KEY": "celery-test-key",
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "8",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}",
-        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:5432/{database}",
-        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "celery-test-secret-0123456789abcdef",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-    }
+    port = free_port()
+    env = airflow_env(
+        home, port, "celery-test-secret-0123456789abcdef", executor="CeleryExecutor",
+        metadata=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}", parallelism=8,
+        DVC_HOME=str(home / "provinces"), DVC_PROVINCES_FILE=str(provinces_file), DVC_PSEUDONYM_KEY="celery-test-key",
+        AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{broker_db}",
+        AIRFLOW__CELERY__RESULT_BACKEND=f"db+postgresql://postgres@127.0.0.1:5432/{database}",
+        AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
+    )
     (home / "airflow").mkdir()
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(["dichvucong", "airflow-pools"], env=env, check=True, capture_output=True)
@@ -165,27 +149,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack]:
         "worker-2": ["airflow", "celery", "worker", "--celery-hostname", "worker2@%h", "--skip-serve-logs"],
     }
     try:
-        for name, command in commands.items():
-            log = (home / f"{name}.log").open("wb")
-            s.processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        _wait_for(lambda: all(s.api("GET", "/api/v2/monitor/health")[c]["status"] == "healthy"
-                              for c in ("metadatabase", "scheduler", "dag_processor")), 180, "Airflow components")
         wanted = {f"{dag}__{slug}" for dag in (*INGEST, "build_marts") for slug, *_ in PROVINCES}
-        _wait_for(lambda: {d["dag_id"] for d in s.api("GET", "/api/v2/dags?limit=100")["dags"]} >= wanted
-                  | {"national_ranking"}, 180, "the DAGs to be parsed")
+        s.start(wanted | {"national_ranking"}, commands)
         s.references = references  # type: ignore[attr-defined]
         yield s
     finally:
-        for process in [*s.processes.values(), *references.values()]:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in [*s.processes.values(), *references.values()]:
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        s.stop(list(references.values()), grace=60)
         redis.Redis(host="127.0.0.1", port=6379, db=broker_db).flushdb()
         _admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{database}'")
         _admin(f"drop database if exists {database}")
@@ -232,21 +201,21 @@ def test_provinces_on_celery_and_postgres_match_the_embedded_default(stack: Post
             stack.api("POST", "/api/v2/backfills", {
                 "dag_id": f"{dag}__{slug}", "max_active_runs": 2, "reprocess_behavior": "none",
                 "from_date": f"{FIRST}T00:00:00+07:00", "to_date": f"{TODAY - dt.timedelta(days=2)}T00:00:00+07:00"})
-    _wait_for(lambda: all(stack.settled(d, 2) for d in ingest_ids), 600, "the backfills and yesterday's runs",
+    wait_for(lambda: all(stack.settled(d, 2) for d in ingest_ids), 600, "the backfills and yesterday's runs",
               interval=2)
     landed = time.monotonic() - started
     for dag_id in [*builds, "national_ranking"]:
         stack.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     for dag_id in builds:
         stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
-    _wait_for(lambda: all(stack.settled(d, 1) for d in builds) and _published_as_of(stack) == {TODAY}, 600,
+    wait_for(lambda: all(stack.settled(d, 1) for d in builds) and _published_as_of(stack) == {TODAY}, 600,
               "every province's build", interval=2)
-    _wait_for(lambda: stack.settled("national_ranking", 1) and _national_as_of(stack) == {TODAY}, 300,
+    wait_for(lambda: stack.settled("national_ranking", 1) and _national_as_of(stack) == {TODAY}, 300,
               "the national ranking of every province's last publication", interval=2)
     wall = time.monotonic() - started
     # Each province's publication is an Asset event: a ranking already written with every province's
     # last publication may still have a run queued or running for a later event. Let them settle.
-    _wait_for(lambda: stack.pending("national_ranking") == 0 and stack.settled("national_ranking", 1), 300,
+    wait_for(lambda: stack.pending("national_ranking") == 0 and stack.settled("national_ranking", 1), 300,
               "the national ranking runs still queued", interval=2)
 
     runs = stack.query("select dag_id, run_type, state, start_date, end_date from dag_run")

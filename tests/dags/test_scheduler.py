@@ -14,22 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import socket
-import sqlite3
 import subprocess
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import duckdb
 import pytest
 
-from dichvucong.config import REPO_ROOT
 from dichvucong.landing.layout import FILE_DROP_ONLY, SOURCES
+from dichvucong.local_airflow import Stack, airflow_env, free_port, wait_for
 from dichvucong.simulator import generate
 from tests import reference_metrics as ref
 
@@ -40,57 +32,6 @@ INGEST = tuple(f"ingest_{source}" for source in SOURCES if source not in FILE_DR
 DAG_IDS = (*INGEST, "build_marts")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 1.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (OSError, sqlite3.Error, ValueError, KeyError):
-            pass  # not up yet, or the database is busy
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-class Stack:
-    def __init__(self, home: Path, env: dict[str, str], port: int) -> None:
-        self.home, self.env, self.port = home, env, port
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
-
-    def db(self) -> sqlite3.Connection:
-        con = sqlite3.connect(f"file:{self.home}/airflow/airflow.db?mode=ro", uri=True, timeout=10)
-        con.row_factory = sqlite3.Row
-        return con
-
-    def runs(self, dag_id: str) -> list[sqlite3.Row]:
-        with self.db() as con:
-            return con.execute("select run_id, run_type, state from dag_run where dag_id = ?", [dag_id]).fetchall()
-
-    def pending_asset_events(self) -> int:
-        with self.db() as con:
-            return int(con.execute(
-                "select count(*) from asset_dag_run_queue where target_dag_id = 'build_marts'").fetchone()[0])
-
-    def settled(self, dag_id: str, at_least: int) -> bool:
-        runs = self.runs(dag_id)
-        return len(runs) >= at_least and all(r["state"] in ("success", "failed") for r in runs)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("scheduler")
@@ -99,67 +40,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # then the two days before, as a province catching up on older exports.
     generate(home / "landing", today - dt.timedelta(days=1), today, seed=3, scale=0.02)
     generate(home / "landing", today - dt.timedelta(days=3), today - dt.timedelta(days=1), seed=4, scale=0.02)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DVC_", "AIRFLOW"))}
-    env |= {
-        "DVC_HOME": str(home), "DVC_PSEUDONYM_KEY": "scheduler-test-key",
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow/airflow.db",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "scheduler-test-secret-0123456789abcdef",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-    }
+    port = free_port()
+    env = airflow_env(home, port, "scheduler-test-secret-0123456789abcdef",
+                      DVC_HOME=str(home), DVC_PSEUDONYM_KEY="scheduler-test-key")
     (home / "airflow").mkdir()
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(["airflow", "pools", "set", "duckdb_warehouse", "1", "single writer"], env=env, check=True,
                    capture_output=True)
     s = Stack(home, env, port)
     try:
-        for name in ("api-server", "dag-processor", "scheduler"):
-            log = (home / f"{name}.log").open("wb")
-            s.processes[name] = subprocess.Popen(["airflow", name], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        _wait_for(lambda: all(s.api("GET", "/api/v2/monitor/health")[c]["status"] == "healthy"
-                              for c in ("metadatabase", "scheduler", "dag_processor")), 120, "Airflow components")
-        _wait_for(lambda: {d["dag_id"] for d in s.api("GET", "/api/v2/dags")["dags"]} >= set(DAG_IDS), 120,
-                  "the DAGs to be parsed")
+        s.start(set(DAG_IDS), timeout=120)
         yield s
     finally:
-        for process in s.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in s.processes.values():
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        s.stop()
 
 
 def test_parallel_ingestion_triggers_builds_with_no_failure_or_retry(stack: Stack) -> None:
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
     # Phase 1: the scheduler runs yesterday's interval of every source; the Assets trigger a build.
-    for dag_id in DAG_IDS:
-        stack.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-    _wait_for(lambda: all(stack.settled(d, 1) for d in INGEST), 300, "yesterday's ingestion runs")
-    _wait_for(lambda: stack.settled("build_marts", 1) and stack.pending_asset_events() < 3, 300, "the first build")
+    stack.unpause(DAG_IDS)
+    wait_for(lambda: all(stack.settled(d, 1) for d in INGEST), 300, "yesterday's ingestion runs")
+    wait_for(lambda: stack.settled("build_marts", 1) and stack.pending_asset_events() < 3, 300, "the first build")
     # Phase 2: the two days before, one manual run per source, all three in parallel.
     conf = {"start": (today - dt.timedelta(days=3)).isoformat(), "end": (today - dt.timedelta(days=1)).isoformat()}
     for dag_id in INGEST:
-        stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
-    _wait_for(lambda: all(stack.settled(d, 2) for d in INGEST), 300, "the manual ingestion runs")
-    _wait_for(lambda: stack.settled("build_marts", 2) and stack.pending_asset_events() == 0, 300, "the second build")
+        stack.trigger(dag_id, conf)
+    wait_for(lambda: all(stack.settled(d, 2) for d in INGEST), 300, "the manual ingestion runs")
+    wait_for(lambda: stack.settled("build_marts", 2) and stack.pending_asset_events() == 0, 300, "the second build")
 
     with stack.db() as con:
         runs = [dict(r) for r in con.execute("select dag_id, run_type, state from dag_run")]
