@@ -272,21 +272,28 @@ PIPELINE_MODULES = frozenset({"test_incremental_refresh", "test_kill_anywhere", 
 PIPELINE_FIXTURES = frozenset({"main_job_runs", "main_job_run", "served"})
 
 
-# The test command runs the suite in two processes (pytest-xdist, `--dist loadgroup`). A session
-# fixture is built once per process that uses it: the tests of the shared main job all go to one
-# process (group "main_job"), so that it runs once, as its lock test needs.
-SHARED_GROUPS = {"main_job": PIPELINE_FIXTURES}
+# The test command runs the suite in two processes (pytest-xdist, `--dist loadgroup`). A session or
+# module fixture is built once per process that uses it: the tests of the shared main job all go
+# to one process (group "main_job"), so that it runs once, as its lock test needs, and every other
+# module's tests go together (their module fixtures: one build).
 
 
+# First: xdist reads the groups in its own hook of the same name.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in PIPELINE_MODULES \
                 or fixtures & PIPELINE_FIXTURES:
             item.add_marker(pytest.mark.pipeline)
-        for group, shared in SHARED_GROUPS.items():
-            if fixtures & shared:
-                item.add_marker(pytest.mark.xdist_group(group))
+        group = "main_job" if fixtures & PIPELINE_FIXTURES else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+        if config.getoption("loadgroup", False) and "@" not in item.nodeid:
+            # pytest-xdist 3.8 gives the group by appending "@<group>" to `item._nodeid`, which pytest
+            # 9.2 no longer reads (a node's id is `_id`): the same suffix, where pytest reads it.
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")
         if "browser" in fixtures or "page" in fixtures:
             item.add_marker(pytest.mark.browser)
 

@@ -12,7 +12,6 @@ import datetime as dt
 import http.client
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import uvicorn
 from dichvucong.alerts import data_docs_site, from_summary, notify
 from dichvucong.config import REPO_ROOT, Settings
 from dichvucong.dashboard.app import Auth, create_app
+from dichvucong.local_airflow import free_port
 from dichvucong.quality import QualityGateFailed, validate
 from dichvucong.tasks import ingest, validate_landed
 from tests.conftest import Inbox
@@ -37,12 +37,6 @@ HEADER = ("MaGiaoDich,MaTrungGian,KenhThanhToan,MaHoSo,MaTTHC,LoaiPhiLePhi,SoTie
           "ThoiGianGiaoDich,NgayDoiSoat\n")
 # Values that must never reach an alert: a dossier code shaped like an ID number, a name, a phone.
 PERSONAL = ("026090001234", "Nguyễn Văn Bình", "0912345678")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def body(mail: EmailMessage) -> str:
@@ -146,7 +140,7 @@ def test_a_channel_that_fails_does_not_hold_back_the_next_alert(
     _configure(monkeypatch, env)
 
     # The mail server is down (nothing listens on its port) and the chat server answers 500.
-    monkeypatch.setenv("DVC_ALERT_SMTP_PORT", str(_free_port()))
+    monkeypatch.setenv("DVC_ALERT_SMTP_PORT", str(free_port()))
     inbox.status = 500
     assert notify(from_summary(summary, summary.docs_url), Settings.from_env()) == {"sent": [], "held_back": False}
     assert not inbox.mails and not inbox.hooks
@@ -192,7 +186,7 @@ class Served:
 def dashboard(clean_env: Path) -> Iterator[Served]:
     """The dashboard app in a real uvicorn server, with a login, over this DVC_HOME (no marts
     published: the Data Docs route needs none). Its Data Docs folder is the default, from the settings."""
-    port = _free_port()
+    port = free_port()
     app = create_app(clean_env / "published" / "dichvucong.duckdb", Auth(user="vanhanh", password="mat-khau-thu"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))

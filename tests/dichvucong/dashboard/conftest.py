@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from dichvucong.config import REPO_ROOT
 from dichvucong.dashboard.app import Auth, create_app
-from tests.dags.test_scheduler import _free_port
+from dichvucong.local_airflow import free_port
 
 CHROMIUM = Path(os.environ.get("DVC_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("DVC_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "screenshots"
@@ -71,7 +71,7 @@ class Served:
 @contextmanager
 def serve(published: Path, auth: Auth | None = None) -> Iterator[str]:
     """The dashboard app in a real uvicorn server on a free loopback port, stopped on exit."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(published, auth or Auth()), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from dichvucong.dashboard.app import Auth, LoginConfigError, create_app
-from tests.dags.test_scheduler import _free_port
+from dichvucong.local_airflow import free_port
 from tests.dichvucong.dashboard.hostile import write_published
 
 VARIABLES = ("DVC_DASHBOARD_USER", "DVC_DASHBOARD_PASSWORD", "DVC_DASHBOARD_TOKEN")
@@ -54,7 +54,7 @@ def test_the_dashboard_command_says_which_variable_is_missing(published: Path) -
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES} | {"DVC_DASHBOARD_USER": "vanphong"}
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "dichvucong.cli", "dashboard", "--port", str(_free_port()),
+            [sys.executable, "-m", "dichvucong.cli", "dashboard", "--port", str(free_port()),
              "--published", str(published)], env=env, capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
         pytest.fail("the dashboard started with a user and no password")
