@@ -143,6 +143,7 @@ def _quality_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, incremental:
     if known_results - set(results):
         # A validation's file removed (not done by the pipeline): read them all again.
         con.execute("delete from quality.validation_results")
+        con.execute("delete from meta.quality_results_files")
         added = results
     if added:
         con.execute("insert into quality.validation_results by name select * from read_parquet(?) "

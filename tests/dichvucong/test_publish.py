@@ -73,6 +73,17 @@ def test_quality_tables_follow_relanded_new_and_withdrawn_days(
     # Nothing changed since: the next publication reads nothing and keeps the same tables.
     assert _tables(publish_quality(settings)) == after
 
+    # A validation's file removed by hand: the history is read again, and the record of the files
+    # read forgets it (else every later publication would read the whole history again).
+    removed = sorted((settings.lake_dir / "quality_results").glob("*/*.parquet"))[0]
+    removed.unlink()
+    again = _tables(publish_quality(settings))
+    assert again == _from_scratch(settings, tmp_path / "scratch-2") and again != after
+    with duckdb.connect(str(settings.published_path.with_name("quality.duckdb")), read_only=True) as con:
+        catalog = con.execute("select current_database()").fetchall()[0][0]
+        recorded = {r[0] for r in con.execute(f'select path from "{catalog}".meta.quality_results_files').fetchall()}
+    assert removed.relative_to(settings.lake_dir).as_posix() not in recorded and recorded
+
 
 def test_exports_rewrite_only_the_months_that_changed(dvc_home: Path) -> None:
     settings = Settings.from_env()
