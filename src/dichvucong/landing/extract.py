@@ -212,7 +212,7 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
     """Replace one day's raw, quarantine and audit partitions from its parsed files (rows either
     in the ParsedFile or, typed in bulk, in a table)."""
     table = lake.SOURCE_TABLES[source]
-    landed_at, landed_by = dt.datetime.now(dt.UTC).replace(tzinfo=None), ledger.landing_code()
+    stamp = ledger.stamp()
     parts: list[pa.Table] = []
     quarantined: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
@@ -240,7 +240,7 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
             "rows_quarantined": len(parsed.quarantined), "has_total_line": parsed.has_total_line,
             "total_line_amount": parsed.total_line_amount, "file_error": parsed.file_error,
             "unknown_columns": parsed.unknown_columns, "missing_columns": parsed.missing_columns,
-            **(parsed.envelope or {}), "landed_at": landed_at, "landed_by": landed_by,
+            **(parsed.envelope or {}), **stamp,
         })
     if source in layout.SPARSE_SOURCES and not audit:
         # No snapshot that day: the previous snapshot stays in force (no portal file: nothing was
@@ -267,11 +267,12 @@ def _write_unplaced(source: str, entries: list[tuple[str, RejectedFile]], lake_d
     error, so that no file of the landing directory goes unaccounted for (`lake.findings_path`)."""
     for name, rejected in entries:
         log.warning("%s: %r is outside the landing layout: %s", source, name, rejected.reason)
+    stamp = ledger.stamp()
     rows: list[dict[str, Any]] = [
         {"source": source, "batch_date": None, "file_name": name, "sha256": None, "bytes": rejected.size,
          "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "has_total_line": False,
          "total_line_amount": None, "file_error": rejected.reason, "unknown_columns": [], "missing_columns": [],
-         "landed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "landed_by": ledger.landing_code()}
+         **stamp}
         for name, rejected in entries]
     path = lake.findings_path(lake_dir, source)
     if rows or path.exists():

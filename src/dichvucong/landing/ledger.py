@@ -69,11 +69,14 @@ def landing_code() -> str:
     return digest.hexdigest()[:16]
 
 
-def audit_files(lake_dir: Path, source: str | None = None) -> list[Path]:
-    """The audit partitions (one per landed source and batch day), sorted."""
-    folder = lake_dir / AUDIT_TABLE
-    return sorted((folder / source if source else folder).glob(
-        "batch_date=*/data.parquet" if source else "*/batch_date=*/data.parquet"))
+def stamp() -> dict[str, Any]:
+    """The ledger's columns of a landing's audit rows: when it started (UTC) and by which code."""
+    return {"landed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "landed_by": landing_code()}
+
+
+def audit_files(lake_dir: Path, source: str) -> list[Path]:
+    """A source's audit partitions (one per landed batch day), sorted."""
+    return sorted((lake_dir / AUDIT_TABLE / source).glob("batch_date=*/data.parquet"))
 
 
 def read(lake_dir: Path, sources: tuple[str, ...] | None = None, con: Any = None) -> dict[tuple[str, dt.date], Landing]:
@@ -143,10 +146,9 @@ def accounts(lake_dir: Path, source: str) -> list[Account]:
     folders = {"data": lake_dir / table, "quarantine": lake_dir / "quarantine" / source}
     footers = {kind: [str(p) for p in sorted(folder.glob("batch_date=*/data.parquet"))]
                for kind, folder in folders.items()}
-    landed = read(lake_dir, (source,))
-    counts: dict[dt.date, list[int]] = {day: [e.rows_read, e.rows_loaded, e.rows_quarantined, 0, 0]
-                                        for (_, day), e in landed.items()}
     with duckdb.connect() as con:
+        counts: dict[dt.date, list[int]] = {day: [e.rows_read, e.rows_loaded, e.rows_quarantined, 0, 0]
+                                            for (_, day), e in read(lake_dir, (source,), con).items()}
         for index, kind in ((3, "data"), (4, "quarantine")):
             if not footers[kind]:
                 continue
