@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def _round(asked: str, answered: str, due_before: str, due_after: str) -> dict[s
 
 def deliver_late_dossier_corrections(landing: Path, updated_at: dt.datetime) -> dict[str, str]:
     """Write, into an old batch, sync calls with corrected states of early dossiers and one dossier
-    never seen before: the kinds of late data that move indicators of past days and weeks. Each
+    never seen before, of a new service: the kinds of late data that move indicators of past days and weeks. Each
     call is sent by the dossier's agency, but the moved dossier's by another agency."""
     # Dossiers whose last call before the corrections is older than CUT: no later batch sends them
     # again, so the corrected states stay their latest.
@@ -96,7 +97,8 @@ def deliver_late_dossier_corrections(landing: Path, updated_at: dt.datetime) -> 
     moved_agency = dict(ended[2], _agency=other_agency)
     round_asked = dict(still_open[0], DanhSachHoSoBoSung=[
         _round(_shift(still_open[0]["NgayTiepNhan"], days=1), "", still_open[0]["NgayHenTra"], "")])
-    newcomer = dict(ended[0], MaHoSo=ended[0]["MaHoSo"] + "-LATE")
+    # ...of a procedure no earlier dossier named: a unit (service) the last build did not score.
+    newcomer = dict(ended[0], MaHoSo=ended[0]["MaHoSo"] + "-LATE", MaTTHC="9.999999")
     folder = landing / "dossiers" / OLD_BATCH.isoformat()
     for number, record in enumerate((due_moved, second_round, moved_agency, round_asked, newcomer), start=901):
         call = {"MaDinhDanhDV": record["_agency"], "ThoiGianDongBo": stamp,
@@ -209,6 +211,11 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
                                       "where period_type = 'day'")
             received = dt.datetime.strptime(late["newcomer_received"], "%Y%m%d").date().isoformat()
             assert received in days
+            # The newcomer's service is a unit the last build did not score: every period is recomputed,
+            # and the unit is recorded as scored (build.units) for the next build.
+            assert _scalar(warehouse, "select count(*) from intermediate.int_refresh_periods") == _scalar(
+                warehouse, "select count(*) from intermediate.int_periods")
+            assert _scalar(warehouse, "select count(*) from meta.build_units where unit_code = '9.999999'") == 2
         if day == CUT + dt.timedelta(days=3):
             assert report.changed_batches == len(DAY_FOLDER_SOURCES)
         day += dt.timedelta(days=1)
@@ -246,6 +253,11 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
          "rows_quarantined": 0, "landed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}])
     with pytest.raises(transform.TransformError, match=r"not_null_onestop_raw_dossier_syncs_MaHoSo\.\w+ \(fail"):
         transform.build(settings, dt.datetime.combine(bad_day + dt.timedelta(days=1), dt.time()))
+    # The source's test reads the build's scope (the source `build`), and DuckDB opens that day's file only.
+    assert _scalar(warehouse, "select list(batch_date order by batch_date) from meta.build_scope") == [bad_day]
     source_test = next(run.rglob("source_not_null_onestop_raw_dossier_syncs_MaHoSo.sql")).read_text()
-    assert f"batch_date in (date '{bad_day}')" in source_test
+    assert "build_scope" in source_test
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        profile = "\n".join(str(row[1]) for row in con.execute("explain analyze " + source_test).fetchall())
+    assert re.findall(r"Total Files Read: *(\d+)", profile) == ["1"], profile
 

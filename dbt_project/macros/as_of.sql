@@ -1,11 +1,13 @@
-{#- The build's as-of time, a local timestamp: var('as_of'), else the build plan's (macros/refresh.sql),
-    else the day after the latest landed batch. -#}
+{#- The build's as-of time, a local timestamp: var('as_of') (a literal), else the build plan's
+    (build.plan, macros/refresh.sql), else the day after the latest landed batch. -#}
 {% macro as_of_timestamp() -%}
-    {%- set value = var('as_of') or refresh_plan().get('as_of') -%}
-    {%- if value -%}
-        timestamp '{{ value }}'
+    {%- if var('as_of') -%}
+        timestamp '{{ var('as_of') }}'
     {%- else -%}
-        (select (max(batch_date) + interval 1 day)::timestamp from {{ ref('stg_onestop__dossier_syncs') }})
+        coalesce(
+            (select max(as_of) from {{ refresh_build_table('plan') }}),
+            (select (max(batch_date) + interval 1 day)::timestamp from {{ ref('stg_onestop__dossier_syncs') }})
+        )
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,43 +1,32 @@
 {#-
-    Incremental refresh. The build task (dichvucong.transform) writes its plan
-    into the warehouse (meta.build_plan) before it runs dbt:
+    Incremental refresh. The build task (dichvucong.transform) writes the build's
+    plan into the warehouse before it runs dbt; the project reads it as the
+    source `build` (models/intermediate/refresh/_refresh__sources.yml):
 
-        {"mode": "incremental",
-         "as_of": "YYYY-MM-DD HH:MM:SS",             -- the build's as-of time
-         "previous_as_of": "YYYY-MM-DD HH:MM:SS",    -- as-of time of the last successful build
-         "dossier_batches": ["YYYY-MM-DD", ...],     -- lake partitions changed since that build
-         "payment_batches": ["YYYY-MM-DD", ...]}
+        build.plan    one row: as_of (the build's as-of time), previous_as_of
+                      (the as-of time of the last successful build)
+        build.scope   (source, batch_date): the 'dossier' and 'payment' batch days
+                      landed since that build (the ledger of what landed,
+                      dichvucong.landing.ledger, against the one it consumed)
+        build.units   the units that build scored
 
-    or {"mode": "full", "as_of": ...} for a full refresh, which it also runs with
-    --full-refresh. The plan is read when dbt executes, not passed as a var: vars
-    that change at every build make dbt re-parse the whole project every time.
-    A hand-run build can pass var('refresh') (and var('as_of')) instead.
-    Incremental models recompute a scope and replace it (the incremental strategy
-    `replace_scope` below): the scope's rows are deleted and the model's select
-    inserts them again. The scope is derived
-    from the changed batches alone (never from what a model wrote last time), so
-    a build that failed halfway is repaired by the next one, which sees the same
-    batches as changed.
+    A build with --full-refresh recomputes everything (the task runs one when
+    its plan is full). Without it, the incremental models recompute a scope
+    and replace it (the incremental strategy `replace_scope` below): the
+    scope's rows are deleted and the model's select inserts them again. The
+    scope is derived from the changed batches alone (never from what a model
+    wrote last time), so a build that failed halfway is repaired by the next
+    one, which sees the same batches as changed. The plan stays after the
+    build: a hand-run `dbt build` recomputes the last build's scope again.
+    Tables, not vars: vars that change at every build make dbt re-parse the
+    whole project every time. Read in SQL, not at compile time: DuckDB skips
+    the lake's partitions a `batch_date in (select ...)` excludes as it does
+    for literals.
 -#}
 
-{#- The build plan: var('refresh') when given, else meta.build_plan; {} while dbt parses or without a plan. -#}
-{% macro refresh_plan() -%}
-    {%- if var('refresh') is not none -%}
-        {{ return(var('refresh')) }}
-    {%- endif -%}
-    {%- if not execute -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema='meta', identifier='build_plan') -%}
-    {%- if relation is none -%}
-        {{ return({}) }}
-    {%- endif -%}
-    {%- set rows = run_query('select plan from ' ~ relation).columns[0].values() -%}
-    {{ return(fromjson(rows[0]) if rows else {}) }}
-{%- endmacro %}
-
+{#- 'full' under --full-refresh, else 'incremental'. -#}
 {% macro refresh_mode() -%}
-    {{ return(refresh_plan().get('mode', 'full')) }}
+    {{ return('full' if flags.FULL_REFRESH else 'incremental') }}
 {%- endmacro %}
 
 {#- True in an incremental model that refreshes only a scope (not on --full-refresh or a first build). -#}
@@ -50,21 +39,24 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
-{#- The changed lake partitions of sources ('dossier', 'payment') as an SQL list of dates. -#}
-{% macro refresh_batches(source, other=none) -%}
-    {%- set plan = refresh_plan() -%}
-    {%- set days = plan.get(source ~ '_batches', []) + (plan.get(other ~ '_batches', []) if other else []) -%}
-    {%- if days -%}
-        ({% for day in days | unique | sort %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
-    {%- else -%}
-        (null::date)
+{#- A table of the source `build`: source() while dbt parses (the model's lineage), the relation when it
+    executes (a test, or a branch dbt did not see while parsing, may read it without having declared it). -#}
+{% macro refresh_build_table(name) -%}
+    {%- if not execute -%}
+        {{ return(source('build', name)) }}
     {%- endif -%}
+    {{ return(graph.sources['source.' ~ project_name ~ '.build.' ~ name].relation_name) }}
 {%- endmacro %}
 
-{#- The as-of time of the last successful build, a timestamp literal (null when unknown). -#}
+{#- The changed batch days of sources ('dossier', 'payment'), a subquery for `in`. -#}
+{% macro refresh_batches(source, other=none) -%}
+    (select batch_date from {{ refresh_build_table('scope') }}
+     where source in ('{{ source }}'{% if other %}, '{{ other }}'{% endif %}))
+{%- endmacro %}
+
+{#- The as-of time of the last successful build, a scalar subquery (null when unknown). -#}
 {% macro refresh_previous_as_of() -%}
-    {%- set value = refresh_plan().get('previous_as_of') -%}
-    {%- if value -%}timestamp '{{ value }}'{%- else -%}null::timestamp{%- endif -%}
+    (select max(previous_as_of) from {{ refresh_build_table('plan') }})
 {%- endmacro %}
 
 {#-

@@ -14,9 +14,11 @@ chooses:
   and its incremental models recompute only the dossiers and periods those
   batches touch (dbt_project/macros/refresh.sql).
 
-dbt reads the plan and the as-of time from the warehouse (`meta.build_plan`,
-written before dbt runs and removed after), not from `--vars`: vars that
-change at every build defeat dbt's partial parsing (a full re-parse costs
+dbt reads the plan from the warehouse, as its source `build` (written before
+dbt runs; dbt_project/macros/refresh.sql): `meta.build_plan` (the as-of time and
+the last build's), `meta.build_scope` (the changed batch days) and
+`meta.build_units` (the units the last build scored). Tables, not `--vars`: vars
+that change at every build defeat dbt's partial parsing (a full re-parse costs
 ≈ 5 s per build).
 
 The state is written only after dbt succeeded, so a failed build leaves the
@@ -79,6 +81,7 @@ create table if not exists meta.refresh_runs (
     changed_dossier_batches integer, changed_payment_batches integer,
     dbt_nodes integer, elapsed_seconds double, finished_at timestamptz);
 create table if not exists meta.build_started (as_of timestamp, mode varchar, pid integer, started_at timestamptz);
+create table if not exists meta.build_units (geography_basis varchar, unit_type varchar, unit_code varchar);
 """
 
 Consumed = dict[tuple[str, dt.date], ledger.Landing]
@@ -203,17 +206,25 @@ def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, re
         con.execute("delete from meta.build_started")
         con.register("consumed", frame)
         con.execute("insert into meta.refresh_ledger select * from consumed")
+        # The units this build scored: a unit not among them at the next build is new (int_refresh_periods).
+        con.execute("delete from meta.build_units")
+        if con.execute("select count(*) from information_schema.tables "
+                       "where table_schema = 'intermediate' and table_name = 'int_units'").fetchall()[0][0]:
+            con.execute("insert into meta.build_units "
+                        "select distinct geography_basis, unit_type, unit_code from intermediate.int_units")
         con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
             as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
             len(batches.get("payment", [])), report.nodes, report.elapsed_seconds])
         con.execute("commit")
 
 
-def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
-    """Put the build plan where dbt reads it (or remove it: a hand-run dbt build then refreshes in full).
+def write_plan(settings: Settings, plan: dict[str, Any]) -> None:
+    """Put the build plan (`RefreshPlan.for_dbt`) where dbt reads it: the source `build`
+    (`meta.build_plan`, `meta.build_scope`; dbt_project/macros/refresh.sql).
 
     Putting a plan also marks the build started (`meta.build_started`); only `record_refresh`
-    clears the mark, so a build that ends any other way makes the next one a full refresh.
+    clears the mark, so a build that ends any other way makes the next one a full refresh. The plan
+    stays after the build: a hand-run `dbt build` recomputes the same scope again.
     """
     import duckdb
 
@@ -222,13 +233,19 @@ def write_plan(settings: Settings, plan: dict[str, Any] | None) -> None:
         # The marts once lived in the warehouse; they are built into Settings.marts_path now, and a
         # stale copy left here would answer `marts.…` queries with old numbers.
         con.execute("drop schema if exists marts cascade")
-        con.execute("create schema if not exists meta")
-        con.execute("create or replace table meta.build_plan (plan varchar, written_at timestamptz)")
-        if plan is not None:
-            con.execute(_STATE_SCHEMA)
-            con.execute("insert into meta.build_plan values (?, now())", [json.dumps(plan)])
-            con.execute("insert into meta.build_started values (?, ?, ?, now())",
-                        [plan["as_of"], plan["mode"], os.getpid()])
+        con.execute(_STATE_SCHEMA)
+        con.execute("begin")
+        con.execute("create or replace table meta.build_plan "
+                    "(as_of timestamp, previous_as_of timestamp, mode varchar, written_at timestamptz)")
+        con.execute("create or replace table meta.build_scope (source varchar, batch_date date)")
+        con.execute("insert into meta.build_plan values (?, ?, ?, now())",
+                    [plan["as_of"], plan.get("previous_as_of"), plan["mode"]])
+        scope = [(name, day) for name in ("dossier", "payment") for day in plan.get(f"{name}_batches", [])]
+        if scope:
+            con.executemany("insert into meta.build_scope values (?, ?)", scope)
+        con.execute("insert into meta.build_started values (?, ?, ?, now())",
+                    [plan["as_of"], plan["mode"], os.getpid()])
+        con.execute("commit")
 
 
 def landed_as_of(settings: Settings) -> dt.datetime:
@@ -353,10 +370,7 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
         args += ["--select", select]
     started = dt.datetime.now()
     write_plan(settings, plan.for_dbt(as_of))
-    try:
-        results = run_dbt(settings, args)
-    finally:
-        write_plan(settings, None)
+    results = run_dbt(settings, args)
     nodes = results.get("results", [])
     failures = [n for n in nodes if n["status"] in {"error", "fail"}]
     warnings = [n for n in nodes if n["status"] == "warn"]

@@ -120,7 +120,6 @@ def test_a_build_that_did_not_record_its_end_makes_the_next_one_full(settings: S
     assert started.mode == "incremental"
     # A build marks itself started with its plan; killed (or failed) before recording, it leaves the mark.
     transform.write_plan(settings, started.for_dbt(later))
-    transform.write_plan(settings, None)  # dbt's plan is removed in a `finally`: the mark is not
     plan = transform.plan_refresh(settings, later)
     assert plan.mode == "full" and "did not record its end" in plan.reason and "incremental build" in plan.reason
     # Only a recorded build clears it.

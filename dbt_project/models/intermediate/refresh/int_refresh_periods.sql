@@ -4,9 +4,8 @@
 --   * periods holding a day on which a changed dossier was submitted, received or
 --     ended (before or after the change), or a changed payment was made;
 --   * periods whose backlog a changed dossier enters or leaves (its span of change);
---   * every period when a unit appears that the published indicators do not have yet.
+--   * every period when a unit appears that the last build did not score (build.units).
 {% set scoped = refresh_mode() == 'incremental' %}
-{% set mart = adapter.get_relation(database='marts', schema='marts', identifier='agg_unit_period_indicators') %}
 with periods as (
     select * from {{ ref('int_periods') }}
 ),
@@ -43,10 +42,10 @@ backlog_spans as (
 ),
 
 new_units as (
-    {% if scoped and mart is not none %}
+    {% if scoped %}
     select geography_basis, unit_type, unit_code from units
     except
-    select geography_basis, unit_type, unit_code from {{ mart }}
+    select geography_basis, unit_type, unit_code from {{ refresh_build_table('units') }}
     {% else %}
     select null::varchar as geography_basis, null::varchar as unit_type, null::varchar as unit_code where false
     {% endif %}
