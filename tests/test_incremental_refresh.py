@@ -107,9 +107,23 @@ def deliver_late_dossier_corrections(landing: Path, updated_at: dt.datetime) -> 
                 "data": [{k: v for k, v in record.items() if not k.startswith("_")}]}
         (folder / f"hoso_{stamp}_{record['_agency']}_{number}.json").write_text(
             json.dumps(call, ensure_ascii=False), encoding="utf-8")
+    # A processing-log record, late, of an ended dossier no other late record names: an overrunning
+    # step at a new office, the first of the dossier's (sources.md v2 §4).
+    # Ended after its due date without a supplement round (which would move the due date): late.
+    stepped = next(r for r in ended[3:] if r["NgayKetThucXuLy"] > r["NgayHenTra"] and not r.get("DanhSachHoSoBoSung"))
+    received = stepped["NgayTiepNhan"]
+    step = {"MaHoSo": stepped["MaHoSo"], "NguoiXuLy": "Cán bộ", "ChucDanh": "Chuyên viên",
+            "PhongBanXuLy": "Phòng Thẩm định bổ sung", "NoiDungXuLy": "Thẩm định", "TrangThai": "4",
+            "ThoiDiemXuLy": _shift(received, hours=2), "NgayBatDau": received,
+            "NgayKetThucTheoQuyDinh": _shift(received, hours=1)}
+    call = {"MaDinhDanhDV": stepped["_agency"], "ThoiGianDongBo": stamp, "LoaiDongBo": "insert",
+            "KetQua": {"error_code": "0", "message": ""}, "data": [step]}
+    steps = landing / "processing" / OLD_BATCH.isoformat()
+    (steps / f"tiendo_{stamp}_{stepped['_agency']}_901.json").write_text(
+        json.dumps(call, ensure_ascii=False), encoding="utf-8")
     return {"due_moved": due_moved["MaHoSo"], "second_round": second_round["MaHoSo"],
             "moved_agency": moved_agency["MaHoSo"], "newcomer": newcomer["MaHoSo"],
-            "newcomer_received": newcomer["NgayTiepNhan"][:8]}
+            "newcomer_received": newcomer["NgayTiepNhan"][:8], "stepped": stepped["MaHoSo"]}
 
 
 def correct_an_old_payment(landing: Path) -> Path:
@@ -155,6 +169,11 @@ def tables_differences(left: Path, right: Path) -> dict[str, tuple[int, int, int
     return out
 
 
+def _row(path: Path, sql: str) -> tuple:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()[0]
+
+
 def _scalar(path: Path, sql: str) -> object:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql).fetchall()[0][0]
@@ -178,7 +197,7 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
         as_of = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
         if day == CUT + dt.timedelta(days=1):
             late = deliver_late_dossier_corrections(landing, as_of - dt.timedelta(hours=3))
-            ingest_sources(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers",))
+            ingest_sources(landing, OLD_BATCH, OLD_BATCH + dt.timedelta(days=1), ("dossiers", "processing"))
         if day == CUT + dt.timedelta(days=2):
             corrected = correct_an_old_payment(landing)
             batch = dt.date.fromisoformat(corrected.parent.name)
@@ -196,8 +215,18 @@ def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(
             all_days = _scalar(warehouse, "select count(*) from intermediate.int_periods where period_type = 'day'")
             assert 0 < scoped < all_days
         if day == CUT + dt.timedelta(days=1):
-            # The day's dossiers, processing log and payments, and the old batch.
-            assert report.changed_batches == len(DAY_FOLDER_SOURCES) + 1
+            # The day's dossiers, processing log and payments, and the old batch's dossiers and processing log.
+            assert report.changed_batches == len(DAY_FOLDER_SOURCES) + 2
+            # The late step's dossier is recomputed for its steps alone; the step is in the mart, and, the
+            # dossier being late, its office is the office of the dossier's first overrunning step.
+            assert _scalar(warehouse, "select reasons from intermediate.int_refresh_dossiers "
+                                      f"where dossier_id = '{late['stepped']}'") == ["stepped"]
+            offices = _scalar(marts, "select list(office_name) from marts.fct_processing_steps "
+                                     f"where dossier_id = '{late['stepped']}'")
+            assert "Phòng Thẩm định bổ sung" in offices
+            on_time, first_office = _row(marts, "select is_on_time, first_overrun_office from marts.fct_dossiers "
+                                                f"where dossier_id = '{late['stepped']}'")
+            assert (on_time, first_office) == (False, "Phòng Thẩm định bổ sung")
             # Only affected dossiers and periods are recomputed; the late ones are among them.
             # (Dossiers still open are always recomputed: their waits and overdue state run on with time.)
             recomputed = _scalar(warehouse, "select count(*) from intermediate.int_refresh_dossiers")

@@ -5,8 +5,8 @@
 
         build.plan    one row: as_of (the build's as-of time), previous_as_of
                       (the as-of time of the last successful build)
-        build.scope   (source, batch_date): the 'dossier' and 'payment' batch days
-                      landed since that build (the ledger of what landed,
+        build.scope   (source, batch_date): the 'dossier', 'payment' and
+                      'processing' batch days landed since that build (the ledger of what landed,
                       dichvucong.landing.ledger, against the one it consumed)
         build.units   the units that build scored
 
@@ -48,10 +48,9 @@
     {{ return(graph.sources['source.' ~ project_name ~ '.build.' ~ name].relation_name) }}
 {%- endmacro %}
 
-{#- The changed batch days of sources ('dossier', 'payment'), a subquery for `in`. -#}
-{% macro refresh_batches(source, other=none) -%}
-    (select batch_date from {{ refresh_build_table('scope') }}
-     where source in ('{{ source }}'{% if other %}, '{{ other }}'{% endif %}))
+{#- The changed batch days of a source ('dossier', 'payment', 'processing'; none: of any), a subquery for `in`. -#}
+{% macro refresh_batches(source=none) -%}
+    (select batch_date from {{ refresh_build_table('scope') }}{% if source %} where source = '{{ source }}'{% endif %})
 {%- endmacro %}
 
 {#- The as-of time of the last successful build, a scalar subquery (null when unknown). -#}
@@ -70,8 +69,9 @@
       kind='event_day': the day periods in scope, and every day outside the
         calendar of periods (after the as-of time, say), which a full refresh
         also counts and no scope lists;
-      kind='lake_batch': the rows of a changed dossier or payment batch (a
-        source over the lake: only its tests are scoped, see below).
+      kind='processing_batch': the processing-log records of a changed batch;
+      kind='lake_batch': the rows of any changed batch (a source over the lake:
+        only its tests are scoped, see below).
 -#}
 {% macro refresh_scope_filter(kind, column=none) -%}
     {%- if kind == 'dossier' -%}
@@ -94,8 +94,10 @@
         )
     {%- elif kind == 'payment_batch' -%}
         {{ column or 'batch_date' }} in {{ refresh_batches('payment') }}
+    {%- elif kind == 'processing_batch' -%}
+        {{ column or 'batch_date' }} in {{ refresh_batches('processing') }}
     {%- elif kind == 'lake_batch' -%}
-        {{ column or 'batch_date' }} in {{ refresh_batches('dossier', 'payment') }}
+        {{ column or 'batch_date' }} in {{ refresh_batches() }}
     {%- elif kind in ('day', 'month') -%}
         {{ column }} in (select period_start from {{ refresh_ref('int_refresh_periods') }} where period_type = '{{ kind }}')
     {%- else -%}
@@ -109,9 +111,10 @@
     delete the scope the model's select recomputed, then insert that select's rows. The scope is
     the model's meta.refresh_scope, [kind] or [kind, column], which its tests read too; everything
     when the build is not scoped (a hand-run build without a plan).
-    Not delete+insert on a key: a scope can lose every row of a key (a day whose only dossier was
-    corrected to another day), which delete+insert, deleting only the keys the new rows carry,
-    would leave behind.
+    Not the built-in delete+insert: dbt-duckdb 1.11's deletes the target's rows whose unique_key the
+    new rows carry (its incremental_predicates only narrow that, `and`), and nothing without a
+    unique_key. A scope can lose every row of a key (a day whose only dossier was corrected to
+    another day, a unit no longer active in a week), which it would leave behind.
 -#}
 {% macro get_incremental_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}

@@ -10,7 +10,7 @@ chooses:
   or the calendar code changed, a catalog or agency-list snapshot landed (a
   version's dates move every dossier after it), a landed day was withdrawn, or
   the as-of time went backwards;
-* incremental otherwise: dbt gets the dossier and payment batch days landed since,
+* incremental otherwise: dbt gets the dossier, payment and processing-log batch days landed since,
   and its incremental models recompute only the dossiers and periods those
   batches touch (dbt_project/macros/refresh.sql).
 
@@ -72,6 +72,9 @@ class BuildReport:
 # The ledger's sources that feed the marts, and the name of their batches in the build plan.
 REFRESH_SOURCES = {"dossiers": "dossier", "payments": "payment", "catalog": "catalog",
                    "agencies": "agencies", "processing": "processing"}
+# The sources an incremental build follows batch day by batch day (meta.build_scope's `source`); a
+# changed snapshot of the others is a full refresh.
+SCOPE_SOURCES = ("dossier", "payment", "processing")
 _STATE_SCHEMA = """
 create schema if not exists meta;
 drop table if exists meta.refresh_partitions;
@@ -106,7 +109,7 @@ class RefreshPlan:
             return {"mode": "full", "as_of": stamp}
         batches = self.batches or {}
         return {"mode": "incremental", "as_of": stamp, "previous_as_of": self.previous_as_of,
-                "dossier_batches": batches.get("dossier", []), "payment_batches": batches.get("payment", [])}
+                **{f"{name}_batches": batches.get(name, []) for name in SCOPE_SOURCES}}
 
 
 def project_hash(settings: Settings) -> str:
@@ -240,7 +243,7 @@ def write_plan(settings: Settings, plan: dict[str, Any]) -> None:
         con.execute("create or replace table meta.build_scope (source varchar, batch_date date)")
         con.execute("insert into meta.build_plan values (?, ?, ?, now())",
                     [plan["as_of"], plan.get("previous_as_of"), plan["mode"]])
-        scope = [(name, day) for name in ("dossier", "payment") for day in plan.get(f"{name}_batches", [])]
+        scope = [(name, day) for name in SCOPE_SOURCES for day in plan.get(f"{name}_batches", [])]
         if scope:
             con.executemany("insert into meta.build_scope values (?, ?)", scope)
         con.execute("insert into meta.build_started values (?, ?, ?, now())",

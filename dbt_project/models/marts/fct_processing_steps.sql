@@ -3,11 +3,20 @@
 -- copy from the latest accepted call is kept). Steps of rejected calls count too: the step
 -- happened in the province's system (the portal's copy is what the sync rate measures). An office
 -- is (agency, PhongBanXuLy), the agency being the one that sent the step. Working days count as
--- for a dossier: days d with date(NgayBatDau) < d <= date(ThoiDiemXuLy). Recomputed whole at every
--- build (a step never moves a dossier's state).
+-- for a dossier: days d with date(NgayBatDau) < d <= date(ThoiDiemXuLy). Incremental: a refresh
+-- recomputes the steps of the dossiers it recomputes (int_refresh_dossiers: those with new
+-- processing-log records, and those whose state, and so whether they are late, may have changed),
+-- each from all its records.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_scope',
+    meta={'refresh_scope': ['dossier']},
+) }}
+-- depends_on: {{ ref('int_refresh_dossiers') }}
 with steps as (
     select * from {{ ref('stg_onestop__processing_steps') }}
     where dossier_id is not null
+    {{ refresh_scope('dossier', keyword='and') }}
 ),
 
 deduplicated as (
@@ -23,6 +32,7 @@ deduplicated as (
 
 dossiers as (
     select dossier_id, is_on_time, is_ended from {{ ref('int_dossiers_lifecycle') }}
+    {{ refresh_scope('dossier') }}
 ),
 
 calendar as (

@@ -139,6 +139,16 @@ open_at_as_of as (
         and (status_code not in (7, 8, 9, 10) or coalesce(processing_finished_at, returned_at, refused_at) is null)
 ),
 
+-- Steps (fct_processing_steps, and the office of a late dossier's first overrunning step): a
+-- dossier with a processing-log record in a changed batch. Steps move no period's indicators.
+stepped as (
+    select distinct dossier_id, 'stepped' as reason, []::date[] as event_days, null::timestamp as backlog_changed_from,
+        null::timestamp as backlog_changed_until
+    from {{ ref('stg_onestop__processing_steps') }}
+    where {{ 'true' if scoped else 'false' }} and batch_date in {{ refresh_batches('processing') }}
+        and dossier_id is not null
+),
+
 -- Fee paid and reconciliation state: every version of a transaction in a changed payment batch.
 paid as (
     select distinct p.dossier_id, 'paid' as reason, []::date[] as event_days, null::timestamp as backlog_changed_from,
@@ -155,6 +165,7 @@ reasons as (
     select * from synced_scope
     union all select * from open_at_as_of
     union all select * from paid
+    union all select * from stepped
 ),
 
 final as (

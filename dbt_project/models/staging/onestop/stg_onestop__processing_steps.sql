@@ -1,6 +1,8 @@
 -- One row per processing-log record of a sync call (sources.md v2 §4), renamed and typed. The
 -- official's name and the step's free text never reached the lake. A view: the processing-step
--- marts read it once per build.
+-- marts read it once per build. Its tests in an incremental build read the changed batches (the
+-- others were tested by the build that first read them).
+{{ config(meta={'refresh_scope': ['processing_batch']}) }}
 
 with source as (
     select * from {{ source('onestop', 'raw_processing_steps') }}
