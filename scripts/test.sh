@@ -11,5 +11,6 @@ export DVC_DBT_THREADS="${DVC_DBT_THREADS:-2}"
 ruff check src dags tests
 mypy
 # Two processes (pytest-xdist): the slow tests wait on dbt and Airflow child processes about half
-# the time. TEST_WORKERS=0 runs the suite in this process.
-exec python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"
+# the time. TEST_WORKERS=0 runs the suite in this process. The longest groups go first
+# (tests/conftest.py, SLOWEST_GROUPS; --no-loadscope-reorder keeps that order).
+exec python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder "$@"
