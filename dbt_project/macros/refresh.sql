@@ -110,7 +110,8 @@
     get_incremental_<strategy>_sql for a custom strategy): in the materialization's transaction,
     delete the scope the model's select recomputed, then insert that select's rows. The scope is
     the model's meta.refresh_scope, [kind] or [kind, column], which its tests read too; everything
-    when the build is not scoped (a hand-run build without a plan).
+    when the build is not scoped (a model configured never to be fully refreshed; --full-refresh
+    otherwise recreates the table without this strategy).
     Not the built-in delete+insert: dbt-duckdb 1.11's deletes the target's rows whose unique_key the
     new rows carry (its incremental_predicates only narrow that, `and`), and nothing without a
     unique_key. A scope can lose every row of a key (a day whose only dossier was corrected to
