@@ -17,7 +17,8 @@
     scope is derived from the changed batches alone (never from what a model
     wrote last time), so a build that failed halfway is repaired by the next
     one, which sees the same batches as changed. The plan stays after the
-    build: a hand-run `dbt build` recomputes the last build's scope again.
+    build: a hand-run `dbt build` recomputes the last build's scope again
+    (the tables exist once the build task has run in the warehouse).
     Tables, not vars: vars that change at every build make dbt re-parse the
     whole project every time. Read in SQL, not at compile time: DuckDB skips
     the lake's partitions a `batch_date in (select ...)` excludes as it does
