@@ -102,15 +102,6 @@ class RefreshPlan:
     batches: dict[str, list[str]] | None = None
     consumed: Consumed | None = None
 
-    def for_dbt(self, as_of: dt.datetime) -> dict[str, Any]:
-        """The plan as dbt reads it (dbt_project/macros/refresh.sql)."""
-        stamp = as_of.strftime("%Y-%m-%d %H:%M:%S")
-        if self.mode == "full":
-            return {"mode": "full", "as_of": stamp}
-        batches = self.batches or {}
-        return {"mode": "incremental", "as_of": stamp, "previous_as_of": self.previous_as_of,
-                **{f"{name}_batches": batches.get(name, []) for name in SCOPE_SOURCES}}
-
 
 def project_hash(settings: Settings) -> str:
     """What the marts are computed with: dbt code, seeds, the calendar's code and library versions."""
@@ -211,19 +202,17 @@ def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, re
         con.execute("insert into meta.refresh_ledger select * from consumed")
         # The units this build scored: a unit not among them at the next build is new (int_refresh_periods).
         con.execute("delete from meta.build_units")
-        if con.execute("select count(*) from information_schema.tables "
-                       "where table_schema = 'intermediate' and table_name = 'int_units'").fetchall()[0][0]:
-            con.execute("insert into meta.build_units "
-                        "select distinct geography_basis, unit_type, unit_code from intermediate.int_units")
+        con.execute("insert into meta.build_units "
+                    "select distinct geography_basis, unit_type, unit_code from intermediate.int_units")
         con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
             as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
             len(batches.get("payment", [])), report.nodes, report.elapsed_seconds])
         con.execute("commit")
 
 
-def write_plan(settings: Settings, plan: dict[str, Any]) -> None:
-    """Put the build plan (`RefreshPlan.for_dbt`) where dbt reads it: the source `build`
-    (`meta.build_plan`, `meta.build_scope`; dbt_project/macros/refresh.sql).
+def write_plan(settings: Settings, plan: RefreshPlan, as_of: dt.datetime) -> None:
+    """Put the build plan where dbt reads it: the source `build` (`meta.build_plan`: the as-of times
+    and the mode; `meta.build_scope`: an incremental plan's batch days; dbt_project/macros/refresh.sql).
 
     Putting a plan also marks the build started (`meta.build_started`); only `record_refresh`
     clears the mark, so a build that ends any other way makes the next one a full refresh. The plan
@@ -242,12 +231,12 @@ def write_plan(settings: Settings, plan: dict[str, Any]) -> None:
                     "(as_of timestamp, previous_as_of timestamp, mode varchar, written_at timestamptz)")
         con.execute("create or replace table meta.build_scope (source varchar, batch_date date)")
         con.execute("insert into meta.build_plan values (?, ?, ?, now())",
-                    [plan["as_of"], plan.get("previous_as_of"), plan["mode"]])
-        scope = [(name, day) for name in SCOPE_SOURCES for day in plan.get(f"{name}_batches", [])]
+                    [as_of, plan.previous_as_of, plan.mode])
+        batches = plan.batches or {}
+        scope = [(name, day) for name in SCOPE_SOURCES for day in batches.get(name, [])]
         if scope:
             con.executemany("insert into meta.build_scope values (?, ?)", scope)
-        con.execute("insert into meta.build_started values (?, ?, ?, now())",
-                    [plan["as_of"], plan["mode"], os.getpid()])
+        con.execute("insert into meta.build_started values (?, ?, ?, now())", [as_of, plan.mode, os.getpid()])
         con.execute("commit")
 
 
@@ -372,7 +361,7 @@ def build(settings: Settings, as_of: dt.datetime | None = None, select: str | No
     if select:
         args += ["--select", select]
     started = dt.datetime.now()
-    write_plan(settings, plan.for_dbt(as_of))
+    write_plan(settings, plan, as_of)
     results = run_dbt(settings, args)
     nodes = results.get("results", [])
     failures = [n for n in nodes if n["status"] in {"error", "fail"}]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -35,6 +36,11 @@ def _land(settings: Settings, table: str, day: dt.date, rows: int = 0, files: in
 
 
 def _record(settings: Settings, plan: transform.RefreshPlan, as_of: dt.datetime = AS_OF) -> None:
+    """Record a build as `transform.build` does after dbt succeeded: dbt has built `int_units` by then."""
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute("create table if not exists intermediate.int_units as select 'as_was' as geography_basis, "
+                    "'province' as unit_type, '26' as unit_code")
     transform.record_refresh(settings, plan, as_of, transform.BuildReport(as_of.isoformat(), 1, 0, 0, 0.1))
 
 
@@ -56,7 +62,7 @@ def test_a_first_build_is_full_and_the_next_sees_what_landed_since(settings: Set
     first = transform.plan_refresh(settings, AS_OF)
     assert (first.mode, first.reason) == ("full", "no earlier build in this warehouse")
     assert first.consumed is not None and len(first.consumed) == 8  # 3 sources × 2 days, 2 snapshots
-    transform.write_plan(settings, first.for_dbt(AS_OF))
+    transform.write_plan(settings, first, AS_OF)
     _record(settings, first)
     assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED
 
@@ -70,7 +76,6 @@ def test_a_first_build_is_full_and_the_next_sees_what_landed_since(settings: Set
     plan = transform.plan_refresh(settings, AS_OF)
     assert plan.mode == "incremental" and plan.reason == "days landed since the last build"
     assert plan.batches == NOTHING_CHANGED | {"payment": ["2024-02-06"], "processing": ["2024-02-05"]}
-    assert plan.for_dbt(AS_OF)["payment_batches"] == ["2024-02-06"]
     # A changed agency list is a dated list every dossier is read against: the next build is full.
     _land(settings, "raw_agencies", DAYS[0], rows=1)
     assert transform.plan_refresh(settings, AS_OF).reason == "agencies snapshot(s) changed: 2024-02-05"
@@ -81,9 +86,27 @@ def test_a_first_build_is_full_and_the_next_sees_what_landed_since(settings: Set
     assert transform.plan_refresh(settings, AS_OF - dt.timedelta(days=1)).mode == "full"
 
 
+def test_dbt_reads_the_plan_and_its_batch_days_from_the_warehouse(settings: Settings) -> None:
+    first = transform.plan_refresh(settings, AS_OF)
+    transform.write_plan(settings, first, AS_OF)
+    _record(settings, first)
+    _land(settings, "raw_payments", DAYS[1], rows=1)
+    _land(settings, "raw_processing_steps", DAYS[0], files=2)
+    later = AS_OF + dt.timedelta(days=1)
+    plan = transform.plan_refresh(settings, later)
+    assert plan.mode == "incremental"
+    transform.write_plan(settings, plan, later)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select as_of, previous_as_of, mode from meta.build_plan").fetchall() == [
+            (later, AS_OF, "incremental")]
+        assert con.execute("select source, batch_date from meta.build_scope order by all").fetchall() == [
+            ("payment", DAYS[1]), ("processing", DAYS[0])]
+        assert con.execute("select unit_code from meta.build_units").fetchall() == [("26",)]
+
+
 def test_a_build_consumes_the_ledger_it_read_not_what_landed_while_it_ran(settings: Settings) -> None:
     first = transform.plan_refresh(settings, AS_OF)
-    transform.write_plan(settings, first.for_dbt(AS_OF))
+    transform.write_plan(settings, first, AS_OF)
     _land(settings, "raw_dossier_syncs", DAYS[1], rows=3)  # lands while the build runs
     _record(settings, first)
     assert transform.plan_refresh(settings, AS_OF).batches == NOTHING_CHANGED | {"dossier": ["2024-02-06"]}
@@ -100,7 +123,7 @@ def test_the_days_the_asset_events_announced_are_compared_with_the_plan(settings
     assert announced == {"dossiers": ["2024-02-05", "2024-02-06"], "payments": ["2024-02-06"]}
     assert transform.compare_announced(first, announced) == {
         "announced": 3, "in_scope": 3, "consumed_before": 0, "not_announced": 0}
-    transform.write_plan(settings, first.for_dbt(AS_OF))
+    transform.write_plan(settings, first, AS_OF)
     _record(settings, first)
     _land(settings, "raw_payments", DAYS[1], rows=1)
     _land(settings, "raw_dossier_syncs", DAYS[1], rows=1)  # landed outside Airflow: no event
@@ -113,17 +136,17 @@ def test_the_days_the_asset_events_announced_are_compared_with_the_plan(settings
 
 def test_a_build_that_did_not_record_its_end_makes_the_next_one_full(settings: Settings) -> None:
     first = transform.plan_refresh(settings, AS_OF)
-    transform.write_plan(settings, first.for_dbt(AS_OF))
+    transform.write_plan(settings, first, AS_OF)
     _record(settings, first)
     later = AS_OF + dt.timedelta(days=1)
     started = transform.plan_refresh(settings, later)
     assert started.mode == "incremental"
     # A build marks itself started with its plan; killed (or failed) before recording, it leaves the mark.
-    transform.write_plan(settings, started.for_dbt(later))
+    transform.write_plan(settings, started, later)
     plan = transform.plan_refresh(settings, later)
     assert plan.mode == "full" and "did not record its end" in plan.reason and "incremental build" in plan.reason
     # Only a recorded build clears it.
-    transform.write_plan(settings, plan.for_dbt(later))
+    transform.write_plan(settings, plan, later)
     _record(settings, plan, later)
     assert transform.plan_refresh(settings, later).mode == "incremental"
 
