@@ -175,8 +175,7 @@ def _row(path: Path, sql: str) -> tuple:
 
 
 def _scalar(path: Path, sql: str) -> object:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()[0][0]
+    return _row(path, sql)[0]
 
 
 def test_daily_incremental_builds_with_late_data_equal_a_full_refresh(

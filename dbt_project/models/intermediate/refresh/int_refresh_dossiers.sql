@@ -17,6 +17,10 @@ payments as not materialized (
     select * from {{ ref('stg_payment_platform__transactions') }}
 ),
 
+steps as not materialized (
+    select * from {{ ref('stg_onestop__processing_steps') }}
+),
+
 synced as (
     select distinct dossier_id from syncs
     where {{ 'true' if scoped else 'false' }} and batch_date in {{ refresh_batches('dossier') }}
@@ -144,7 +148,7 @@ open_at_as_of as (
 stepped as (
     select distinct dossier_id, 'stepped' as reason, []::date[] as event_days, null::timestamp as backlog_changed_from,
         null::timestamp as backlog_changed_until
-    from {{ ref('stg_onestop__processing_steps') }}
+    from steps
     where {{ 'true' if scoped else 'false' }} and batch_date in {{ refresh_batches('processing') }}
         and dossier_id is not null
 ),
