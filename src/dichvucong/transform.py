@@ -83,6 +83,8 @@ create table if not exists meta.refresh_runs (
     as_of timestamp, mode varchar, reason varchar, project_hash varchar,
     changed_dossier_batches integer, changed_payment_batches integer,
     dbt_nodes integer, elapsed_seconds double, finished_at timestamptz);
+-- (added after the table: a warehouse built before keeps its rows, null for them)
+alter table meta.refresh_runs add column if not exists changed_processing_batches integer;
 create table if not exists meta.build_started (as_of timestamp, mode varchar, pid integer, started_at timestamptz);
 create table if not exists meta.build_units (geography_basis varchar, unit_type varchar, unit_code varchar);
 """
@@ -204,9 +206,13 @@ def record_refresh(settings: Settings, plan: RefreshPlan, as_of: dt.datetime, re
         con.execute("delete from meta.build_units")
         con.execute("insert into meta.build_units "
                     "select distinct geography_basis, unit_type, unit_code from intermediate.int_units")
-        con.execute("insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, now())", [
-            as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
-            len(batches.get("payment", [])), report.nodes, report.elapsed_seconds])
+        con.execute(
+            "insert into meta.refresh_runs (as_of, mode, reason, project_hash, changed_dossier_batches, "
+            "changed_payment_batches, changed_processing_batches, dbt_nodes, elapsed_seconds, finished_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", [
+                as_of, plan.mode, plan.reason, plan.project_hash, len(batches.get("dossier", [])),
+                len(batches.get("payment", [])), len(batches.get("processing", [])), report.nodes,
+                report.elapsed_seconds])
         con.execute("commit")
 
 

@@ -102,6 +102,11 @@ def test_dbt_reads_the_plan_and_its_batch_days_from_the_warehouse(settings: Sett
         assert con.execute("select source, batch_date from meta.build_scope order by all").fetchall() == [
             ("payment", DAYS[1]), ("processing", DAYS[0])]
         assert con.execute("select unit_code from meta.build_units").fetchall() == [("26",)]
+    _record(settings, plan, later)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute(
+            "select mode, changed_dossier_batches, changed_payment_batches, changed_processing_batches "
+            "from meta.refresh_runs order by finished_at desc limit 1").fetchall() == [("incremental", 0, 1, 1)]
 
 
 def test_a_build_consumes_the_ledger_it_read_not_what_landed_while_it_ran(settings: Settings) -> None:
@@ -175,3 +180,19 @@ def test_duckdb_out_of_memory_is_recognised_and_names_the_setting(monkeypatch: p
     assert not transform._out_of_memory("Binder Error: column not found")
     monkeypatch.setenv("DVC_DUCKDB_MEMORY_LIMIT", "2GB")
     assert "DVC_DUCKDB_MEMORY_LIMIT=2GB" in transform.memory_hint()
+
+
+def test_a_warehouse_recorded_before_the_processing_count_keeps_its_runs(settings: Settings) -> None:
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema meta")
+        con.execute("create table meta.refresh_runs (as_of timestamp, mode varchar, reason varchar, "
+                    "project_hash varchar, changed_dossier_batches integer, changed_payment_batches integer, "
+                    "dbt_nodes integer, elapsed_seconds double, finished_at timestamptz)")
+        con.execute("insert into meta.refresh_runs values ('2024-02-06', 'full', 'old', 'h', 0, 0, 1, 1, now())")
+    first = transform.plan_refresh(settings, AS_OF)
+    transform.write_plan(settings, first, AS_OF)
+    _record(settings, first)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select reason, changed_processing_batches from meta.refresh_runs "
+                           "order by finished_at").fetchall() == [("old", None), (first.reason, 0)]
