@@ -67,3 +67,49 @@ def test_the_landing_code_fingerprint_is_stable_and_stamped_on_every_file(
     assert len(audit) > 1
     assert {row["landed_by"] for row in audit} == {ledger.landing_code()} and len(ledger.landing_code()) == 16
     assert len({row["landed_at"] for row in audit}) == 1
+
+
+def test_the_ledger_reads_only_the_files_landed_since_through_its_cache(
+        dvc_home: Path, small_landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing / "payments", landing / "payments")
+    monkeypatch.setenv("DVC_LANDING_DIR", str(landing))
+    lake_dir = dvc_home / "lake"
+    tasks.ingest("payments", DAY, DAY + dt.timedelta(days=3))
+    first = ledger.read(lake_dir)
+    balanced = ledger.accounts(lake_dir, "payments")
+    assert len(first) >= 2 and all(a.balanced for a in balanced)
+    caches = {p.name.split("-")[0]: p for p in (lake_dir / ledger.CACHE_DIR).glob("*.parquet")}
+    assert set(caches) == {"audit", "footers"}
+
+    # A file whose identity the cache holds is not read again: a digest planted in the cache comes back...
+    later = DAY + dt.timedelta(days=1)
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * replace (case when batch_date = ? then 'planted' else digest end as digest) "
+                    f"from read_parquet('{caches['audit']}')) to '{tmp_path / 'planted.parquet'}'", [later])
+    shutil.move(tmp_path / "planted.parquet", caches["audit"])
+    assert ledger.read(lake_dir)[("payments", later)].digest == "planted"
+    assert ledger.read(lake_dir)[("payments", DAY)] == first[("payments", DAY)]
+    # ...until the day lands again: its audit is a new file, read again.
+    tasks.ingest("payments", later, later + dt.timedelta(days=1))
+    assert ledger.read(lake_dir)[("payments", later)].digest == first[("payments", later)].digest
+
+    # A data partition replaced behind the audit's back: the new file's footer is read, the day is unbalanced.
+    lake.write_partition(lake.partition_path(lake_dir, "raw_payments", DAY), "raw_payments", [])
+    assert [a.day for a in ledger.accounts(lake_dir, "payments") if not a.balanced] == [DAY]
+    # A day withdrawn leaves the answers and the cache.
+    lake.partition_path(lake_dir, "load_audit", later, "payments").unlink()
+    assert ("payments", later) not in ledger.read(lake_dir)
+    with duckdb.connect() as con:
+        assert not con.execute(f"select count(*) from read_parquet('{caches['audit']}') where rel like ?",
+                               [f"%batch_date={later}%"]).fetchall()[0][0]
+
+    # A damaged cache, or none: the same answers, read from the files.
+    cached = (ledger.read(lake_dir), ledger.accounts(lake_dir, "payments"))
+    for path in caches.values():
+        path.write_bytes(b"not parquet")
+    assert (ledger.read(lake_dir), ledger.accounts(lake_dir, "payments")) == cached
+    shutil.rmtree(lake_dir / ledger.CACHE_DIR)
+    assert (ledger.read(lake_dir), ledger.accounts(lake_dir, "payments")) == cached
