@@ -9,7 +9,8 @@
 --     CapThucHien lists its level;
 --   * a service: itself; a field: its procedures.
 -- A procedure counts as used (3.2, 3.5a, 3.5b) through dossiers received in the period by the unit's
--- agencies; for a service or a field (no agency), by anyone.
+-- agencies; for a service or a field (no agency), by anyone: rolled up from the days'
+-- rows of int_unit_day_procedure_use and int_day_procedure_use.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',
@@ -48,71 +49,29 @@ procedures as (
     ) = 1
 ),
 
-received as (
-    select dossier_id, {{ unit_membership_columns() }}, received_at, channel, fee_expected_vnd, paid_online_code
-    from {{ ref('int_dossiers_joined_to_payments') }}
-    where is_received and received_at is not null and service_code is not null
-        {% if refresh_is_scoped() %}
-        and received_at >= (select min(period_start) from periods)::timestamp
-        and received_at < (select max(period_end) from periods)::timestamp
-        {% endif %}
-),
-
--- What each unit's dossiers did with each procedure, per day (a day's rows roll up to any period).
-unit_use_days as (
-    select
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code,
-        r.received_day,
-        r.service_code,
-        bool_or(r.has_online_dossier) as has_online_dossier,
-        bool_or(r.has_fee_data) as has_fee_data,
-        bool_or(r.has_online_payment) as has_online_payment
-    from (
-        -- Dossiers with the same day, units and facts together before their units are spread.
-        select
-            received_at::date as received_day, {{ unit_membership_columns() }},
-            bool_or(channel = 'online') as has_online_dossier,
-            bool_or(fee_expected_vnd > 0) as has_fee_data,
-            bool_or(paid_online_code in (1, 2)) as has_online_payment
-        from received
-        group by all
-    ) as r, {{ unit_memberships('r', 'r.received_day::timestamp') }} as u(unit)
-    where u.unit.unit_code is not null
-        and u.unit.unit_type in ('province', 'department', 'district', 'commune', 'agency')
-    group by all
-),
-
--- By anyone (service and field units).
-any_use_days as (
-    select
-        received_at::date as received_day,
-        service_code,
-        bool_or(channel = 'online') as has_online_dossier,
-        bool_or(fee_expected_vnd > 0) as has_fee_data,
-        bool_or(paid_online_code in (1, 2)) as has_online_payment
-    from received
-    group by all
-),
-
+-- What each unit's dossiers did with each procedure in the period, from its days (int_unit_day_procedure_use).
 unit_use as (
     select u.geography_basis, u.unit_type, u.unit_code, p.period_type, p.period_start, u.service_code,
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
         bool_or(u.has_online_payment) as has_online_payment
-    from unit_use_days as u
+    from {{ ref('int_unit_day_procedure_use') }} as u
     inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
+    where u.received_day >= (select min(period_start) from periods)
+        and u.received_day < (select max(period_end) from periods)
     group by all
 ),
 
+-- By anyone (service and field units), from its days (int_day_procedure_use).
 any_use as (
     select p.period_type, p.period_start, u.service_code,
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
         bool_or(u.has_online_payment) as has_online_payment
-    from any_use_days as u
+    from {{ ref('int_day_procedure_use') }} as u
     inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
+    where u.received_day >= (select min(period_start) from periods)
+        and u.received_day < (select max(period_end) from periods)
     group by all
 ),
 
