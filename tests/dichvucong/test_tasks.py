@@ -50,7 +50,7 @@ def test_landing_accounts_catch_a_partition_that_disagrees_with_its_audit(
         tasks.check_landing_accounts()
 
 
-def test_landing_accounts_check_every_landed_day_from_the_ledger_and_keep_no_state(
+def test_landing_accounts_judge_every_landed_day_again_and_keep_no_verdict(
         dvc_home: Path, small_landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVC_LANDING_DIR", str(small_landing))
     day = dt.date(2024, 2, 6)
@@ -100,3 +100,23 @@ def test_landing_accounts_catch_data_with_no_audit(dvc_home: Path, small_landing
     lake.write_partition(audits[1], "load_audit", [])
     with pytest.raises(tasks.LandingAccountingError, match="payments: audit and lake disagree on 1 day"):
         tasks.check_landing_accounts()
+
+
+def test_data_docs_pages_are_built_for_validations_with_a_finding_only(dvc_home: Path) -> None:
+    import pandas as pd
+
+    from dichvucong.alerts import data_docs_site
+    from dichvucong.config import Settings
+
+    settings = Settings.from_env()
+    fresh = pd.DataFrame({"source": ["dossiers", "payments"], "latest_landed_day": pd.to_datetime(["2024-01-05"] * 2),
+                          "latest_batch_date": pd.to_datetime(["2024-01-04"] * 2), "lag_days": [1, 1]})
+    clean = tasks.gate(fresh, "landing_freshness", "2024-01-05", settings)
+    site = data_docs_site(settings.reports_dir)
+    assert clean["warnings"] == 0 and clean["docs"] is None
+    assert not site.exists() or not list(site.rglob("*.html"))
+    assert (settings.reports_dir / "quality" / "landing_freshness" / "2024-01-05.json").exists()  # kept all the same
+    stale = tasks.gate(fresh.assign(lag_days=[5, 1]), "landing_freshness", "2024-01-06", settings)
+    assert stale["warnings"] == 1 and stale["docs"].startswith("file://")
+    page = Path(stale["docs"].removeprefix("file://"))
+    assert page.exists() and page.is_relative_to(site)
