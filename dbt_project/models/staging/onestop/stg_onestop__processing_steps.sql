@@ -1,11 +1,17 @@
--- One row per processing-log record of a sync call (sources.md v2 §4), renamed and typed. The
--- official's name and the step's free text never reached the lake. A view: the processing-step
--- marts read it once per build. Its tests in an incremental build read the changed batches (the
--- others were tested by the build that first read them).
-{{ config(meta={'refresh_scope': ['processing_batch']}) }}
+-- One row per processing-log record of a sync call (sources.md v2 §4), renamed and typed; text
+-- cleaned (NFC, trimmed). The official's name and the step's free text never reached the lake. A
+-- table, not a view: the step mart and the refresh scope read it at every build, and a view cleaned
+-- every record's text again each time. Incremental: a refresh replaces the changed batch days only,
+-- and its tests read those (the others were tested by the build that first read them).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_scope',
+    meta={'refresh_scope': ['processing_batch']},
+) }}
 
 with source as (
     select * from {{ source('onestop', 'raw_processing_steps') }}
+    {{ refresh_scope('processing_batch', '_batch_date') }}
 ),
 
 renamed as (
