@@ -133,8 +133,9 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
     `query` reads the files of its parameter `$files` and yields a column `file` (the path it read, as
     given) beside `columns`, at most one row per file; `columns` may name `rel`, the file's path in the
     lake. Only the files whose identity (inode, size, mtime in ns, taken before reading) the cache lacks
-    are read; a file that yields no row is cached as such. The cache keeps the other files' rows, forgets
-    files no longer in the lake, and is written back (a new file renamed over it) when it changed.
+    are read; a file that yields no row is cached as such (`yielded` false). The cache keeps the other
+    files' rows, forgets files no longer in the lake, and is written back (a new file renamed over it)
+    when it changed.
     """
     import pyarrow as pa
 
@@ -148,7 +149,9 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
     if not identities:
         return []
     prefix = str(lake_dir) + os.sep
-    cache = lake_dir / CACHE_DIR / f"{kind}-{hashlib.md5(query.encode()).hexdigest()[:12]}.parquet"
+    # Named by the query and this layout: a cache of another query or layout is never read.
+    layout = f"{query}|rel, ino, size, mtime_ns, yielded"
+    cache = lake_dir / CACHE_DIR / f"{kind}-{hashlib.md5(layout.encode()).hexdigest()[:12]}.parquet"
     con.register("ledger_files", pa.table({
         "file": list(identities), "rel": [os.path.relpath(p, lake_dir) if not p.startswith(prefix) else p[len(prefix):]
                                           for p in identities],
@@ -156,7 +159,8 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
         "mtime_ns": [i[2] for i in identities.values()]}))
     # The cache's layout: the query's columns without `file`, and the file's path and identity.
     con.execute(f"create or replace temp table ledger_known as select * exclude (file), null::varchar as rel, "
-                f"null::bigint as ino, null::bigint as size, null::bigint as mtime_ns from ({query}) where false",
+                f"null::bigint as ino, null::bigint as size, null::bigint as mtime_ns, null::boolean as yielded "
+                f"from ({query}) where false",
                 {"files": [next(iter(identities))]})
     if cache.exists():
         try:
@@ -179,7 +183,8 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
         if fresh:
             con.execute(f"create or replace temp table ledger_read as {query}", {"files": fresh})
             con.execute("""
-                insert into ledger_kept by name select r.* exclude (file), f.rel, f.ino, f.size, f.mtime_ns
+                insert into ledger_kept by name select r.* exclude (file), f.rel, f.ino, f.size, f.mtime_ns,
+                    r.file is not null as yielded
                 from ledger_files f left join ledger_read r using (file)
                 where f.file in (select unnest($fresh::varchar[]))""", {"fresh": fresh})
             con.execute("drop table ledger_read")
@@ -199,7 +204,7 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
             log.info("ledger cache %s not written: %s", cache, exc)
     rows: list[tuple[Any, ...]] = con.execute(
         f"select {columns} from ledger_known k join ledger_files f using (rel, ino, size, mtime_ns) "
-        f"where k.{columns.split(',')[0].strip()} is not null order by rel").fetchall()
+        f"where k.yielded order by rel").fetchall()
     return rows
 
 
