@@ -66,8 +66,8 @@ def finish(summaries: list[Any], settings: Settings) -> list[dict[str, Any]]:
     for the first one where a critical expectation failed, after all are kept.
 
     A validation without a finding gets no Data Docs page: nothing links one (the dashboard's quality
-    page reads the published results), and building pages costs about 0.8 s of GX per task, most of a
-    day's validation (docs/benchmarks.md)."""
+    page reads the published results), and building pages cost 1.4 s of GX in a 5.5 s validation task
+    at a year of history (docs/benchmarks.md, fifth round)."""
     from dichvucong.alerts import from_summary, notify
     from dichvucong.publish import publish_quality
     from dichvucong.quality import QualityGateFailed, enforce, record

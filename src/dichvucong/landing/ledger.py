@@ -20,7 +20,7 @@ data partition is empty too). A day that had files and lands again without any t
 the ledger: a build that consumed it sees it withdrawn.
 
 What each partition file yields (an audit file's entry, a data or quarantine file's row count) is
-kept in a cache, `lake/_ledger_cache/<kind>.parquet`, keyed by the file's identity (inode, size,
+kept in a cache, `lake/_ledger_cache/<kind>-<hash>.parquet`, keyed by the file's identity (inode, size,
 modification time in ns): every partition is written to a new file renamed into place
 (`lake.write_partition`), so a landing gives its files a new identity. A reading lists and stats
 every partition and reads only the files whose identity the cache does not hold, so its cost follows
@@ -38,6 +38,7 @@ import functools
 import hashlib
 import logging
 import os
+import posixpath
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,24 +140,21 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
     """
     import pyarrow as pa
 
-    identities: dict[str, tuple[int, int, int]] = {}
+    identities: dict[str, tuple[str, int, int, int]] = {}  # path: its path in the lake, and its identity
     for path in files:
         try:
             stat = os.stat(path)
         except FileNotFoundError:  # withdrawn since listed
             continue
-        identities[str(path)] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        identities[str(path)] = (path.relative_to(lake_dir).as_posix(), stat.st_ino, stat.st_size, stat.st_mtime_ns)
     if not identities:
         return []
-    prefix = str(lake_dir) + os.sep
     # Named by the query and this layout: a cache of another query or layout is never read.
     layout = f"{query}|rel, ino, size, mtime_ns, yielded"
     cache = lake_dir / CACHE_DIR / f"{kind}-{hashlib.md5(layout.encode()).hexdigest()[:12]}.parquet"
-    con.register("ledger_files", pa.table({
-        "file": list(identities), "rel": [os.path.relpath(p, lake_dir) if not p.startswith(prefix) else p[len(prefix):]
-                                          for p in identities],
-        "ino": [i[0] for i in identities.values()], "size": [i[1] for i in identities.values()],
-        "mtime_ns": [i[2] for i in identities.values()]}))
+    con.register("ledger_files", pa.table(
+        {"file": list(identities), **{name: [i[index] for i in identities.values()]
+                                      for index, name in enumerate(("rel", "ino", "size", "mtime_ns"))}}))
     # The cache's layout: the query's columns without `file`, and the file's path and identity.
     con.execute(f"create or replace temp table ledger_known as select * exclude (file), null::varchar as rel, "
                 f"null::bigint as ino, null::bigint as size, null::bigint as mtime_ns, null::boolean as yielded "
@@ -171,10 +169,12 @@ def _through_cache(con: Any, lake_dir: Path, kind: str, files: list[Path], query
     fresh = [row[0] for row in con.execute(
         "select file from ledger_files f where not exists (select 1 from ledger_known k where k.rel = f.rel "
         "and k.ino = f.ino and k.size = f.size and k.mtime_ns = f.mtime_ns)").fetchall()]
-    # Rows of files outside this reading that are gone from the lake.
+    # Rows of files gone from the lake: not listed in a table folder this reading listed (<table>[/<source>]
+    # above `batch_date=…/data.parquet`); the other folders' rows stay for their own readings.
+    listed = {posixpath.dirname(posixpath.dirname(i[0])) for i in identities.values()}
     gone = [rel for (rel,) in con.execute(
         "select rel from ledger_known where rel not in (select rel from ledger_files)").fetchall()
-        if not (lake_dir / rel).exists()]
+        if posixpath.dirname(posixpath.dirname(rel)) in listed]
     if fresh or gone:
         con.execute("""
             create or replace temp table ledger_kept as select * from ledger_known
