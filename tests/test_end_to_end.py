@@ -97,7 +97,7 @@ def test_dbt_docs_describe_every_model_and_column(run: tuple[Path, subprocess.Co
     assert len(catalog["nodes"]) > 25
     assert not undescribed, f"run scripts/dbt_column_docs.py, then describe: {undescribed[:20]}"
     lineage = manifest["parent_map"]["model.dichvucong.kpi_766"]
-    assert "model.dichvucong.int_unit_period_indicators" in lineage
+    assert "model.dichvucong.agg_unit_period_indicators" in lineage
 
 
 KPI_INDICATORS = {

@@ -1,8 +1,8 @@
 {#- The indicators that are one fraction of dossier counts (metrics.md v2, Period indicators), as
-    {rate column: (numerator, denominator)} over the count columns of int_unit_period_indicators.
+    {rate column: (numerator, denominator)} over the count columns of agg_unit_period_indicators.
     Their counts add up over the agencies of a unit, so a change splits exactly into each agency's
     numerator and denominator effects (agg_766_change_by_agency). The other rates (procedure counts,
-    3.3's product) are computed in int_unit_period_indicators alone. -#}
+    3.3's product) are computed in agg_unit_period_indicators alone. -#}
 {% macro indicator_fractions() -%}
     {{ return({
         'sync_rate': ('dossiers_received_synced', 'dossiers_received'),
@@ -19,7 +19,7 @@
 
 {#- The scored indicators that are one fraction of procedure counts (metrics.md v2: 1.1-1.3, 3.5a, 3.5b,
     4.5a), as {rate column: (numerator, denominator)} over the count columns of
-    int_unit_period_indicators. They do not add up over agencies (a procedure counts once per unit),
+    agg_unit_period_indicators. They do not add up over agencies (a procedure counts once per unit),
     so they are apart from indicator_fractions(). -#}
 {% macro procedure_indicator_fractions() -%}
     {{ return({

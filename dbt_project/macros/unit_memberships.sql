@@ -6,8 +6,9 @@
         (MaCoQuanKeThua), its successor's units (an event at or after the closing counts there);
       - `current`: today's units (int_dossiers_lifecycle: successors followed, communes and the
         province recast by the official crosswalk); no district exists today.
-    Use as: from dossiers as d, {{ unit_memberships('d', 'd.received_at') }} as u(unit), selecting
-    the columns of unit_membership_columns(). -#}
+    Use as: select {{ unit_membership_keys('u') }}, ... from dossiers as d,
+    {{ unit_memberships('d', 'd.received_at') }} as u(unit) where u.unit.unit_code is not null; the dossier
+    columns it reads are unit_membership_columns(). -#}
 {% macro unit_memberships(alias, event_at) -%}
     {%- set moved = alias ~ ".agency_closed_on is not null and (" ~ event_at ~ ") >= " ~ alias ~ ".agency_closed_on::timestamp" -%}
     unnest([
@@ -32,4 +33,10 @@
     successor_province_code, successor_department_code, successor_district_code, successor_commune_code,
     successor_agency_code, province_code_current, department_code_current, commune_code_current,
     current_agency_code, service_code, field_code
+{%- endmacro %}
+
+{#- The unit key of a row of unit_memberships() unnested as `alias`(unit): geography_basis, unit_type, unit_code. -#}
+{% macro unit_membership_keys(alias) -%}
+    {{ alias }}.unit.geography_basis as geography_basis, {{ alias }}.unit.unit_type as unit_type,
+    {{ alias }}.unit.unit_code as unit_code
 {%- endmacro %}

@@ -9,7 +9,7 @@
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 with indicators as (
-    select * from {{ ref('int_unit_period_indicators') }}
+    select * from {{ ref('agg_unit_period_indicators') }}
 ),
 
 final as (

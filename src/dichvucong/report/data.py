@@ -21,7 +21,7 @@ BASES = ("as_was", "current")
 # too) is taken at the widest level unless the type is given.
 UNIT_TYPES = ("province", "department", "district", "commune", "agency")
 # The column of marts.fct_dossiers that places a dossier in a unit, per unit type and basis (as
-# kpi_766 counts it, int_unit_period_indicators); districts exist on the `as_was` basis only.
+# kpi_766 counts it, agg_unit_period_indicators); districts exist on the `as_was` basis only.
 DOSSIER_UNIT_COLUMNS = {
     ("province", "as_was"): "province_code", ("province", "current"): "province_code_current",
     ("department", "as_was"): "department_code", ("department", "current"): "department_code_current",

@@ -55,7 +55,7 @@ grouped_events as (
 -- Each event's units at its time (macros/unit_memberships.sql), after the dossiers are filtered.
 dated as (
     select
-        u.unit.geography_basis as geography_basis, u.unit.unit_type as unit_type, u.unit.unit_code as unit_code,
+        {{ unit_membership_keys('u') }},
         e.* exclude ({{ unit_membership_columns() }})
     from grouped_events as e, {{ unit_memberships('e', 'e.activity_date::timestamp') }} as u(unit)
     where u.unit.unit_code is not null

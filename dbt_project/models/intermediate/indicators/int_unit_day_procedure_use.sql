@@ -34,9 +34,7 @@ grouped as (
 -- closing day, which a day decides exactly.
 final as (
     select
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code,
+        {{ unit_membership_keys('u') }},
         g.received_day,
         g.service_code,
         bool_or(g.has_online_dossier) as has_online_dossier,

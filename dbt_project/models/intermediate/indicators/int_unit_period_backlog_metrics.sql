@@ -77,9 +77,7 @@ grouped as (
 
 final as (
     select
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code,
+        {{ unit_membership_keys('u') }},
         g.period_type,
         g.period_start,
         sum(g.in_progress)::bigint as in_progress_at_end,

@@ -31,9 +31,7 @@ attributed as (
     select
         p.amount_vnd,
         p.paid_at,
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code
+        {{ unit_membership_keys('u') }}
     from payments as p
     inner join dossiers as d using (dossier_id),
         {{ unit_memberships('d', 'p.paid_at') }} as u(unit)

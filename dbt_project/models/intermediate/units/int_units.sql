@@ -10,7 +10,7 @@
 --     unknown agency, a service, a field, a recast code): undated.
 -- `as_was` holds every unit; `current` only today's: the agencies and departments the list shows open,
 -- and the provinces and communes the dossiers are recast onto (named and dated by the official list).
--- Periods score a unit when it is valid at their end (int_unit_period_indicators).
+-- Periods score a unit when it is valid at their end (agg_unit_period_indicators).
 with agencies as (
     select * from {{ ref('int_agencies_versioned') }}
 ),
