@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     land_workers: int = Field(default=1, ge=1)
     duckdb_memory_limit: str = "1GB"
     dbt_threads: int = Field(default=1, ge=1)
+    # The scheduler and Celery workers import the tasks' slow modules (GX) once (src/airflow_local_settings.py).
+    airflow_preload: bool = True
     retry_delay_seconds: int = Field(default=120, ge=0)
     # Operators' alerts (docs/runbook.md) and the monthly report's mail.
     alert_smtp_host: str = ""
