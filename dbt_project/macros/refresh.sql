@@ -70,6 +70,8 @@
       kind='event_day': the day periods in scope, and every day outside the
         calendar of periods (after the as-of time, say), which a full refresh
         also counts and no scope lists;
+      kind='event_month': the same for months (a day in scope lies in a month in
+        scope: every reason that puts a day in scope puts its month there too);
       kind='processing_batch': the processing-log records of a changed batch;
       kind='lake_batch': the rows of any changed batch (a source over the lake:
         only its tests are scoped, see below).
@@ -92,6 +94,13 @@
             or {{ column }} not between
                 (select min(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
                 and (select max(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'day')
+        )
+    {%- elif kind == 'event_month' -%}
+        (
+            {{ column }} in (select period_start from {{ refresh_ref('int_refresh_periods') }} where period_type = 'month')
+            or {{ column }} not between
+                (select min(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'month')
+                and (select max(period_start) from {{ refresh_ref('int_periods') }} where period_type = 'month')
         )
     {%- elif kind == 'payment_batch' -%}
         {{ column or 'batch_date' }} in {{ refresh_batches('payment') }}

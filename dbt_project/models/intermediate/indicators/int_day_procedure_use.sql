@@ -1,8 +1,8 @@
 -- One row per (received_day, service_code) with dossiers received that day by any agency, and what
 -- they did: how a service or a field unit (no agency) uses its procedures (metrics.md v2, "Period
 -- indicators": 3.2, 3.5a, 3.5b for a service or a field count dossiers received by anyone).
--- int_unit_period_procedure_metrics rolls the days up to every period; a refresh recomputes only the
--- days in scope.
+-- int_unit_period_procedure_metrics rolls the days up to days and ISO weeks, int_month_procedure_use to
+-- months (and from them quarters and years); a refresh recomputes only the days in scope.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',

@@ -1,8 +1,9 @@
 -- One row per (unit, day) with dossiers submitted, received or ended on that day:
 -- the additive parts of the flow metrics (counts, sums, and the histogram of
--- processing days), which int_unit_period_flow_metrics rolls up to every period.
--- A refresh recomputes only the days in scope, so a week, month, quarter or year
--- is summed from its days' rows instead of from its dossiers again.
+-- processing days), which int_unit_period_flow_metrics rolls up to days and ISO weeks and
+-- int_unit_month_flow_metrics to months.
+-- A refresh recomputes only the days in scope, so a week or a month is summed from
+-- its days' rows (a quarter or a year from its months') instead of from its dossiers again.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',

@@ -1,28 +1,34 @@
 -- One row per (unit, period) with dossiers submitted, received or ended in it:
 -- the event counts and processing-time statistics of metrics.md, summed from
--- the days' rows of int_unit_day_flow_metrics (counts and sums add up; the
--- quantiles come from the days' histograms added together).
+-- the days' rows of int_unit_day_flow_metrics (days, ISO weeks) or the months'
+-- rows of int_unit_month_flow_metrics (months, quarters, years): counts and
+-- sums add up; the quantiles come from the histograms added together.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
+{{ require_month_periods() }}
 with unit_days as (
-    select * from {{ ref('int_unit_day_flow_metrics') }}
+    select * rename (activity_date as grain_start) from {{ ref('int_unit_day_flow_metrics') }}
 ),
 
--- Each day's row in its period of every type (in a scoped refresh, only the periods in scope).
+unit_months as (
+    select * rename (activity_month as grain_start) from {{ ref('int_unit_month_flow_metrics') }}
+),
+
+-- Each day's or month's row in its period of every type (in a scoped refresh, only the periods in scope).
 periodised as (
     {% for period_type in var('period_types') %}
-    select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', activity_date)::date as period_start
-    from unit_days
+    select *, '{{ period_type }}' as period_type, date_trunc('{{ period_type }}', grain_start)::date as period_start
+    from {{ 'unit_days' if period_type in day_grain_period_types() else 'unit_months' }}
     {% if refresh_is_scoped() %}
-    where date_trunc('{{ period_type }}', activity_date)::date in (
+    where date_trunc('{{ period_type }}', grain_start)::date in (
         select period_start from {{ ref('int_refresh_periods') }} where period_type = '{{ period_type }}'
     )
     {% endif %}
-    {% if not loop.last %}union all{% endif %}
+    {% if not loop.last %}union all by name{% endif %}
     {% endfor %}
 ),
 

@@ -9,14 +9,16 @@
 --     CapThucHien lists its level;
 --   * a service: itself; a field: its procedures.
 -- A procedure counts as used (3.2, 3.5a, 3.5b) through dossiers received in the period by the unit's
--- agencies; for a service or a field (no agency), by anyone: rolled up from the days'
--- rows of int_unit_day_procedure_use and int_day_procedure_use.
+-- agencies; for a service or a field (no agency), by anyone: rolled up from the days' or months'
+-- rows of int_unit_day_procedure_use, int_unit_month_procedure_use,
+-- int_day_procedure_use and int_month_procedure_use.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',
     meta={'refresh_scope': ['period']},
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
+{{ require_month_periods() }}
 with periods as (
     select * from {{ ref('int_periods') }}
     {{ refresh_scope('period') }}
@@ -49,32 +51,34 @@ procedures as (
     ) = 1
 ),
 
--- What each unit's dossiers did with each procedure in the period, from its days (int_unit_day_procedure_use).
-unit_use as (
-    select u.geography_basis, u.unit_type, u.unit_code, p.period_type, p.period_start, u.service_code,
+-- What each unit's dossiers did with each procedure in the period, from its days' rows (days, ISO
+-- weeks: int_unit_day_procedure_use) or its months' rows (months, quarters, years:
+-- int_unit_month_procedure_use); by anyone (service and field units), from int_day_procedure_use and
+-- int_month_procedure_use.
+{% set grains = [
+    ('day', 'received_day', 'int_unit_day_procedure_use', 'int_day_procedure_use'),
+    ('month', 'received_month', 'int_unit_month_procedure_use', 'int_month_procedure_use'),
+] %}
+{% for use, unit_columns in [('unit_use', 'u.geography_basis, u.unit_type, u.unit_code, '), ('any_use', '')] %}
+{{ use }} as (
+    {% for grain, column, unit_model, any_model in grains %}
+    {% set types = "('" ~ day_grain_period_types() | join("', '") ~ "')" %}
+    {% set in_grain = ('' if grain == 'day' else 'not ') ~ 'in ' ~ types %}
+    select {{ unit_columns }}p.period_type, p.period_start, u.service_code,
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
         bool_or(u.has_online_payment) as has_online_payment
-    from {{ ref('int_unit_day_procedure_use') }} as u
-    inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
-    where u.received_day >= (select min(period_start) from periods)
-        and u.received_day < (select max(period_end) from periods)
+    from {{ ref(unit_model if use == 'unit_use' else any_model) }} as u
+    inner join periods as p
+        on p.period_type {{ in_grain }} and u.{{ column }} >= p.period_start and u.{{ column }} < p.period_end
+    where u.{{ column }} >= (select min(period_start) from periods where period_type {{ in_grain }})
+        and u.{{ column }} < (select max(period_end) from periods where period_type {{ in_grain }})
     group by all
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
--- By anyone (service and field units), from its days (int_day_procedure_use).
-any_use as (
-    select p.period_type, p.period_start, u.service_code,
-        bool_or(u.has_online_dossier) as has_online_dossier,
-        bool_or(u.has_fee_data) as has_fee_data,
-        bool_or(u.has_online_payment) as has_online_payment
-    from {{ ref('int_day_procedure_use') }} as u
-    inner join periods as p on u.received_day >= p.period_start and u.received_day < p.period_end
-    where u.received_day >= (select min(period_start) from periods)
-        and u.received_day < (select max(period_end) from periods)
-    group by all
-),
-
+{% endfor %}
 units as (
     select distinct u.geography_basis, u.unit_type, u.unit_code, a.agency_level
     from {{ ref('int_units') }} as u
