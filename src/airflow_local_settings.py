@@ -22,15 +22,16 @@ import logging
 import sys
 import time
 
-# Airflow copies every public name of this module into airflow.settings (its policies are found by
-# name): none is exported.
+# Airflow copies the names of `__all__` (else every public name) of this module into airflow.settings,
+# where it finds its policies by name: none is exported.
 __all__: list[str] = []
 
 _log = logging.getLogger("dichvucong.airflow_preload")
 
 # What a task imports that is slow to import: the validation tasks' GX (its SQL execution engine over
-# duckdb-engine, and the expectations), the lake's and the warehouse's DuckDB and pyarrow.
-_PRELOADED = (
+# duckdb-engine, and the expectations), the lake's and the warehouse's DuckDB and pyarrow. bench/run.py
+# imports the same before it times the pipeline's stages.
+PRELOADED = (
     "duckdb",
     "pyarrow",
     "pyarrow.parquet",
@@ -44,17 +45,17 @@ _PRELOADED = (
 )
 
 
-def _forks_tasks(argv: list[str]) -> bool:
+def forks_tasks(argv: list[str]) -> bool:
     """Whether this process forks the task processes: `airflow scheduler` (LocalExecutor) or
     `airflow celery worker`."""
     commands = [arg for arg in argv[1:] if not arg.startswith("-")]
     return commands[:1] == ["scheduler"] or commands[:2] == ["celery", "worker"]
 
 
-def _preload(argv: list[str]) -> list[str]:
-    """Import _PRELOADED in a process that forks tasks, unless DVC_AIRFLOW_PRELOAD is false; returns
+def preload(argv: list[str]) -> list[str]:
+    """Import PRELOADED in a process that forks tasks, unless DVC_AIRFLOW_PRELOAD is false; returns
     the modules imported (none elsewhere). Never raises: a module that fails to import is logged."""
-    if not _forks_tasks(argv):
+    if not forks_tasks(argv):
         return []
     try:
         from dichvucong.config import Settings
@@ -66,7 +67,7 @@ def _preload(argv: list[str]) -> list[str]:
         return []
     began = time.perf_counter()
     loaded = []
-    for name in _PRELOADED:
+    for name in PRELOADED:
         try:
             importlib.import_module(name)
             loaded.append(name)
@@ -76,4 +77,4 @@ def _preload(argv: list[str]) -> list[str]:
     return loaded
 
 
-_preload(sys.argv)
+preload(sys.argv)

@@ -30,6 +30,12 @@ def test_bench_smoke_run_reports_every_stage(tmp_path: Path) -> None:
                      "dbt build", "validate marts", "publish"):
             assert prefix + name in names
     assert "airflow: dag.test() overhead" in names
+    # The tasks' slow imports are timed apart, before the full run's stages, and not counted as its work.
+    assert names.index("import task modules (not work)") < names.index("land agencies")
+    assert summary["imports_seconds"] > 0
+    assert summary["full_work_seconds"] == round(sum(
+        s["seconds"] for s in summary["stages"]
+        if not s["name"].startswith(("generate", "import", "day:", "floor", "airflow:"))), 1)
     builds = {s["name"]: s["extra"] for s in summary["stages"] if s["name"].endswith("dbt build")}
     assert builds["dbt build"]["mode"] == "full" and builds["day: dbt build"]["mode"] == "incremental"
     # The second one-day run starts from the full run's state again: it sees the same changed batches,

@@ -34,3 +34,32 @@
         'deadline_use_sum', 'deadline_use_count',
     ]) }}
 {%- endmacro %}
+
+{#- The rows of `counts` with their processing-days histogram: `buckets` has the same `keys` and one
+    row per (keys, days) with its dossiers; the histogram is the list of {days, dossiers} in days'
+    order, [] for a row without buckets (int_unit_day_flow_metrics, int_unit_month_flow_metrics). -#}
+{% macro with_processing_days_histogram(counts, buckets, keys) -%}
+    select c.*, coalesce(h.processing_days_histogram, []) as processing_days_histogram
+    from {{ counts }} as c
+    left join (
+        select {{ keys | join(', ') }}, list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
+        from {{ buckets }}
+        group by all
+    ) as h using ({{ keys | join(', ') }})
+{%- endmacro %}
+
+{#- A month's procedure use: the days' rows of `day_model` (received_day, service_code, the three
+    flags, and the `keys` before them) merged per month (int_unit_month_procedure_use,
+    int_month_procedure_use). -#}
+{% macro procedure_use_by_month(day_model, keys=[]) -%}
+    {{ require_month_periods() }}
+    select
+        {% for key in keys %}{{ key }}, {% endfor %}date_trunc('month', received_day)::date as received_month,
+        service_code,
+        bool_or(has_online_dossier) as has_online_dossier,
+        bool_or(has_fee_data) as has_fee_data,
+        bool_or(has_online_payment) as has_online_payment
+    from {{ ref(day_model) }}
+    {{ refresh_scope('event_month', "date_trunc('month', received_day)::date") }}
+    group by all
+{%- endmacro %}

@@ -23,7 +23,7 @@ print(json.dumps({
     "hook": getattr(sys.modules.get("airflow_local_settings"), "__file__", None),
     "preloaded": [m for m in ("great_expectations", "duckdb", "dichvucong.tasks") if m in sys.modules],
     "threads": threading.active_count(),
-    "exported": sorted(n for n in vars(airflow.settings) if n.startswith("_preload") or n == "_PRELOADED"),
+    "exported": sorted({"PRELOADED", "preload", "forks_tasks"} & set(vars(airflow.settings))),
 }))
 """
 

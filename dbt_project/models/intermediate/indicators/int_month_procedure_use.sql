@@ -8,13 +8,4 @@
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('int_periods') }}
-{{ require_month_periods() }}
-select
-    date_trunc('month', received_day)::date as received_month,
-    service_code,
-    bool_or(has_online_dossier) as has_online_dossier,
-    bool_or(has_fee_data) as has_fee_data,
-    bool_or(has_online_payment) as has_online_payment
-from {{ ref('int_day_procedure_use') }}
-{{ refresh_scope('event_month', "date_trunc('month', received_day)::date") }}
-group by all
+{{ procedure_use_by_month('int_day_procedure_use') }}

@@ -114,28 +114,15 @@ counts as (
     group by geography_basis, unit_type, unit_code, activity_date
 ),
 
-histogram as (
-    select
-        geography_basis,
-        unit_type,
-        unit_code,
-        activity_date,
-        list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
-    from (
-        select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, sum(n) as dossiers
-        from dated
-        where event_kind = 'ended' and processing_working_days is not null
-        group by all
-    )
+buckets as (
+    select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, sum(n) as dossiers
+    from dated
+    where event_kind = 'ended' and processing_working_days is not null
     group by all
 ),
 
 final as (
-    select
-        c.*,
-        coalesce(h.processing_days_histogram, []) as processing_days_histogram
-    from counts as c
-    left join histogram as h using (geography_basis, unit_type, unit_code, activity_date)
+    {{ with_processing_days_histogram('counts', 'buckets', ['geography_basis', 'unit_type', 'unit_code', 'activity_date']) }}
 )
 
 select * from final

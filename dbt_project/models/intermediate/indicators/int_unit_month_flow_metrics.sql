@@ -30,28 +30,14 @@ counts as (
     group by all
 ),
 
-histogram as (
-    select
-        geography_basis,
-        unit_type,
-        unit_code,
-        activity_month,
-        list({'days': days, 'dossiers': dossiers} order by days) as processing_days_histogram
-    from (
-        select geography_basis, unit_type, unit_code, activity_month, bucket.days as days,
-            sum(bucket.dossiers) as dossiers
-        from unit_days, unnest(processing_days_histogram) as h(bucket)
-        group by all
-    )
+buckets as (
+    select geography_basis, unit_type, unit_code, activity_month, bucket.days as days, sum(bucket.dossiers) as dossiers
+    from unit_days, unnest(processing_days_histogram) as h(bucket)
     group by all
 ),
 
 final as (
-    select
-        c.*,
-        coalesce(h.processing_days_histogram, []) as processing_days_histogram
-    from counts as c
-    left join histogram as h using (geography_basis, unit_type, unit_code, activity_month)
+    {{ with_processing_days_histogram('counts', 'buckets', ['geography_basis', 'unit_type', 'unit_code', 'activity_month']) }}
 )
 
 select * from final
