@@ -2,7 +2,7 @@
 carrying that day, with Airflow's api-server, dag-processor and scheduler running as background
 processes (LocalExecutor, SQLite metadata), over a history already built.
 
-    python bench/freshness.py --scale merged-province-month [--landing DIR] [--out DIR]
+    python bench/freshness.py --scale merged-province-month [--landing DIR] [--out DIR] [--no-preload]
 
 1. History (not timed): the scale's sources (bench/run.py's SCALES; generated, or linked with
    --landing), landed, built and published as of the scale's end by the task functions the DAGs call.
@@ -18,7 +18,9 @@ Breakdown, along the critical path (the required source whose validation ended l
 build): scheduling latency = the gaps where no task of the path ran (trigger to the first task's
 start, a task's end to the next one's start, the last validation to the build's first task);
 task time = the path's task durations; of which work = the same stages in this process; task
-start-up = task time - work. Prints a table and writes bench/results/freshness-<scale>.json.
+start-up = task time - work. Prints a table and writes bench/results/freshness-<scale>.json. The
+scheduler preloads the tasks' slow modules (src/airflow_local_settings.py); --no-preload measures
+without (freshness-<scale>-no-preload.json).
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--landing", type=Path, help="sources generated before, linked (as bench/run.py)")
     parser.add_argument("--results", type=Path, default=bench.ROOT / "bench" / "results")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="DVC_AIRFLOW_PRELOAD=false: every task imports GX itself (src/airflow_local_settings.py)")
     args = parser.parse_args(argv)
     start, end, scale = bench.SCALES[args.scale]
     if args.scale.startswith("merged-"):
@@ -145,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     province = {k: os.environ[k] for k in ("DVC_PROVINCE_CODE", "DVC_PROVINCE_NAME") if k in os.environ}
     env = airflow_env(home, port, "freshness-bench-secret-0123456789abcdef", DVC_HOME=str(home),
                       DVC_LANDING_DIR=str(home / "landing"), DVC_PSEUDONYM_KEY=key, DVC_LAND_WORKERS="1",
-                      AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING", **province)
+                      AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
+                      DVC_AIRFLOW_PRELOAD="false" if args.no_preload else "true", **province)
     (home / "airflow").mkdir()
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(["airflow", "pools", "set", "duckdb_warehouse", "1", "single writer"], env=env, check=True,
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         name = WORK.get(task, "").format(source=dag_id.removeprefix("ingest_"))
         step["work_seconds"] = round(seconds.get(name, 0.0), 2)
         step["startup_seconds"] = round(step["task_seconds"] - step["work_seconds"], 2)
-    result |= {"scale": args.scale, "executor": "LocalExecutor", "metadata": "SQLite",
+    result |= {"scale": args.scale, "executor": "LocalExecutor", "metadata": "SQLite", "preload": not args.no_preload,
                "work_seconds": round(sum(s["work_seconds"] for s in result["path"]), 1),
                "startup_seconds": round(sum(s["startup_seconds"] for s in result["path"]), 1),
                "in_process_day_seconds": round(sum(seconds.values()), 1)}
@@ -186,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{step['work_seconds']:7.1f} {step['startup_seconds']:9.1f}")
     print(json.dumps({k: v for k, v in result.items() if k != "path"}, indent=2))
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / f"freshness-{args.scale}.json").write_text(json.dumps(result, indent=2))
+    name = f"freshness-{args.scale}{'-no-preload' if args.no_preload else ''}.json"
+    (args.results / name).write_text(json.dumps(result, indent=2))
     return 0
 
 
