@@ -9,7 +9,8 @@ with these modules already in memory instead of importing them again: a validati
 pays GX's import (bench/freshness.py names it in the task start-up).
 
 Only modules that import no Airflow module are preloaded (this runs while Airflow itself is still
-initialising), none opens a file, a connection or a thread, so forking after them is safe. A preload
+initialising); importing them starts no thread and opens no connection (tests/dags/test_airflow_preload.py
+counts the threads), so forking after them is safe. A preload
 that fails is logged and skipped: the task then imports the module itself, as without this hook.
 Off with DVC_AIRFLOW_PRELOAD=false. Other Airflow processes (api-server, dag-processor, the CLI,
 `dag.test()`) import nothing here.
