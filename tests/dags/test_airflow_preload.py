@@ -1,7 +1,8 @@
 """The Airflow local settings hook (src/airflow_local_settings.py): Airflow itself imports it as it
-starts, and only the processes that fork task processes (the scheduler, a Celery worker) preload the
-tasks' slow modules, without starting a thread (they fork afterwards) or exporting a name into
-Airflow's settings."""
+starts, and only the processes that fork task processes (a LocalExecutor's scheduler, a Celery
+worker) preload the tasks' slow modules, without starting a Python thread (they fork afterwards) or
+exporting a name of its own into Airflow's settings; an operator's own local settings file in
+$AIRFLOW_HOME/config still reaches Airflow, its cluster policies included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,12 +26,15 @@ print(json.dumps({
     "preloaded": [m for m in ("great_expectations", "duckdb", "dichvucong.tasks") if m in sys.modules],
     "threads": threading.active_count(),
     "exported": sorted({"PRELOADED", "preload", "forks_tasks"} & set(vars(airflow.settings))),
+    "operator_marker": getattr(airflow.settings, "OPERATOR_MARKER", None),
+    "task_policies": len(airflow.settings.get_policy_plugin_manager().hook.task_policy.get_hookimpls()),
 }))
 """
 
 
 def probe(*argv: str, **env: str) -> dict:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DVC_AIRFLOW_PRELOAD")} | env
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DVC_AIRFLOW_PRELOAD")}
+    environment |= {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"} | env
     completed = subprocess.run([sys.executable, "-c", PROBE, *argv], env=environment, capture_output=True,
                                text=True, timeout=300, check=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -54,6 +59,22 @@ def test_other_processes_and_a_disabled_preload_import_nothing(api_server: dict)
     assert api_server["hook"] and api_server["preloaded"] == []
     assert probe("dag-processor")["preloaded"] == []
     assert probe("scheduler", DVC_AIRFLOW_PRELOAD="false")["preloaded"] == []
+    # A CeleryExecutor's scheduler forks no task: its workers preload.
+    assert probe("scheduler", AIRFLOW__CORE__EXECUTOR="CeleryExecutor")["preloaded"] == []
+
+
+def test_an_operators_local_settings_in_the_airflow_home_still_reach_airflow(tmp_path: Path,
+                                                                              api_server: dict) -> None:
+    home = tmp_path / "airflow"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "airflow_local_settings.py").write_text(
+        "OPERATOR_MARKER = 'kept'\n"
+        "def task_policy(task):\n"
+        "    task.owner = task.owner\n")
+    seen = probe("api-server", AIRFLOW_HOME=str(home))
+    assert seen["operator_marker"] == "kept"
+    assert seen["task_policies"] == api_server["task_policies"] + 1
+    assert seen["exported"] == []
 
 
 def test_settings_that_do_not_parse_skip_the_preload_and_leave_airflow_starting() -> None:
