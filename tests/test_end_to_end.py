@@ -100,6 +100,23 @@ def test_dbt_docs_describe_every_model_and_column(run: tuple[Path, subprocess.Co
     assert "model.dichvucong.agg_unit_period_indicators" in lineage
 
 
+def test_months_rows_carry_every_column_of_the_days_rows(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """Months, quarters and years are rolled up from the months' rows, which list the days' additive
+    columns by hand (macros/period_rollup.sql): a column added to a day model and not to its month
+    model would be missing from every month, quarter and year."""
+    home, _ = run
+    catalog = json.loads((home / "dbt" / "target" / "catalog.json").read_text())["nodes"]
+
+    def columns(model: str, key: str) -> list[str]:
+        return [name for name in catalog[f"model.dichvucong.{model}"]["columns"] if name != key]
+
+    pairs = [("int_unit_day_flow_metrics", "activity_date", "int_unit_month_flow_metrics", "activity_month"),
+             ("int_unit_day_procedure_use", "received_day", "int_unit_month_procedure_use", "received_month"),
+             ("int_day_procedure_use", "received_day", "int_month_procedure_use", "received_month")]
+    for day_model, day_key, month_model, month_key in pairs:
+        assert sorted(columns(month_model, month_key)) == sorted(columns(day_model, day_key)), month_model
+
+
 KPI_INDICATORS = {
     "dossiers_submitted", "dossiers_received", "dossiers_received_online", "online_rate", "dossiers_ended",
     "ended_on_time", "ended_early", "ended_late", "dossiers_without_due_at", "in_progress_at_end",
