@@ -39,6 +39,7 @@ from dichvucong.landing.layout import FILE_DROP_ONLY, SOURCES
 from dichvucong.local_airflow import Stack, airflow_env, free_port, wait_for
 from dichvucong.provinces import load_provinces
 from dichvucong.simulator import generate
+from dichvucong.workdays import is_working_day
 
 pytestmark = pytest.mark.scheduler
 # Two, not three: a third province added a minute to the suite and no case the two do not cover.
@@ -49,7 +50,23 @@ INGEST = tuple(f"ingest_{source}" for source in SOURCES if source not in FILE_DR
 MARTS = ("fct_dossiers", "fct_payments", "kpi_766", "agg_unit_period_indicators", "agg_fees_daily",
          "agg_service_usage_daily", "agg_processing_time_monthly")
 TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
-FIRST = TODAY - dt.timedelta(days=2)
+
+
+def _first_day(today: dt.date) -> dt.date:
+    """The window's first day: two days back, or further back to the last working day before them.
+    Dossiers are received and ended on working days only, and the national layer ranks a province's
+    period only with dossiers received or ended in it: a window of a weekend would rank none."""
+    first = today - dt.timedelta(days=2)
+    while not any(is_working_day(first + dt.timedelta(days=i)) for i in range((today - first).days)):
+        first -= dt.timedelta(days=1)
+    return first
+
+
+FIRST = _first_day(TODAY)
+DAYS = (TODAY - FIRST).days
+# The month the national layer is checked on: that of the window's last working day.
+RANKED_MONTH = max(FIRST + dt.timedelta(days=i) for i in range(DAYS)
+                   if is_working_day(FIRST + dt.timedelta(days=i))).replace(day=1)
 
 
 class PostgresStack(Stack):
@@ -195,13 +212,13 @@ def test_provinces_on_celery_and_postgres_match_the_embedded_default(stack: Post
     for dag_id in ingest_ids:
         stack.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     # The scheduler runs yesterday's interval by itself while a backfill of every ingestion DAG covers the
-    # day before, every province at once: two days, 2 x 5 ingestion runs per province in flight together.
+    # days before (two days in all, or back to the last working day), every province at once.
     for slug, *_ in PROVINCES:
         for dag in INGEST:
             stack.api("POST", "/api/v2/backfills", {
                 "dag_id": f"{dag}__{slug}", "max_active_runs": 2, "reprocess_behavior": "none",
                 "from_date": f"{FIRST}T00:00:00+07:00", "to_date": f"{TODAY - dt.timedelta(days=2)}T00:00:00+07:00"})
-    wait_for(lambda: all(stack.settled(d, 2) for d in ingest_ids), 600, "the backfills and yesterday's runs",
+    wait_for(lambda: all(stack.settled(d, DAYS) for d in ingest_ids), 600, "the backfills and yesterday's runs",
               interval=2)
     landed = time.monotonic() - started
     for dag_id in [*builds, "national_ranking"]:
@@ -276,13 +293,14 @@ def test_provinces_on_celery_and_postgres_match_the_embedded_default(stack: Post
         ours, theirs = _marts(published), _marts(embedded)
         for table in MARTS:
             assert ours[table] == theirs[table], f"{slug}: {table} differs from the embedded default"
-        assert len(ours["fct_dossiers"]) > 20
+        # Not a count: two days' volume depends on the weekday (a weekend's is a tenth of a working day's).
+        assert ours["fct_dossiers"]
 
     # The national layer ranks the provinces on every period they published.
     with duckdb.connect(str(stack.home / "provinces" / "national" / "national_ranking.duckdb"), read_only=True) as con:
         ranked = con.execute(
             "select province_slug, national_rank, provinces_ranked from national.kpi_766_provinces "
-            "where period_type = 'month' and period_start = ?", [FIRST.replace(day=1)]).fetchall()
+            "where period_type = 'month' and period_start = ?", [RANKED_MONTH]).fetchall()
         published_count = con.execute("select count(*) from national.publications").fetchall()[0][0]
     assert published_count == len(PROVINCES)
     assert {r[0] for r in ranked} == {slug for slug, *_ in PROVINCES}

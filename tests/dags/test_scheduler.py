@@ -106,4 +106,6 @@ def test_parallel_ingestion_triggers_builds_with_no_failure_or_retry(stack: Stac
         published = {r[0] for r in con.execute("select dossier_id from marts.fct_dossiers").fetchall()}
         as_of = con.execute("select as_of from meta.publication").fetchall()[0][0]
     assert as_of == dt.datetime.combine(today, dt.time())
-    assert published == set(expected) and len(published) > 50
+    # Not a count: the three days' volume depends on the weekday they fall on (at this scale about 34
+    # dossiers a working day, a tenth of that on a weekend or holiday; 44 over a Friday-Sunday).
+    assert published == set(expected) and published
