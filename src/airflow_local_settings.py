@@ -63,16 +63,11 @@ def forks_tasks(argv: list[str], executor: str) -> bool:
     return commands[:1] == ["scheduler"] and local
 
 
-def _executor() -> str:
-    """Airflow's [core] executor, once Airflow's configuration is loaded (it is, as Airflow imports this)."""
-    configuration = sys.modules.get("airflow.configuration")
-    return str(configuration.conf.get("core", "executor")) if configuration is not None else ""
-
-
-def preload(argv: list[str]) -> list[str]:
-    """Import PRELOADED in a process that forks tasks, unless DVC_AIRFLOW_PRELOAD is false; returns
-    the modules imported (none elsewhere). Never raises: a module that fails to import is logged."""
-    if not forks_tasks(argv, _executor()):
+def preload(argv: list[str], executor: str) -> list[str]:
+    """Import PRELOADED in a process that forks tasks (`forks_tasks`), unless DVC_AIRFLOW_PRELOAD is
+    false; returns the modules imported (none elsewhere). Never raises: a module that fails to import
+    is logged."""
+    if not forks_tasks(argv, executor):
         return []
     try:
         from dichvucong.config import Settings
@@ -110,15 +105,14 @@ def operator_settings(airflow_home: Path) -> dict[str, Any]:
     return {name: getattr(module, name) for name in names}
 
 
-def _airflow_home() -> Path | None:
-    configuration = sys.modules.get("airflow.configuration")
-    return Path(configuration.AIRFLOW_HOME) if configuration is not None else None
-
-
-preload(sys.argv)
+# Airflow's configuration is loaded when Airflow imports this module (airflow.settings); imported
+# otherwise (bench/run.py reads PRELOADED), the module does nothing.
+_configuration = sys.modules.get("airflow.configuration")
+_operator: dict[str, Any] = {}
+if _configuration is not None:
+    preload(sys.argv, str(_configuration.conf.get("core", "executor")))
+    _operator = operator_settings(Path(_configuration.AIRFLOW_HOME))
 # Airflow copies the names of `__all__` (else every public name) of this module into airflow.settings,
 # where it finds cluster policies by name: the operator's names, none of this module's own.
-_home = _airflow_home()
-_operator = operator_settings(_home) if _home is not None else {}
 globals().update(_operator)
 __all__ = list(_operator)
