@@ -9,8 +9,9 @@
     {{ return(['day', 'week']) }}
 {%- endmacro %}
 
-{#- Stops the build when var period_types lacks 'month' (the months' rows and their refresh scope
-    need it) or names a type that is neither a day's nor a whole number of months. -#}
+{#- Stops dbt (as it parses the project) when var period_types lacks 'month' (the months' rows and
+    their refresh scope need it) or names a type that is neither a day's nor a whole number of months.
+    Called once, by int_periods, which turns those types into periods. -#}
 {% macro require_month_periods() -%}
     {%- set types = var('period_types') | list -%}
     {%- if 'month' not in types -%}
@@ -52,7 +53,6 @@
     flags, and the `keys` before them) merged per month (int_unit_month_procedure_use,
     int_month_procedure_use). -#}
 {% macro procedure_use_by_month(day_model, keys=[]) -%}
-    {{ require_month_periods() }}
     select
         {% for key in keys %}{{ key }}, {% endfor %}date_trunc('month', received_day)::date as received_month,
         service_code,

@@ -1,6 +1,9 @@
 -- One row per reporting period (day, ISO week, month, quarter, year) from the first dossier
 -- submission or payment to the build's as-of time. Periods are half-open:
 -- [period_start, period_end). The period holding the as-of time is not complete.
+-- Months, quarters and years are rolled up from months' rows (macros/period_rollup.sql): var
+-- period_types must keep 'month'.
+{{ require_month_periods() }}
 with as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),

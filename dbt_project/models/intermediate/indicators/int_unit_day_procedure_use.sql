@@ -3,8 +3,9 @@
 -- procedure counts as used in 3.2, 3.5a, 3.5b through dossiers received in the period by the unit's
 -- agencies). int_unit_period_procedure_metrics rolls the days up to days and ISO weeks,
 -- int_unit_month_procedure_use to months (and from them quarters and years); a refresh recomputes only
--- the days in scope, so a period is read from its days' or months' rows instead of from its dossiers. Units of type province, department, district, commune and agency (a
--- service's or a field's procedures count through anyone's dossiers: int_day_procedure_use).
+-- the days in scope, so a period is read from its days' or months' rows instead of from its dossiers.
+-- Units of type province, department, district, commune and agency (a service's or a field's
+-- procedures count through anyone's dossiers: int_day_procedure_use).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_scope',

@@ -10,7 +10,6 @@
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
 -- depends_on: {{ ref('int_periods') }}
-{{ require_month_periods() }}
 with unit_days as (
     select *, date_trunc('month', activity_date)::date as activity_month
     from {{ ref('int_unit_day_flow_metrics') }}

@@ -9,7 +9,6 @@
     meta={'refresh_scope': ['period']},
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-{{ require_month_periods() }}
 with unit_days as (
     select * rename (activity_date as grain_start) from {{ ref('int_unit_day_flow_metrics') }}
 ),

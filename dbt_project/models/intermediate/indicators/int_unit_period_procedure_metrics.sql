@@ -18,7 +18,6 @@
     meta={'refresh_scope': ['period']},
 ) }}
 -- depends_on: {{ ref('int_refresh_periods') }}
-{{ require_month_periods() }}
 with periods as (
     select * from {{ ref('int_periods') }}
     {{ refresh_scope('period') }}
@@ -59,11 +58,11 @@ procedures as (
     ('day', 'received_day', 'int_unit_day_procedure_use', 'int_day_procedure_use'),
     ('month', 'received_month', 'int_unit_month_procedure_use', 'int_month_procedure_use'),
 ] %}
+{% set day_types = "('" ~ day_grain_period_types() | join("', '") ~ "')" %}
 {% for use, unit_columns in [('unit_use', 'u.geography_basis, u.unit_type, u.unit_code, '), ('any_use', '')] %}
 {{ use }} as (
     {% for grain, column, unit_model, any_model in grains %}
-    {% set types = "('" ~ day_grain_period_types() | join("', '") ~ "')" %}
-    {% set in_grain = ('' if grain == 'day' else 'not ') ~ 'in ' ~ types %}
+    {% set in_grain = ('' if grain == 'day' else 'not ') ~ 'in ' ~ day_types %}
     select {{ unit_columns }}p.period_type, p.period_start, u.service_code,
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
