@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from dichvucong.config import Settings
 from dichvucong.landing import lake
-from dichvucong.landing.extract import land
+from dichvucong.landing.extract import FileDropReader, RejectedFile, land
 from dichvucong.tasks import check_landing_accounts
 from tests.conftest import SMALL_END, SMALL_START
 
@@ -115,3 +115,21 @@ def test_a_withdrawn_catalog_snapshot_leaves_the_lake_on_rerun(dvc_home: Path, s
     land("catalog", day, day + dt.timedelta(days=1), settings)
     assert not partition.exists()
     assert not lake.partition_path(settings.lake_dir, "load_audit", day, "catalog").exists()
+
+
+def test_a_linked_source_folder_is_read_only_where_it_leads_inside(tmp_path: Path) -> None:
+    """A file that is no link, in a source folder that is one, is resolved like a linked file: read
+    where the folder leads inside the landing directory, refused where it leads outside."""
+    landing, outside = tmp_path / "landing", tmp_path / "outside"
+    (landing / "kept").mkdir(parents=True)
+    outside.mkdir()
+    for folder in (landing / "kept", outside):
+        (folder / "coquan_20250701.csv").write_text("MaDinhDanh\nH62\n", encoding="utf-8")
+    reader = FileDropReader(landing)
+    day = dt.date(2025, 7, 1)
+    (landing / "agencies").symlink_to(outside, target_is_directory=True)
+    [(name, content)] = list(reader.files_for("agencies", day))
+    assert name == "coquan_20250701.csv" and content == RejectedFile("resolves outside the landing directory")
+    (landing / "agencies").unlink()
+    (landing / "agencies").symlink_to(landing / "kept", target_is_directory=True)
+    assert list(reader.files_for("agencies", day)) == [("coquan_20250701.csv", b"MaDinhDanh\nH62\n")]
