@@ -269,13 +269,14 @@ def main(argv: list[str] | None = None) -> int:
                             "sync_calls": stats.dossier_files, "processing_records": stats.processing_records,
                             "payment_rows": stats.payment_rows}
     # What the tasks import slowly (GX above all), imported before the timed stages: Airflow's scheduler
-    # preloads the same once for every task it forks (src/airflow_local_settings.py).
+    # preloads the same once for every task it forks (src/airflow_local_settings.py). Airflow's task SDK
+    # too: a task process has it, and an alert looks its channels up through it (`airflow_connection`).
     with stage(stages, "import task modules (not work)"):
         import importlib
 
         import airflow_local_settings
 
-        for module in airflow_local_settings.PRELOADED:
+        for module in ("airflow.sdk", *airflow_local_settings.PRELOADED):
             importlib.import_module(module)
     pipeline_stages(stages, "", start, end, first=True)
     if args.landing:  # what the linked sources held, counted from the full run's landing

@@ -123,7 +123,9 @@ def _resolve(value: Any) -> Any:
 
 
 def load_suite_spec(expectations_dir: Path, table: str) -> dict[str, Any]:
-    spec = yaml.safe_load((expectations_dir / f"{table}.yml").read_text(encoding="utf-8"))
+    # libyaml's loader where PyYAML has it (ten times as fast, the same safe subset of YAML).
+    spec = yaml.load((expectations_dir / f"{table}.yml").read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if spec.get("table") != table:
         raise ValueError(f"{table}.yml declares table {spec.get('table')!r}")
     for item in spec["expectations"]:
