@@ -37,7 +37,7 @@ events as (
 
 -- Events with the same day, units and facts counted together before their units are spread (many
 -- share them). An as_was unit moves to a successor on a closing day: a day decides it exactly.
-grouped_events as (
+grouped_events as not materialized (
     select
         event_kind,
         date_trunc('day', event_at)::date as activity_date,
@@ -54,11 +54,16 @@ grouped_events as (
 ),
 
 -- Each event's units at its time (macros/unit_memberships.sql), after the dossiers are filtered.
-dated as (
+-- Read by counts and buckets, it and grouped_events are computed for each rather than held: held,
+-- the merged province's year ran out of 1 GB (13 rows per event, 30 columns wide).
+dated as not materialized (
     select
         {{ unit_membership_keys('u') }},
-        e.* exclude ({{ unit_membership_columns() }})
-    from grouped_events as e, {{ unit_memberships('e', 'e.activity_date::timestamp') }} as u(unit)
+        u.* exclude ({{ unit_membership_columns() }}, unit)
+    from (
+        select e.*, unnest({{ unit_memberships('e', 'e.activity_date::timestamp') }}) as unit
+        from grouped_events as e
+    ) as u
     where u.unit.unit_code is not null
 ),
 

@@ -36,12 +36,14 @@ grouped as (
 final as (
     select
         {{ unit_membership_keys('u') }},
-        g.received_day,
-        g.service_code,
-        bool_or(g.has_online_dossier) as has_online_dossier,
-        bool_or(g.has_fee_data) as has_fee_data,
-        bool_or(g.has_online_payment) as has_online_payment
-    from grouped as g, {{ unit_memberships('g', 'g.received_day::timestamp') }} as u(unit)
+        u.received_day,
+        u.service_code,
+        bool_or(u.has_online_dossier) as has_online_dossier,
+        bool_or(u.has_fee_data) as has_fee_data,
+        bool_or(u.has_online_payment) as has_online_payment
+    from (
+        select g.*, unnest({{ unit_memberships('g', 'g.received_day::timestamp') }}) as unit from grouped as g
+    ) as u
     where u.unit.unit_code is not null
         and u.unit.unit_type in ('province', 'department', 'district', 'commune', 'agency')
     group by all

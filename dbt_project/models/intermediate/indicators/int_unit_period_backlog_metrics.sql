@@ -78,13 +78,16 @@ grouped as (
 final as (
     select
         {{ unit_membership_keys('u') }},
-        g.period_type,
-        g.period_start,
-        sum(g.in_progress)::bigint as in_progress_at_end,
-        sum(g.in_progress_with_deadline)::bigint as in_progress_with_due_at_end,
-        sum(g.overdue)::bigint as in_progress_overdue_at_end
+        u.period_type,
+        u.period_start,
+        sum(u.in_progress)::bigint as in_progress_at_end,
+        sum(u.in_progress_with_deadline)::bigint as in_progress_with_due_at_end,
+        sum(u.overdue)::bigint as in_progress_overdue_at_end
     -- Each dossier's units at the period's last instant (macros/unit_memberships.sql).
-    from grouped as g, {{ unit_memberships('g', "g.judged_at - interval 1 microsecond") }} as u(unit)
+    from (
+        select g.*, unnest({{ unit_memberships('g', "g.judged_at - interval 1 microsecond") }}) as unit
+        from grouped as g
+    ) as u
     where u.unit.unit_code is not null
     group by all
 )

@@ -29,12 +29,14 @@ dossiers as (
 
 attributed as (
     select
-        p.amount_vnd,
-        p.paid_at,
+        u.amount_vnd,
+        u.paid_at,
         {{ unit_membership_keys('u') }}
-    from payments as p
-    inner join dossiers as d using (dossier_id),
-        {{ unit_memberships('d', 'p.paid_at') }} as u(unit)
+    from (
+        select p.amount_vnd, p.paid_at, unnest({{ unit_memberships('d', 'p.paid_at') }}) as unit
+        from payments as p
+        inner join dossiers as d using (dossier_id)
+    ) as u
     where u.unit.unit_code is not null
     union all
     -- An orphan (no dossier) is credited to the province this pipeline serves (var province_code): on
