@@ -35,8 +35,7 @@ events as (
     select *, 'ended', ended_at from dossiers where is_ended and ended_at is not null
 ),
 
--- Events with the same day, units and facts counted together before their units are spread (many
--- share them). An as_was unit moves to a successor on a closing day: a day decides it exactly.
+-- Events of a day with the same units and facts counted together.
 grouped_events as not materialized (
     select
         event_kind,
@@ -53,26 +52,22 @@ grouped_events as not materialized (
     group by all
 ),
 
--- Each event's units at its time (macros/unit_memberships.sql), after the dossiers are filtered.
--- Read by counts and buckets, it and grouped_events are computed for each rather than held: held,
--- the merged province's year ran out of 1 GB (13 rows per event, 30 columns wide).
-dated as not materialized (
+-- The counts of each day and set of units, before the units are spread: every count and sum adds up,
+-- so a unit's day is the sum of the rows that name it. Spreading these rows (13 units each) rather
+-- than the events' reads a quarter of the rows (docs/benchmarks.md). An as_was unit moves to a
+-- successor on a closing day: a day decides it exactly.
+counts_by_units as (
+    -- As 64-bit integers (the sums over events are 128-bit): DuckDB adds those up twice as fast.
     select
-        {{ unit_membership_keys('u') }},
-        u.* exclude ({{ unit_membership_columns() }}, unit)
-    from (
-        select e.*, unnest({{ unit_memberships('e', 'e.activity_date::timestamp') }}) as unit
-        from grouped_events as e
-    ) as u
-    where u.unit.unit_code is not null
-),
-
-counts as (
-    select
-        geography_basis,
-        unit_type,
-        unit_code,
         activity_date,
+        {{ unit_membership_columns() }},
+        {% for column in flow_additive_columns() %}
+        {{ column }}::{{ 'decimal(38, 12)' if column == 'deadline_use_sum' else 'bigint' }} as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from (
+    select
+        activity_date,
+        {{ unit_membership_columns() }},
         coalesce(sum(n) filter (where event_kind = 'submitted'), 0) as dossiers_submitted,
         coalesce(sum(n) filter (where event_kind = 'received'), 0) as dossiers_received,
         coalesce(sum(n) filter (where event_kind = 'received' and channel = 'online'), 0) as dossiers_received_online,
@@ -115,14 +110,49 @@ counts as (
                 then (processing_working_days::double / nullif(deadline_working_days, 0))::decimal(38, 12) * n end
         ), 0)::decimal(38, 12) as deadline_use_sum,
         coalesce(sum(n) filter (where {{ deadline_condition }}), 0) as deadline_use_count
-    from dated
-    group by geography_basis, unit_type, unit_code, activity_date
+    from grouped_events
+    group by all
+    )
+),
+
+-- Each row's units on its day (macros/unit_memberships.sql).
+counts as (
+    select
+        u.unit.geography_basis as geography_basis,
+        u.unit.unit_type as unit_type,
+        u.unit.unit_code as unit_code,
+        u.activity_date,
+        {% set types = {'fees_expected_vnd': 'bigint', 'processing_working_days_sum': 'bigint',
+                         'deadline_use_sum': 'decimal(38, 12)'} %}
+        {% for column in flow_additive_columns() %}
+        sum(u.{{ column }})::{{ types.get(column, 'hugeint') }} as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from (
+        select c.*, unnest({{ unit_memberships('c', 'c.activity_date::timestamp') }}) as unit
+        from counts_by_units as c
+    ) as u
+    where u.unit.unit_code is not null
+    group by all
 ),
 
 buckets as (
-    select geography_basis, unit_type, unit_code, activity_date, processing_working_days as days, sum(n) as dossiers
-    from dated
-    where event_kind = 'ended' and processing_working_days is not null
+    select
+        u.unit.geography_basis as geography_basis,
+        u.unit.unit_type as unit_type,
+        u.unit.unit_code as unit_code,
+        u.activity_date,
+        u.processing_working_days as days,
+        sum(u.n) as dossiers
+    from (
+        select b.*, unnest({{ unit_memberships('b', 'b.activity_date::timestamp') }}) as unit
+        from (
+            select activity_date, {{ unit_membership_columns() }}, processing_working_days, sum(n) as n
+            from grouped_events
+            where event_kind = 'ended' and processing_working_days is not null
+            group by all
+        ) as b
+    ) as u
+    where u.unit.unit_code is not null
     group by all
 ),
 
