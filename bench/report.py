@@ -9,7 +9,12 @@ import json
 import sys
 from pathlib import Path
 
-ORDER = ["smoke", "province-month", "province-year", "province-year-2x", "province-year-4x", "nation-month"]
+ORDER = ["smoke", "province-month", "province-year", "province-year-2x", "province-year-4x", "merged-province-month",
+         "merged-province-year", "largest-province-year", "nation-month"]
+# The growth table: a province's year at 1x, 3x (the merged Phu Tho) and 12x (the largest merged province).
+GROWTH = ["province-year", "merged-province-year", "largest-province-year"]
+# The full run's stages, grouped as the growth table shows them (bench/run.py's stage names).
+GROUPS = {"land": "land ", "validate": "validate ", "dbt build": "dbt build", "publish": "publish"}
 
 
 def main(argv: list[str]) -> int:
@@ -40,6 +45,7 @@ def main(argv: list[str]) -> int:
         medians = ratio["median_seconds"]
         print(f"| median | {medians['province-month']:.1f} s | {medians['province-year']:.1f} s "
               f"| **{ratio['ratio_of_medians']:.2f}** |")
+    growth(runs)
     for name in names:
         run = runs[name]
         print(f"\n{name} — stages:\n")
@@ -50,6 +56,39 @@ def main(argv: list[str]) -> int:
             rows = f"{stage['rows']:,}" if stage["rows"] else ""
             print(f"| {stage['name']} | {stage['seconds']:.1f} | {rows} | {rate} | {stage['peak_rss_mb']:,.0f} MB |")
     return 0
+
+
+def _seconds(run: dict, prefix: str) -> float:
+    return sum(s["seconds"] for s in run["stages"] if s["name"].startswith(prefix))
+
+
+def growth(runs: dict[str, dict]) -> None:
+    """How each part of the full run grows from a province's year to three and twelve times it:
+    seconds, rows per second of the landing, and each scale's ratio to the first."""
+    names = [n for n in GROWTH if n in runs]
+    if len(names) < 2:
+        return
+    print("\ngrowth of a year's full run (x: against " + names[0] + "):\n")
+    print("| | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+
+    def row(label: str, values: list[float], unit: str = " s", digits: int = 1) -> None:
+        cells = [f"{v:,.{digits}f}{unit}" + ("" if i == 0 or not values[0] else f" ({v / values[0]:.1f}x)")
+                 for i, v in enumerate(values)]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("sync records", [runs[n]["generated"]["sync_records"] for n in names], "", 0)
+    row("processing records", [runs[n]["generated"]["processing_records"] for n in names], "", 0)
+    for label, prefix in GROUPS.items():
+        row(label, [_seconds(runs[n], prefix) for n in names])
+    row("full work", [runs[n]["full_work_seconds"] for n in names])
+    row("floor (one DuckDB query)", [runs[n]["floor_seconds"] for n in names])
+    print("| full work / floor | " + " | ".join(f"{runs[n]['full_to_floor_ratio']}x" for n in names) + " |")
+    row("landing, records per second", [
+        (runs[n]["generated"]["sync_records"] + runs[n]["generated"]["processing_records"]) / _seconds(runs[n], "land ")
+        for n in names], "", 0)
+    row("peak of the process tree", [runs[n]["full_peak_rss_mb"] for n in names], " MiB", 0)
+    row("one-day run", [runs[n]["day_work_seconds"] for n in names])
 
 
 if __name__ == "__main__":
