@@ -7,11 +7,9 @@
       - `current`: today's units (int_dossiers_lifecycle: successors followed, communes and the
         province recast by the official crosswalk); no district exists today.
     A list of 13 structs (geography_basis, unit_type, unit_code; unit_code null where the dossier has no
-    such unit). Use as: select {{ unit_membership_keys('u') }}, ... from (select d.*,
-    unnest({{ unit_memberships('d', 'd.received_at') }}) as unit from dossiers as d) as u where
-    u.unit.unit_code is not null; the dossier columns it reads are unit_membership_columns(). Unnested in
-    the select list, not laterally in FROM: DuckDB turns a lateral unnest into a join back on every
-    column it reads (the merged province's year backlog: 85 s against 26 s, docs/benchmarks.md). -#}
+    such unit); the dossier columns it reads are unit_membership_columns(). spread_to_units() unnests it.
+    Unnested in a select list, not laterally in FROM: DuckDB turns a lateral unnest into a join back on
+    every column it reads (the merged province's year backlog: 85 s against 26 s, docs/benchmarks.md). -#}
 {% macro unit_memberships(alias, event_at) -%}
     {%- set moved = alias ~ ".agency_closed_on is not null and (" ~ event_at ~ ") >= " ~ alias ~ ".agency_closed_on::timestamp" -%}
     [
@@ -42,4 +40,15 @@
 {% macro unit_membership_keys(alias) -%}
     {{ alias }}.unit.geography_basis as geography_basis, {{ alias }}.unit.unit_type as unit_type,
     {{ alias }}.unit.unit_code as unit_code
+{%- endmacro %}
+
+{#- The rows of `relation` (aliased `alias`) once for each of their units at `event_at`, as the
+    subquery `u`: every column of the relation and `unit`, a struct of unit_memberships(). Use as:
+    select {{ unit_membership_keys('u') }}, u.… from {{ spread_to_units('dossiers', 'd', 'd.received_at') }}
+    where u.unit.unit_code is not null. -#}
+{% macro spread_to_units(relation, alias, event_at) -%}
+    (
+        select {{ alias }}.*, unnest({{ unit_memberships(alias, event_at) }}) as unit
+        from {{ relation }} as {{ alias }}
+    ) as u
 {%- endmacro %}

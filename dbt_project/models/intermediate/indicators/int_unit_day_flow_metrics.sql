@@ -118,40 +118,33 @@ counts_by_units as (
 -- Each row's units on its day (macros/unit_memberships.sql).
 counts as (
     select
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code,
+        {{ unit_membership_keys('u') }},
         u.activity_date,
         {% set types = {'fees_expected_vnd': 'bigint', 'processing_working_days_sum': 'bigint',
                          'deadline_use_sum': 'decimal(38, 12)'} %}
         {% for column in flow_additive_columns() %}
         sum(u.{{ column }})::{{ types.get(column, 'hugeint') }} as {{ column }}{% if not loop.last %},{% endif %}
         {% endfor %}
-    from (
-        select c.*, unnest({{ unit_memberships('c', 'c.activity_date::timestamp') }}) as unit
-        from counts_by_units as c
-    ) as u
+    from {{ spread_to_units('counts_by_units', 'c', 'c.activity_date::timestamp') }}
     where u.unit.unit_code is not null
+    group by all
+),
+
+-- Ended events of each day, set of units and processing days, before the units are spread.
+ended_by_units as (
+    select activity_date, {{ unit_membership_columns() }}, processing_working_days, sum(n) as n
+    from grouped_events
+    where event_kind = 'ended' and processing_working_days is not null
     group by all
 ),
 
 buckets as (
     select
-        u.unit.geography_basis as geography_basis,
-        u.unit.unit_type as unit_type,
-        u.unit.unit_code as unit_code,
+        {{ unit_membership_keys('u') }},
         u.activity_date,
         u.processing_working_days as days,
         sum(u.n) as dossiers
-    from (
-        select b.*, unnest({{ unit_memberships('b', 'b.activity_date::timestamp') }}) as unit
-        from (
-            select activity_date, {{ unit_membership_columns() }}, processing_working_days, sum(n) as n
-            from grouped_events
-            where event_kind = 'ended' and processing_working_days is not null
-            group by all
-        ) as b
-    ) as u
+    from {{ spread_to_units('ended_by_units', 'b', 'b.activity_date::timestamp') }}
     where u.unit.unit_code is not null
     group by all
 ),

@@ -41,9 +41,7 @@ final as (
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
         bool_or(u.has_online_payment) as has_online_payment
-    from (
-        select g.*, unnest({{ unit_memberships('g', 'g.received_day::timestamp') }}) as unit from grouped as g
-    ) as u
+    from {{ spread_to_units('grouped', 'g', 'g.received_day::timestamp') }}
     where u.unit.unit_code is not null
         and u.unit.unit_type in ('province', 'department', 'district', 'commune', 'agency')
     group by all

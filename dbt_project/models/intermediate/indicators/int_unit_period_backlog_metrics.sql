@@ -84,10 +84,7 @@ final as (
         sum(u.in_progress_with_deadline)::bigint as in_progress_with_due_at_end,
         sum(u.overdue)::bigint as in_progress_overdue_at_end
     -- Each dossier's units at the period's last instant (macros/unit_memberships.sql).
-    from (
-        select g.*, unnest({{ unit_memberships('g', "g.judged_at - interval 1 microsecond") }}) as unit
-        from grouped as g
-    ) as u
+    from {{ spread_to_units('grouped', 'g', "g.judged_at - interval 1 microsecond") }}
     where u.unit.unit_code is not null
     group by all
 )
