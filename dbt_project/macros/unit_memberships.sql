@@ -36,7 +36,7 @@
     current_agency_code, service_code, field_code
 {%- endmacro %}
 
-{#- The unit key of a row of unit_memberships() unnested as `alias`(unit): geography_basis, unit_type, unit_code. -#}
+{#- The unit key of a row of spread_to_units() (`alias`, usually `u`): geography_basis, unit_type, unit_code. -#}
 {% macro unit_membership_keys(alias) -%}
     {{ alias }}.unit.geography_basis as geography_basis, {{ alias }}.unit.unit_type as unit_type,
     {{ alias }}.unit.unit_code as unit_code

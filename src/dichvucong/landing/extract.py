@@ -139,10 +139,15 @@ class FileDropReader:
 
     def _read(self, path: Path) -> bytes | RejectedFile:
         """The bytes of a regular file inside the landing directory, or why they are not read."""
-        if not path.is_symlink() and not path.parent.is_symlink():
+        try:
             # The common entry, no link in a folder that is no link (`files_for` lists a source's
             # folder or a day folder `_is_folder` found inside the landing directory): it needs no
-            # resolving. `O_NOFOLLOW` below refuses an entry turned into a link since.
+            # resolving. `O_NOFOLLOW` below refuses an entry turned into a link since. A folder that
+            # cannot be searched (is_symlink raises) takes the resolving path, which refuses it.
+            linked = path.is_symlink() or path.parent.is_symlink()
+        except OSError:
+            linked = True
+        if not linked:
             resolved = path
         else:
             try:

@@ -133,3 +133,17 @@ def test_a_linked_source_folder_is_read_only_where_it_leads_inside(tmp_path: Pat
     (landing / "agencies").unlink()
     (landing / "agencies").symlink_to(landing / "kept", target_is_directory=True)
     assert list(reader.files_for("agencies", day)) == [("coquan_20250701.csv", b"MaDinhDanh\nH62\n")]
+
+
+def test_a_day_folder_under_a_source_folder_linked_outside_is_not_read(tmp_path: Path) -> None:
+    """The day folder is no link, its source folder is: the folder resolves outside the landing
+    directory, so none of its files is read and the folder is a finding of the source."""
+    landing, outside = tmp_path / "landing", tmp_path / "outside"
+    landing.mkdir()
+    (outside / "2025-07-01").mkdir(parents=True)
+    (outside / "2025-07-01" / "hoso_1.json").write_text('{"data": []}', encoding="utf-8")
+    (landing / "dossiers").symlink_to(outside, target_is_directory=True)
+    reader = FileDropReader(landing)
+    assert list(reader.files_for("dossiers", dt.date(2025, 7, 1))) == []
+    [(name, rejected)] = reader.unplaced("dossiers")
+    assert name == "2025-07-01" and rejected.reason.startswith("entry outside the layout")
