@@ -67,7 +67,7 @@ def finish(summaries: list[Any], settings: Settings) -> list[dict[str, Any]]:
 
     A validation without a finding gets no Data Docs page: nothing links one (the dashboard's quality
     page reads the published results), and building pages cost 1.4 s of GX in a 5.5 s validation task
-    at a year of history (docs/benchmarks.md, fifth round)."""
+    at a year of history (docs/benchmarks.md's fifth round: `git show f341435:docs/benchmarks.md`)."""
     from dichvucong.alerts import from_summary, notify
     from dichvucong.publish import publish_quality
     from dichvucong.quality import QualityGateFailed, enforce, record
