@@ -28,12 +28,19 @@
     ]
 {%- endmacro %}
 
-{#- The dossier columns unit_memberships() reads. -#}
+{#- The dossier columns unit_memberships() reads, as a list of names. -#}
+{% macro unit_membership_column_names() -%}
+    {{ return([
+        'province_code', 'department_code', 'district_code', 'commune_code', 'agency_code', 'agency_closed_on',
+        'successor_province_code', 'successor_department_code', 'successor_district_code',
+        'successor_commune_code', 'successor_agency_code', 'province_code_current', 'department_code_current',
+        'commune_code_current', 'current_agency_code', 'service_code', 'field_code',
+    ]) }}
+{%- endmacro %}
+
+{#- The dossier columns unit_memberships() reads, for a select list or a group by. -#}
 {% macro unit_membership_columns() -%}
-    province_code, department_code, district_code, commune_code, agency_code, agency_closed_on,
-    successor_province_code, successor_department_code, successor_district_code, successor_commune_code,
-    successor_agency_code, province_code_current, department_code_current, commune_code_current,
-    current_agency_code, service_code, field_code
+    {{ unit_membership_column_names() | join(', ') }}
 {%- endmacro %}
 
 {#- The unit key of a row of spread_to_units() (`alias`, usually `u`): geography_basis, unit_type, unit_code. -#}

@@ -27,16 +27,40 @@ dossiers as (
         {% endif %}
 ),
 
+-- Each distinct combination of the unit columns once, numbered: the join with the periods below
+-- (a dossier once for every period it is open at the end of: a year's days, weeks, months...)
+-- carries that number instead of seventeen codes, and the codes come back after counting.
+unit_sets as (
+    select row_number() over () as unit_set_id, *
+    from (select distinct {{ unit_membership_columns() }} from dossiers)
+),
+
+keyed as (
+    select
+        d.dossier_id,
+        d.received_at,
+        -- Open until its end, or for good: one inequality each side, so the join below is a
+        -- range join (IEJoin) rather than every later period filtered.
+        coalesce(d.ended_at, 'infinity'::timestamp) as open_until,
+        d.deadline_at,
+        s.unit_set_id
+    from dossiers as d
+    inner join unit_sets as s on
+        {%- for column in unit_membership_column_names() %}
+        d.{{ column }} is not distinct from s.{{ column }}{% if not loop.last %} and{% endif %}
+        {%- endfor %}
+),
+
 supplements as (
     select * from {{ ref('int_dossier_supplements_unnested') }}
 ),
 
 open_at_end as (
-    select d.*, p.period_type, p.period_start, p.judged_at
-    from dossiers as d
+    select k.*, p.period_type, p.period_start, p.judged_at
+    from keyed as k
     inner join periods as p
-        on d.received_at < p.judged_at
-        and (d.ended_at is null or d.ended_at >= p.judged_at)
+        on k.received_at < p.judged_at
+        and k.open_until >= p.judged_at
 ),
 
 waits as (
@@ -64,15 +88,21 @@ flagged as (
 -- Dossiers with the same units counted together before their units are spread (many share them).
 grouped as (
     select
-        period_type,
-        period_start,
-        judged_at,
-        {{ unit_membership_columns() }},
+        f.period_type,
+        f.period_start,
+        f.judged_at,
+        f.unit_set_id,
         count(*) as in_progress,
-        count(*) filter (where deadline_at is not null) as in_progress_with_deadline,
-        count(*) filter (where is_overdue) as overdue
-    from flagged
+        count(*) filter (where f.deadline_at is not null) as in_progress_with_deadline,
+        count(*) filter (where f.is_overdue) as overdue
+    from flagged as f
     group by all
+),
+
+grouped_units as (
+    select g.*, s.* exclude (unit_set_id)
+    from grouped as g
+    inner join unit_sets as s using (unit_set_id)
 ),
 
 final as (
@@ -84,7 +114,7 @@ final as (
         sum(u.in_progress_with_deadline)::bigint as in_progress_with_due_at_end,
         sum(u.overdue)::bigint as in_progress_overdue_at_end
     -- Each dossier's units at the period's last instant (macros/unit_memberships.sql).
-    from {{ spread_to_units('grouped', 'g', "g.judged_at - interval 1 microsecond") }}
+    from {{ spread_to_units('grouped_units', 'g', "g.judged_at - interval 1 microsecond") }}
     where u.unit.unit_code is not null
     group by all
 )
