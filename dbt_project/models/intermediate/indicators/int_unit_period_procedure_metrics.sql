@@ -58,20 +58,29 @@ procedures as (
     ('day', 'received_day', 'int_unit_day_procedure_use', 'int_day_procedure_use'),
     ('month', 'received_month', 'int_unit_month_procedure_use', 'int_month_procedure_use'),
 ] %}
+-- A row's period of each type starts at the row's day truncated to that type (int_periods' series
+-- start at a truncated day and step by whole types): an equality join, not a range join.
 {% set day_types = "('" ~ day_grain_period_types() | join("', '") ~ "')" %}
 {% for use, unit_columns in [('unit_use', 'u.geography_basis, u.unit_type, u.unit_code, '), ('any_use', '')] %}
 {{ use }} as (
     {% for grain, column, unit_model, any_model in grains %}
     {% set in_grain = ('' if grain == 'day' else 'not ') ~ 'in ' ~ day_types %}
+    {% set grain_types = [] %}
+    {% for period_type in var('period_types') if (period_type in day_grain_period_types()) == (grain == 'day') %}
+        {% do grain_types.append("'" ~ period_type ~ "'") %}
+    {% endfor %}
     select {{ unit_columns }}p.period_type, p.period_start, u.service_code,
         bool_or(u.has_online_dossier) as has_online_dossier,
         bool_or(u.has_fee_data) as has_fee_data,
         bool_or(u.has_online_payment) as has_online_payment
-    from {{ ref(unit_model if use == 'unit_use' else any_model) }} as u
-    inner join periods as p
-        on p.period_type {{ in_grain }} and u.{{ column }} >= p.period_start and u.{{ column }} < p.period_end
-    where u.{{ column }} >= (select min(period_start) from periods where period_type {{ in_grain }})
-        and u.{{ column }} < (select max(period_end) from periods where period_type {{ in_grain }})
+    from (
+        select u.*, t.period_type, date_trunc(t.period_type, u.{{ column }})::date as period_start
+        from {{ ref(unit_model if use == 'unit_use' else any_model) }} as u
+        cross join unnest([{{ grain_types | join(', ') }}]::varchar[]) as t(period_type)
+        where u.{{ column }} >= (select min(period_start) from periods where period_type {{ in_grain }})
+            and u.{{ column }} < (select max(period_end) from periods where period_type {{ in_grain }})
+    ) as u
+    inner join periods as p on p.period_type = u.period_type and p.period_start = u.period_start
     group by all
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -130,11 +139,15 @@ explicit as (
     from unit_use
     where unit_type in ('department', 'agency')
     union
+    -- A service's and a field's apart: one equality each, so each is a hash join (a join on their
+    -- disjunction compared every unit with every procedure).
     select u.geography_basis, u.unit_type, u.unit_code, pr.period_type, pr.period_start, pr.service_code
     from units as u
-    inner join procedures as pr
-        on (u.unit_type = 'service' and pr.service_code = u.unit_code)
-        or (u.unit_type = 'field' and pr.field_code = u.unit_code)
+    inner join procedures as pr on u.unit_type = 'service' and pr.service_code = u.unit_code
+    union
+    select u.geography_basis, u.unit_type, u.unit_code, pr.period_type, pr.period_start, pr.service_code
+    from units as u
+    inner join procedures as pr on u.unit_type = 'field' and pr.field_code = u.unit_code
 ),
 
 explicit_counts as (
