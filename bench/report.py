@@ -18,6 +18,11 @@ GROUPS = {"land (every source)": ("land ",), "validate (with the landing checks)
           "dbt build": ("dbt build",), "publish": ("publish",)}
 
 
+def _or_dash(value: float | None, unit: str) -> str:
+    """`value` with its unit, or a dash where the bench has none (a floor that ran out of memory)."""
+    return "–" if value is None else f"{value}{unit}"
+
+
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else Path(__file__).with_name("results")
     runs = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json") if p.stem != "day_ratio"}
@@ -31,7 +36,8 @@ def main(argv: list[str]) -> int:
         disk = run["disk_mb"]
         print(f"| {name} | {run['generated']['dossiers']:,} | {run['generated']['sync_records']:,} "
               f"| {run['full_work_seconds']} s | {run['full_peak_rss_mb']:,} MB | {run['validation_share']:.0%} "
-              f"| {run['floor_seconds']} s | {run['full_to_floor_ratio']}x | {run['day_work_seconds']} s "
+              f"| {_or_dash(run['floor_seconds'], ' s')} | {_or_dash(run['full_to_floor_ratio'], 'x')} "
+              f"| {run['day_work_seconds']} s "
               f"| {day_build['seconds']:.1f} s "
               f"| {disk['landing']:.0f} / {disk['lake']:.0f} / {disk['warehouse']:.0f} MB |")
     ratio_file = folder / "day_ratio.json"
@@ -73,8 +79,9 @@ def growth(runs: dict[str, dict]) -> None:
     print("| | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
 
-    def row(label: str, values: list[float], unit: str = " s", digits: int = 1) -> None:
-        cells = [f"{v:,.{digits}f}{unit}" + ("" if i == 0 or not values[0] else f" ({v / values[0]:.1f}x)")
+    def row(label: str, values: list[float | None], unit: str = " s", digits: int = 1) -> None:
+        cells = ["–" if v is None else
+                 f"{v:,.{digits}f}{unit}" + ("" if i == 0 or not values[0] else f" ({v / values[0]:.1f}x)")
                  for i, v in enumerate(values)]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
@@ -84,7 +91,7 @@ def growth(runs: dict[str, dict]) -> None:
         row(label, [_seconds(runs[n], prefix) for n in names])
     row("full work", [runs[n]["full_work_seconds"] for n in names])
     row("floor (one DuckDB query)", [runs[n]["floor_seconds"] for n in names])
-    print("| full work / floor | " + " | ".join(f"{runs[n]['full_to_floor_ratio']}x" for n in names) + " |")
+    print("| full work / floor | " + " | ".join(_or_dash(runs[n]['full_to_floor_ratio'], 'x') for n in names) + " |")
     row("landing: sync and processing records per second of every source's landing", [
         (runs[n]["generated"]["sync_records"] + runs[n]["generated"]["processing_records"]) / _seconds(runs[n], "land ")
         for n in names], "", 0)
