@@ -39,8 +39,8 @@ keyed as (
     select
         d.dossier_id,
         d.received_at,
-        -- Open until its end, or for good: one inequality each side, so the join below is a
-        -- range join (IEJoin) rather than every later period filtered.
+        -- Open until its end, or for good: one inequality each side, so both bounds are conditions
+        -- of the join below (a merge join on them), not an `or` filtered after joining every later period.
         coalesce(d.ended_at, 'infinity'::timestamp) as open_until,
         d.deadline_at,
         s.unit_set_id
