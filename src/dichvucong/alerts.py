@@ -672,12 +672,13 @@ def _rows_of_frame(con: Any, table: str, source: str | None, finding: Finding, i
     if table == "raw_files":
         rows = _select(con, "checked", "batch_date, file_name, file_error, quarantined_share, day_quarantined_share, "
                        "unknown_columns, missing_columns, total_line_matches", finding, item, False)
+        reasons: dict[tuple[str, str], str] = {}
+        if finding.column == "quarantined_share":
+            reasons = _top_reasons(settings, source, [(iso, row[1]) for row in rows if row[1] and (iso := _day(row[0]))])
         for day, name, error, share, day_share, unknown, missing, _total in rows:
             vi, en = _file_detail(finding.column, error, share, day_share, unknown, missing)
-            if finding.column == "quarantined_share" and name and (iso := _day(day)):
-                reasons = _top_reasons(settings, source, dt.date.fromisoformat(iso), name)
-                if reasons:
-                    vi, en = f"{vi}; lý do chính: {reasons}", f"{en}; main reasons: {reasons}"
+            if (top := reasons.get((_day(day) or "", name))):
+                vi, en = f"{vi}; lý do chính: {top}", f"{en}; main reasons: {top}"
             finding.places.append(Place(_day(day), _clean(name, 160) if name else None, detail=vi, detail_en=en))
     elif table == "raw_volume":
         for day, loaded, mean in _select(con, "checked", "batch_date, rows_loaded, trailing_mean", finding, item,
@@ -717,21 +718,33 @@ def _file_detail(column: str | None, error: Any, share: Any, day_share: Any, unk
     return "", ""
 
 
-def _top_reasons(settings: Settings, source: str | None, day: dt.date, name: str) -> str:
-    """The three commonest quarantine reasons of a file (field and rule, never a value), with counts."""
+def _top_reasons(settings: Settings, source: str | None, files: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The three commonest quarantine reasons of each file (field and rule, never a value), with counts:
+    {(ISO batch day, file name): "reason (count), ..."} for the `files` given as (ISO day, name), read in
+    one query over their days' quarantine partitions (a file without quarantined rows is not a key)."""
     import duckdb
 
     from dichvucong.landing import lake
 
-    if not source:
-        return ""
-    path = lake.partition_path(settings.lake_dir, "quarantine", day, source)
-    if not path.exists():
-        return ""
+    if not source or not files:
+        return {}
+    paths = sorted({str(path) for iso, _ in files
+                    if (path := lake.partition_path(settings.lake_dir, "quarantine", dt.date.fromisoformat(iso),
+                                                    source)).exists()})
+    if not paths:
+        return {}
     with duckdb.connect() as con:
-        rows = con.execute("select reason, count(*) from read_parquet($path) where file_name = $name "
-                           "group by 1 order by 2 desc, 1 limit 3", {"path": str(path), "name": name}).fetchall()
-    return ", ".join(f"{_clean(reason, 80)} ({count})" for reason, count in rows)
+        rows = con.execute(
+            "select strftime(batch_date, '%Y-%m-%d'), file_name, reason, count(*) as n "
+            "from read_parquet($paths, hive_partitioning = false) "
+            "where list_contains($names, file_name) group by batch_date, file_name, reason "
+            "qualify row_number() over (partition by batch_date, file_name order by n desc, reason) <= 3 "
+            "order by 1, 2, n desc, reason",
+            {"paths": paths, "names": sorted({name for _, name in files})}).fetchall()
+    wanted, top = set(files), dict[tuple[str, str], list[str]]()
+    for iso, name, reason, count in rows:
+        top.setdefault((iso, name), []).append(f"{_clean(reason, 80)} ({count})")
+    return {key: ", ".join(reasons) for key, reasons in top.items() if key in wanted}
 
 
 # ---------------------------------------------------------------- building and completing alerts

@@ -359,3 +359,41 @@ def test_a_warned_dbt_test_is_alerted_in_words(
     assert "dbt test --select" in text and "15/07/2025" in text
     hook = inbox.hooks[-1]
     assert hook["kind"] == "warning" and hook["findings"][0]["column"] == "assert_kpi_766_agencies_cover_province"
+
+
+def test_a_file_mostly_quarantined_is_alerted_with_its_commonest_reasons_per_file_and_day(
+        receivers: tuple[Inbox, dict[str, str]], clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two days, a reconciliation file each, most of their rows quarantined for different reasons: the
+    raw_files finding names each file with its own day's top reasons (at most three, commonest first)."""
+    inbox, env = receivers
+    inbox.clear()
+    _configure(monkeypatch, env)
+    good = "{tx},VCB,1,HS{tx},S1,1,50000,00,{day} 10:00:00,{day}\n"
+    bad_amount = "{tx},VCB,1,HS{tx},S1,1,nam-muoi,00,{day} 10:00:00,{day}\n"
+    bad_time = "{tx},VCB,1,HS{tx},S1,1,50000,00,ngay-{tx},{day}\n"
+    bad_channel = "{tx},VCB,chin,HS{tx},S1,1,50000,00,{day} 10:00:00,{day}\n"
+    bad_status = "{tx},VCB,1,HS{tx},S1,1,50000,?,{day} 10:00:00,{day}\n"
+    mixes = {DAY: [good, bad_amount, bad_amount, bad_amount, bad_time, bad_time, bad_channel, bad_status],
+             DAY + dt.timedelta(days=1): [good, bad_time, bad_time, bad_time, bad_channel]}
+    for day, lines in mixes.items():
+        folder = clean_env / "landing" / "payments" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / f"doisoat_{day:%Y%m%d}_VCB.csv").write_text(
+            HEADER + "".join(line.format(tx=f"T{day:%d}{n}", day=day) for n, line in enumerate(lines)),
+            encoding="utf-8")
+    end = DAY + dt.timedelta(days=2)
+    ingest("payments", DAY, end)
+    validate_landed("payments", DAY, end)
+
+    (hook,) = [h for h in inbox.hooks if h["table"] == "raw_files"]
+    (finding,) = [f for f in hook["findings"] if f["column"] == "quarantined_share"]
+    places = {p["batch_day"]: p for p in finding["places"]}
+    assert set(places) == {DAY.isoformat(), (DAY + dt.timedelta(days=1)).isoformat()}
+    first, second = places[DAY.isoformat()]["detail_en"], places[(DAY + dt.timedelta(days=1)).isoformat()]["detail_en"]
+    assert places[DAY.isoformat()]["file"] == "doisoat_20240306_VCB.csv"
+    # Each file's own reasons and counts, commonest first, three at most; values are never quoted.
+    reasons = first.split("main reasons: ")[1].split(", ")
+    assert len(reasons) == 3 and [r.rsplit(" (", 1)[1] for r in reasons] == ["3)", "2)", "1)"]
+    assert "SoTien" in reasons[0] and "ThoiGianGiaoDich" in reasons[1]
+    (only,) = [r for r in second.split("main reasons: ")[1].split(", ") if "ThoiGianGiaoDich" in r]
+    assert only.endswith("(3)") and "nam-muoi" not in first + second and "ngay-" not in first + second
