@@ -10,6 +10,7 @@ import pytest
 
 from dichvucong.config import REPO_ROOT
 from dichvucong.quality import QualityGateFailed, enforce, validate
+from dichvucong.quality import suites
 from dichvucong.quality.suites import _class_name, load_suite_spec
 
 EXPECTATIONS = REPO_ROOT / "expectations"
@@ -159,6 +160,20 @@ def test_data_docs_are_built_and_linked(tmp_path: Path) -> None:
     page = Path(summary.docs_url.removeprefix("file://"))
     assert page.exists() and "TrangThai" in page.read_text(encoding="utf-8")
     assert (tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+
+
+def test_the_data_docs_index_lists_the_latest_validations_only(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index reads every result it lists: it lists the latest DATA_DOCS_INDEX_LIMIT, and the older
+    pages stay in the site."""
+    monkeypatch.setattr(suites, "DATA_DOCS_INDEX_LIMIT", 2)
+    intervals = ["2024-01-01_2024-01-02", "2024-01-02_2024-01-03", "2024-01-03_2024-01-04"]
+    pages = [validate(_payments(TrangThai=["00", "09", "00"]), "raw_payments", interval, EXPECTATIONS,
+                      docs_root=tmp_path).docs_url for interval in intervals]
+    index = (tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").read_text(encoding="utf-8")
+    listed = [interval for interval in intervals if interval in index]
+    assert listed == intervals[1:]
+    assert all(Path(str(page).removeprefix("file://")).exists() for page in pages)
 
 
 def test_file_level_checks_warn_and_a_file_not_accounted_for_closes_the_gate() -> None:
