@@ -29,10 +29,18 @@ single_provinces as (
     having count(*) = 1
 ),
 
+-- The dossiers paid for, read once (a year of a province has hundreds of thousands of dossiers and
+-- a few thousand payments: unpivoting every dossier's ten unit columns cost most of this model).
+paid_dossiers as (
+    select *
+    from {{ ref('fct_dossiers') }}
+    where dossier_id in (select dossier_id from payments)
+),
+
 dossier_units as (
     {% for (basis, unit_type), column in unit_columns.items() %}
     select dossier_id, '{{ basis }}' as geography_basis, '{{ unit_type }}' as unit_type, {{ column }} as unit_code
-    from {{ ref('fct_dossiers') }}
+    from paid_dossiers
     where {{ column }} is not null
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
