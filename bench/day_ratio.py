@@ -21,6 +21,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,6 +38,35 @@ def day_run(home: Path, scale: str) -> list[Stage]:
     run: list[Stage] = []
     pipeline_stages(run, "day: ", end, end + dt.timedelta(days=1))
     return run
+
+
+def node_seconds(home: Path) -> dict[str, float]:
+    """{dbt node: execution seconds} of the last build under `home` (dbt's run_results.json)."""
+    results = json.loads((home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {r["unique_id"].split(".", 1)[0] + ":" + r["unique_id"].split(".")[2]: r["execution_time"]
+            for r in results["results"]}
+
+
+def medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    names = {name for sample in samples for name in sample}
+    return {name: round(statistics.median(sample.get(name, 0.0) for sample in samples), 2) for name in names}
+
+
+def where_it_grows(stages: dict[str, list[dict[str, float]]], nodes: dict[str, list[dict[str, float]]],
+                   top: int = 15) -> dict[str, Any]:
+    """The median seconds of each stage at both histories, and the dbt nodes whose median grows most
+    from the month to the year: what the ratio is made of."""
+    per_stage = {scale: medians(samples) for scale, samples in stages.items()}
+    per_node = {scale: medians(samples) for scale, samples in nodes.items()}
+    growth = sorted(((name, per_node[LONG].get(name, 0.0), per_node[SHORT].get(name, 0.0))
+                     for name in set(per_node[SHORT]) | set(per_node[LONG])), key=lambda row: row[2] - row[1])
+    return {
+        "stages": {name: {"month": per_stage[SHORT].get(name, 0.0), "year": per_stage[LONG].get(name, 0.0)}
+                   for name in per_stage[SHORT] | per_stage[LONG]},
+        "dbt_node_seconds_total": {scale: round(sum(values.values()), 2) for scale, values in per_node.items()},
+        "dbt_nodes_growing_most": [{"node": name, "month": month, "year": year}
+                                   for name, year, month in growth[:top]],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,11 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             day_run(home, scale)
     seconds: dict[str, list[float]] = {SHORT: [], LONG: []}
     builds: dict[str, list[float]] = {SHORT: [], LONG: []}
+    stages: dict[str, list[dict[str, float]]] = {SHORT: [], LONG: []}
+    nodes: dict[str, list[dict[str, float]]] = {SHORT: [], LONG: []}
     for index in range(args.rounds):
         for scale, home in homes.items():
             run = day_run(home, scale)
             seconds[scale].append(round(sum(s.seconds for s in run), 2))
             builds[scale].append(round(next(s.seconds for s in run if s.name == "day: dbt build"), 2))
+            stages[scale].append({s.name.removeprefix("day: "): s.seconds for s in run})
+            nodes[scale].append(node_seconds(home))
         print(f"round {index + 1}/{args.rounds}: month {seconds[SHORT][-1]:.1f} s, year {seconds[LONG][-1]:.1f} s, "
               f"ratio {seconds[LONG][-1] / seconds[SHORT][-1]:.2f}", flush=True)
     medians = {scale: statistics.median(values) for scale, values in seconds.items()}
@@ -69,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds, "warmup_rounds": args.warmup, "one_day_seconds": seconds, "one_day_dbt_seconds": builds,
         "median_seconds": medians, "ratio_of_medians": round(medians[LONG] / medians[SHORT], 3),
         "ratios_per_round": [round(y / m, 3) for m, y in zip(seconds[SHORT], seconds[LONG], strict=True)],
-    }
+    } | where_it_grows(stages, nodes)
     print(json.dumps(summary, indent=2))
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "day_ratio.json").write_text(json.dumps(summary, indent=2))

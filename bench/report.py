@@ -52,6 +52,16 @@ def main(argv: list[str]) -> int:
         medians = ratio["median_seconds"]
         print(f"| median | {medians['province-month']:.1f} s | {medians['province-year']:.1f} s "
               f"| **{ratio['ratio_of_medians']:.2f}** |")
+        if "stages" in ratio:  # bench/day_ratio.py's medians per stage and the dbt nodes growing most
+            print("\n| stage or dbt node (median) | month | year | difference |")
+            print("|---|---|---|---|")
+            for name, pair in ratio["stages"].items():
+                if pair["month"] or pair["year"]:
+                    print(f"| {name} | {pair['month']:.2f} s | {pair['year']:.2f} s | "
+                          f"{pair['year'] - pair['month']:+.2f} s |")
+            for node in ratio["dbt_nodes_growing_most"]:
+                print(f"| dbt {node['node']} | {node['month']:.2f} s | {node['year']:.2f} s | "
+                      f"{node['year'] - node['month']:+.2f} s |")
     growth(runs)
     for name in names:
         run = runs[name]
