@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ROOT, SAVED, SCALES, Stage, pipeline_stages, restore_state  # noqa: E402
+from run import ROOT, SAVED, SCALES, Stage, machine_speed, pipeline_stages, restore_state  # noqa: E402
 
 SHORT, LONG = "province-month", "province-year"
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     for scale, home in homes.items():
         if not (home / SAVED).is_dir():
             raise SystemExit(f"no saved state under {home}: run bench/run.py --scale {scale} --keep first")
+    speed = machine_speed()
     for _ in range(args.warmup):
         for scale, home in homes.items():
             day_run(home, scale)
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
               f"ratio {seconds[LONG][-1] / seconds[SHORT][-1]:.2f}", flush=True)
     medians = {scale: statistics.median(values) for scale, values in seconds.items()}
     summary = {
-        "rounds": args.rounds, "warmup_rounds": args.warmup, "one_day_seconds": seconds, "one_day_dbt_seconds": builds,
+        "rounds": args.rounds, "warmup_rounds": args.warmup, "machine": speed,
+        "one_day_seconds": seconds, "one_day_dbt_seconds": builds,
         "median_seconds": medians, "ratio_of_medians": round(medians[LONG] / medians[SHORT], 3),
         "ratios_per_round": [round(y / m, 3) for m, y in zip(seconds[SHORT], seconds[LONG], strict=True)],
     } | where_it_grows(stages, nodes)

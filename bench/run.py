@@ -106,6 +106,27 @@ def stage(stages: list[Stage], name: str) -> Any:
     print(f"  {name:<28} {record.seconds:8.1f} s  {record.rows:>10,} rows  {record.peak_rss_mb:7.0f} MB", flush=True)
 
 
+def machine_speed() -> dict[str, float]:
+    """Two fixed probes, the median of three runs each: a Python loop (`sum(range(10**7))`, the landing's
+    kind of work) and a DuckDB aggregate (the hash of 10**8 integers on its threads, the build's kind).
+    The machine's speed moves from day to day (this one's by 2x): rounds measured on different days are
+    compared through these, in seconds."""
+    import statistics
+
+    import duckdb
+
+    def timed(work: Any) -> float:
+        began = time.perf_counter()
+        work()
+        return time.perf_counter() - began
+
+    python = statistics.median(timed(lambda: sum(range(10**7))) for _ in range(3))
+    with duckdb.connect() as con:
+        sql = "select sum(hash(i)) from range(100000000) as t(i)"
+        database = statistics.median(timed(lambda: con.execute(sql).fetchall()) for _ in range(3))
+    return {"python_loop_seconds": round(python, 3), "duckdb_hash_seconds": round(database, 3)}
+
+
 def disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
 
@@ -263,8 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DVC_LAND_WORKERS", str(os.cpu_count() or 1))
     from dichvucong.simulator import generate
 
+    speed = machine_speed()  # before any work: the probes meet the machine as the stages do
     stages: list[Stage] = []
-    print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, scenario {scenario}, home {home}",
+    print(f"{args.scale}: {start} to {end} (+1 incremental day), scale {scale}, scenario {scenario}, home {home}, "
+          f"machine probes {speed}",
           flush=True)
     with stage(stages, "generate sources (not work)") as record:
         if args.landing:
@@ -309,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         airflow_fixed_cost(stages)
     summary = {
         "scale": args.scale, "scenario": scenario, "start": str(start), "end": str(end), "factor": scale,
-        "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
+        "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    **speed},
         "generated": stages[0].extra,
         "imports_seconds": round(next(s.seconds for s in stages if s.name.startswith("import")), 1),
         "full_work_seconds": round(sum(s.seconds for s in full), 1),

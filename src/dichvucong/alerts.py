@@ -674,7 +674,8 @@ def _rows_of_frame(con: Any, table: str, source: str | None, finding: Finding, i
                        "unknown_columns, missing_columns, total_line_matches", finding, item, False)
         reasons: dict[tuple[str, str], str] = {}
         if finding.column == "quarantined_share":
-            reasons = _top_reasons(settings, source, [(iso, row[1]) for row in rows if row[1] and (iso := _day(row[0]))])
+            named = [(iso, row[1]) for row in rows if row[1] and (iso := _day(row[0]))]
+            reasons = _top_reasons(settings, source, named)
         for day, name, error, share, day_share, unknown, missing, _total in rows:
             vi, en = _file_detail(finding.column, error, share, day_share, unknown, missing)
             if (top := reasons.get((_day(day) or "", name))):
