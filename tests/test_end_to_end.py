@@ -356,13 +356,21 @@ def test_no_personal_data_reaches_marts_exports_reports_or_logs(run, published, 
 def test_exports_hold_every_published_row(run, published) -> None:
     home, _ = run
     exports = home / "reports" / "exports"
+    in_progress = exports / "fct_dossiers" / "fct_dossiers_in_progress.csv"
+    monthly = sorted(str(p) for p in (exports / "fct_dossiers").glob("fct_dossiers_*.csv") if p != in_progress)
     with duckdb.connect() as con:
-        for table, pattern in (("fct_dossiers", "fct_dossiers/fct_dossiers_*.csv"),
-                               ("fct_payments", "fct_payments.csv"), ("kpi_766", "kpi_766.csv")):
-            exported = con.execute(f"select count(*) from read_csv('{exports}/{pattern}', header = true)").fetchall()
+        for table, files in (("fct_dossiers", monthly), ("fct_payments", [str(exports / "fct_payments.csv")]),
+                             ("kpi_766", [str(exports / "kpi_766.csv")])):
+            exported = con.execute("select count(*) from read_csv(?, header = true)", [files]).fetchall()
             assert exported[0][0] == published.execute(f"select count(*) from marts.{table}").fetchall()[0][0] > 0
-        months = con.execute(f"select count(*) from glob('{exports}/fct_dossiers/*.csv')").fetchall()[0][0]
-    assert months == published.execute(  # a month a file, and one for dossiers without a submission time
+        # The clock's values of the dossiers in progress, one file: as published.
+        clock = con.execute("select count(*), sum(applicant_wait_hours), count(*) filter (where is_overdue_at_as_of), "
+                            "sum(days_overdue_at_as_of) from read_csv(?, header = true)", [str(in_progress)]).fetchall()
+    assert clock == published.execute(
+        "select count(*), sum(applicant_wait_hours), count(*) filter (where is_overdue_at_as_of), "
+        "sum(days_overdue_at_as_of) from marts.fct_dossiers where is_ended is not true").fetchall()
+    assert clock[0][0] > 0
+    assert len(monthly) == published.execute(  # a month a file, and one for dossiers without a submission time
         "select count(distinct coalesce(strftime(submitted_at, '%Y-%m'), '')) from marts.fct_dossiers").fetchall()[0][0]
 
 

@@ -116,6 +116,51 @@ def test_exports_rewrite_only_the_months_that_changed(dvc_home: Path) -> None:
     assert set(unchanged) == {"fct_dossiers__undated.csv", "fct_payments.csv", "kpi_766.csv"}
 
 
+def test_a_dossier_in_progress_exports_its_clock_in_one_file_and_its_month_stays(dvc_home: Path) -> None:
+    """The values that move with the clock alone (CLOCK_COLUMNS) are empty in the monthly files for a
+    dossier in progress and listed in fct_dossiers_in_progress.csv: a day that only moves the clock
+    rewrites that file, not the months; a dossier that ends rewrites its month."""
+    settings = Settings.from_env()
+    settings.published_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.published_path)) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_dossiers as select * from (values
+            ('HS-1', timestamp '2024-01-05 08:00:00', true, 5.5::double, null, null::bigint),
+            ('HS-2', timestamp '2024-01-20 08:00:00', false, 30.25, true, 3),
+            ('HS-3', timestamp '2024-02-01 08:00:00', false, 0.0, false, null))
+            as t(dossier_id, submitted_at, is_ended, applicant_wait_hours, is_overdue_at_as_of,
+                 days_overdue_at_as_of)""")
+        con.execute("create table marts.fct_payments as select 'T1' as transaction_id")
+        con.execute("create table marts.kpi_766 as select 'province' as unit_type where false")
+    folder = export_csv(settings) / "fct_dossiers"
+    assert sorted(p.name for p in folder.glob("*.csv")) == [
+        "fct_dossiers_2024-01.csv", "fct_dossiers_2024-02.csv", "fct_dossiers_in_progress.csv"]
+    january, progress = folder / "fct_dossiers_2024-01.csv", folder / "fct_dossiers_in_progress.csv"
+    assert january.read_text().splitlines() == [
+        "dossier_id,submitted_at,is_ended,applicant_wait_hours,is_overdue_at_as_of,days_overdue_at_as_of",
+        "HS-1,2024-01-05 08:00:00,true,5.5,,", "HS-2,2024-01-20 08:00:00,false,,,"]
+    assert progress.read_text().splitlines() == [
+        "dossier_id,submitted_at,applicant_wait_hours,is_overdue_at_as_of,days_overdue_at_as_of",
+        "HS-2,2024-01-20 08:00:00,30.25,true,3", "HS-3,2024-02-01 08:00:00,0.0,false,"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.csv")}
+
+    with duckdb.connect(str(settings.published_path)) as con:  # the next day: the clock moved
+        con.execute("update marts.fct_dossiers set applicant_wait_hours = applicant_wait_hours + 24, "
+                    "days_overdue_at_as_of = days_overdue_at_as_of + 1 where not is_ended")
+    export_csv(settings)
+    assert "HS-2,2024-01-20 08:00:00,54.25,true,4" in progress.read_text()
+    now = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.csv")}
+    assert {n for n in now if now[n] != stamps[n]} == {"fct_dossiers_in_progress.csv"}
+
+    with duckdb.connect(str(settings.published_path)) as con:  # HS-2 ends
+        con.execute("update marts.fct_dossiers set is_ended = true, is_overdue_at_as_of = null, "
+                    "days_overdue_at_as_of = null where dossier_id = 'HS-2'")
+    export_csv(settings)
+    assert "HS-2,2024-01-20 08:00:00,true,54.25,," in january.read_text()
+    assert [line.split(",")[0] for line in progress.read_text().splitlines()] == ["dossier_id", "HS-3"]
+    assert (folder / "fct_dossiers_2024-02.csv").stat().st_mtime_ns == stamps["fct_dossiers_2024-02.csv"]
+
+
 def _hostile_marts(settings: Settings) -> None:
     """Marts whose texts start like formulas (tests.dichvucong.dashboard.hostile), beside negative numbers."""
     texts = list(HOSTILE + BENIGN)

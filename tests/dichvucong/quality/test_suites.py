@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from dichvucong.config import REPO_ROOT
-from dichvucong.quality import QualityGateFailed, enforce, validate
-from dichvucong.quality import suites
+from dichvucong.quality import QualityGateFailed, enforce, suites, validate
 from dichvucong.quality.suites import _class_name, load_suite_spec
 
 EXPECTATIONS = REPO_ROOT / "expectations"
