@@ -315,9 +315,9 @@ def export_csv(settings: Settings) -> Path:
             layout = hashlib.sha256(repr((describe, duckdb.__version__, SQL_PATTERN, split)).encode()).hexdigest()[:16]
             select = _export_columns(describe, done, clock)
             # What a file holds, hashed: the clock's columns as the monthly files write them.
-            hashed = "*columns(*)" if not split else (
+            hashed = "*columns(*)" if split is None else (
                 f"*columns(* exclude ({', '.join(_quote(c) for c in clock)})), "
-                + ", ".join(f"case when {_quote(done or '')} then {_quote(c)} end" for c in clock))
+                + ", ".join(f"case when {_quote(split[0])} then {_quote(c)} end" for c in clock))
             fingerprints = con.execute(
                 f"select {month} as month, count(*), sum(hash({hashed})::hugeint)::varchar from marts.{table} "
                 f"group by all").fetchall()
@@ -331,14 +331,14 @@ def export_csv(settings: Settings) -> Path:
                          (select, f"{month} = ?" if m else f"{_quote(column)} is null", [m] if m else [],
                           f"{layout}:{n}:{h}")
                          for m, n, h in fingerprints}
-                if split:
-                    key = EXPORT_KEYS[table]
-                    kept = [(n, t) for n, t in describe if n in (key, column, *clock)]
+                if split is not None:
+                    kept = [(n, t) for n, t in describe if n in (EXPORT_KEYS[table], column, *clock)]
+                    in_progress = f"{_quote(split[0])} is not true"
                     (count, total), = con.execute(
                         f"select count(*), sum(hash({', '.join(_quote(n) for n, _ in kept)})::hugeint)::varchar "
-                        f"from marts.{table} where {_quote(done or '')} is not true").fetchall()
+                        f"from marts.{table} where {in_progress}").fetchall()
                     parts[f"{table}/{table}_in_progress.csv"] = (
-                        _export_columns(kept), f"{_quote(done or '')} is not true", [], f"{layout}:{count}:{total}")
+                        _export_columns(kept), in_progress, [], f"{layout}:{count}:{total}")
                 (folder / table).mkdir(exist_ok=True)
                 for old in (folder / table).glob(f"{table}_*.csv"):
                     if f"{table}/{old.name}" not in parts:
