@@ -19,7 +19,7 @@ import logging
 import multiprocessing
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -214,9 +214,10 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
     totals = {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
     landed: list[str] = []
     for day in days:
-        counts = _write_day(source, day, [(name, data, _parse(source, name, data, key, dialects or {})
+        # A generator: each file is read and parsed as _write_day takes it, and let go after.
+        counts = _write_day(source, day, ((name, data, _parse(source, name, data, key, dialects or {})
                                            if isinstance(data, bytes) else data.parsed())
-                                          for name, data in reader.files_for(source, day)], lake_dir)
+                                          for name, data in reader.files_for(source, day)), lake_dir)
         for name, value in counts.items():
             totals[name] += value
         if counts["files"]:
@@ -224,16 +225,31 @@ def land_days(source: str, days: list[dt.date], reader: SourceReader, lake_dir: 
     return totals, landed
 
 
-def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | RejectedFile, ParsedFile]],
+# Parsed rows are typed into Arrow this many at a time (or fewer, at the end of a day): converting
+# each file's few rows apart cost six times as much (pyarrow's per-call set-up for the nested schema),
+# and a whole day's rows held as Python objects took 2-3 GB per landing process at a nation's day
+# (docs/benchmarks.md, the ninth round).
+TYPED_CHUNK_ROWS = 50_000
+
+
+def _write_day(source: str, day: dt.date, files: Iterable[tuple[str, bytes | RejectedFile, ParsedFile]],
                lake_dir: Path) -> dict[str, int]:
-    """Replace one day's raw, quarantine and audit partitions from its parsed files. AccountingError
-    where a file's rows read differ from its rows loaded plus quarantined."""
+    """Replace one day's raw, quarantine and audit partitions from its parsed files (taken one at a
+    time). AccountingError where a file's rows read differ from its rows loaded plus quarantined."""
     table = lake.SOURCE_TABLES[source]
     stamp = ledger.stamp()
     rows: list[dict[str, Any]] = []
     file_names: list[str] = []
+    typed_chunks: list[pa.Table] = []
     quarantined: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
+
+    def type_rows() -> None:
+        typed_chunks.append(pa.Table.from_pylist(rows, schema=lake.parsed_schema(table))
+                            .append_column("_source_file", pa.array(file_names, pa.string())))
+        rows.clear()
+        file_names.clear()
+
     for name, data, parsed in files:
         if parsed.rows_read != len(parsed.rows) + len(parsed.quarantined):
             raise AccountingError(
@@ -242,6 +258,8 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
             )
         rows += parsed.rows
         file_names += [name] * len(parsed.rows)
+        if len(rows) >= TYPED_CHUNK_ROWS:
+            type_rows()
         quarantined.extend(
             dict(q, source=source, batch_date=day, file_name=name) for q in parsed.quarantined
         )
@@ -262,11 +280,10 @@ def _write_day(source: str, day: dt.date, files: list[tuple[str, bytes | Rejecte
         for name, kind in ((table, None), ("quarantine", source), ("load_audit", source)):
             lake.partition_path(lake_dir, name, day, kind).unlink(missing_ok=True)
         return {"files": 0, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
-    # The day's rows are typed into Arrow at once: converting each file's few rows apart cost six
-    # times as much (pyarrow's per-call set-up for the nested schema; docs/benchmarks.md).
-    typed = (pa.Table.from_pylist(rows, schema=lake.parsed_schema(table))
-             .append_column("_source_file", pa.array(file_names, pa.string()))
-             .append_column("_batch_date", pa.array([day] * len(rows), pa.date32()))
+    if rows or not typed_chunks:
+        type_rows()
+    typed = pa.concat_tables(typed_chunks)
+    typed = (typed.append_column("_batch_date", pa.array([day] * typed.num_rows, pa.date32()))
              .select(lake.SCHEMAS[table].names))
     # Data first, audit last: an audit row exists only for a day whose data is in place.
     lake.write_partition(lake.partition_path(lake_dir, table, day), table, typed)
