@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from dichvucong.config import Settings
-from dichvucong.landing import lake
+from dichvucong.landing import extract, lake
 from dichvucong.landing.extract import FileDropReader, RejectedFile, land
 from dichvucong.tasks import check_landing_accounts
 from tests.conftest import SMALL_END, SMALL_START
@@ -57,6 +58,19 @@ def test_rerunning_an_interval_replaces_it(dvc_home: Path, small_landing: Path) 
     land("payments", SMALL_START, SMALL_END, settings)
     second = _table(settings.lake_dir, "raw_payments")
     assert first.num_rows > 0 and first.equals(second)
+
+
+def test_rows_typed_in_chunks_land_as_a_whole_day_would(dvc_home: Path, small_landing: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day's rows are typed into Arrow TYPED_CHUNK_ROWS at a time: with chunks of 7 rows (a chunk ends
+    inside a file and within a day's calls) the partitions are those of a day typed at once, row for row."""
+    settings = _settings(small_landing)
+    land("dossiers", SMALL_START, SMALL_END, settings)
+    whole = _table(settings.lake_dir, "raw_dossier_syncs")
+    monkeypatch.setattr(extract, "TYPED_CHUNK_ROWS", 7)
+    land("dossiers", SMALL_START, SMALL_END, settings)
+    chunked = _table(settings.lake_dir, "raw_dossier_syncs")
+    assert whole.num_rows > 7 * 10 and chunked.equals(whole)
 
 
 def test_a_file_delivered_twice_changes_nothing(dvc_home: Path, small_landing: Path, tmp_path: Path) -> None:
